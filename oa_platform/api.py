@@ -1,0 +1,69 @@
+"""HTTP chat API for channel integrations: POST /api/v1/accounts/<slug>/messages/."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oa_platform.chat import chat_receive, rate_limit_check
+from oa_platform.models import ApiToken, Citizen
+from oa_platform.services import citizen_get_or_create
+
+
+class ChatMessageIn(serializers.Serializer):
+    citizen_id = serializers.CharField(max_length=128)
+    text = serializers.CharField(max_length=settings.CHAT_MAX_TEXT, trim_whitespace=True)
+    display_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=["vi", "en", "zh-hans"], required=False)
+
+
+class SuggestionOut(serializers.Serializer):
+    faq = serializers.CharField()
+    question = serializers.CharField()
+
+
+class ReplyOut(serializers.Serializer):
+    text = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["answer", "suggest", "fallback"])
+    faq = serializers.CharField(allow_null=True)
+    score = serializers.FloatField()
+    suggestions = SuggestionOut(many=True)
+
+
+class ChatMessageOut(serializers.Serializer):
+    reply = ReplyOut(allow_null=True)
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class ChatMessagesView(APIView):
+    required_scope = ApiToken.SCOPE_CHAT
+
+    @extend_schema(
+        request=ChatMessageIn,
+        responses={200: ChatMessageOut, 400: OpenApiResponse(description="invalid input"), 429: None},
+        summary="Send a citizen's message and get the bot's reply",
+    )
+    def post(self, request, slug: str):
+        data = ChatMessageIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        account = request.auth.account
+        rate_limit_check(key=f"ip:{client_ip(request)}", limit=settings.CHAT_RATE_IP)
+        rate_limit_check(key=f"cz:{account.pk}:{values['citizen_id']}", limit=settings.CHAT_RATE_CITIZEN)
+        citizen, _created = citizen_get_or_create(
+            channel=Citizen.CHANNEL_WEB,
+            external_id=values["citizen_id"],
+            display_name=values.get("display_name", ""),
+            language=values.get("language"),
+            phone=values.get("phone") or None,
+        )
+        outcome = chat_receive(account=account, citizen=citizen, text=values["text"])
+        body = {"reply": outcome.payload}
+        if outcome.payload is None:
+            body["conversation"] = {"status": outcome.inbound.conversation.status}
+        return Response(body, status=status.HTTP_200_OK)

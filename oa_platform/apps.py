@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OaPlatformConfig(AppConfig):
+    name = "oa_platform"
+    verbose_name = _("Official Accounts")

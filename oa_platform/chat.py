@@ -1,0 +1,249 @@
+"""The conversation engine: store what a citizen wrote, decide the bot's reply, store that too.
+
+Order: hand-off state (the bot stays quiet while staff hold the conversation), then small talk and
+commands (faq.intents), then the FAQ matcher. Every channel (web page, WebSocket, HTTP API, Zalo, WeChat,
+generic webhook) goes through ``chat_receive`` so they all give the same decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from oa_platform import live
+from oa_platform.errors import RateLimited, ValidationFailed
+from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
+from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
+
+# Control characters other than tab/newline are dropped: they are never part of a question and break logs.
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+_CONTROL.update({127: None})
+
+
+@dataclass
+class ChatOutcome:
+    inbound: Message
+    reply: Message | None
+    payload: dict | None  # the reply contract: text, decision, faq, score, suggestions (None while with staff)
+    duplicate: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def clean_text(text) -> str:
+    """Validate and tidy a citizen's message. Raises ValidationFailed for empty or oversize text."""
+    if not isinstance(text, str):
+        raise ValidationFailed("text must be a string.", fields={"text": "required"})
+    text = text.translate(_CONTROL).strip()
+    if not text:
+        raise ValidationFailed("text is empty.", fields={"text": "empty"})
+    if len(text) > settings.CHAT_MAX_TEXT:
+        raise ValidationFailed(f"text is longer than {settings.CHAT_MAX_TEXT} characters.", fields={"text": "too_long"})
+    return text
+
+
+def rate_limit_check(*, key: str, limit: tuple[int, int]) -> None:
+    """Fixed-window counter in the shared cache (Redis in production). Raises RateLimited past the limit."""
+    count, window = limit
+    bucket = int(timezone.now().timestamp()) // window
+    cache_key = f"rl:{key}:{bucket}"
+    if cache.add(cache_key, 1, timeout=window + 1):
+        return
+    try:
+        current = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window + 1)
+        return
+    if current > count:
+        raise RateLimited("Too many messages; please wait a moment.", retry_after=window)
+
+
+def reply_language(citizen: Citizen, account: OfficialAccount) -> str:
+    return citizen.language or account.default_language or "vi"
+
+
+def _payload(text: str, decision: str, faq: str | None = None, score: float = 0.0, suggestions=(), **extra) -> dict:
+    body = {
+        "text": text,
+        "decision": decision,
+        "faq": faq,
+        "score": round(float(score), 1),
+        "suggestions": [{"faq": s["faq"], "question": s["question"]} for s in suggestions],
+    }
+    body.update(extra)
+    return body
+
+
+def _topics_text(account: OfficialAccount, language: str) -> str:
+    from faq.selectors import faq_categories
+
+    categories = faq_categories(account=account)[:8]
+    return ", ".join(categories)
+
+
+def _intent_reply(*, account, citizen, intent, language) -> dict:
+    kind = intent.kind
+    if kind == "greeting":
+        text = account.welcome_message or _("Xin chào! Bạn cần hỏi gì về thủ tục của %(name)s?") % {
+            "name": account.name
+        }
+        return _payload(text, Message.DECISION_FALLBACK, intent="greeting")
+    if kind == "thanks":
+        return _payload(_("Rất vui được hỗ trợ bạn!"), Message.DECISION_FALLBACK, intent="thanks")
+    if kind == "help":
+        text = _('Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.') % {
+            "topics": _topics_text(account, language)
+        }
+        return _payload(text, Message.DECISION_FALLBACK, intent="help")
+    if kind == "human":
+        from oa_platform.handoff import handoff_request
+
+        text = handoff_request(account=account, citizen=citizen)
+        return _payload(text, Message.DECISION_FALLBACK, intent="human")
+    follow = Follow.objects.filter(account=account, citizen=citizen, is_active=True).first()
+    if kind in ("subscribe", "start") and follow is None:
+        follow = follow_create(account=account, citizen=citizen, channel=citizen.channel)
+    if kind == "subscribe":
+        if intent.topic:
+            subscription_toggle(follow=follow, topic_key=intent.topic, subscribed=True)
+            topic = Topic.objects.get(account=account, key=intent.topic)
+            text = _("Đã đăng ký nhận thông báo: %(topic)s.") % {"topic": topic.label(language)}
+        else:
+            text = _("Bạn đã theo dõi %(name)s.") % {"name": account.name}
+        return _payload(text, Message.DECISION_FALLBACK, intent="subscribe", topic=intent.topic)
+    if kind == "start":
+        return _payload(
+            _("Bạn đã theo dõi %(name)s.") % {"name": account.name}, Message.DECISION_FALLBACK, intent="start"
+        )
+    if follow is None:
+        return _payload(_("Bạn chưa đăng ký nhận thông báo nào."), Message.DECISION_FALLBACK, intent=kind)
+    if kind == "unsubscribe" and intent.topic:
+        subscription_toggle(follow=follow, topic_key=intent.topic, subscribed=False)
+        topic = Topic.objects.get(account=account, key=intent.topic)
+        text = _("Đã huỷ nhận thông báo: %(topic)s.") % {"topic": topic.label(language)}
+        return _payload(text, Message.DECISION_FALLBACK, intent="unsubscribe", topic=intent.topic)
+    subscriptions_clear(follow=follow)
+    text = _('Đã huỷ tất cả thông báo. Gõ "đăng ký" kèm chủ đề để nhận lại.')
+    return _payload(text, Message.DECISION_FALLBACK, intent="stop")
+
+
+def _faq_reply(*, account, text, language) -> dict:
+    from faq.services import faq_match, unanswered_record
+
+    result = faq_match(account=account, text=text)
+    if result.decision == Message.DECISION_ANSWER:
+        return _payload(result.answer, result.decision, result.faq, result.score)
+    suggestions = [{"faq": c.key, "question": c.question} for c in result.suggestions]
+    unanswered_record(account=account, text=text, decision=result.decision, faq_key=result.faq)
+    if result.decision == Message.DECISION_SUGGEST:
+        lines = [_("Bạn muốn hỏi:")] + [f"{i}. {s['question']}" for i, s in enumerate(suggestions, 1)]
+        return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions)
+    text = _(
+        "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được chuyển tới cán bộ. "
+        'Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.'
+    ) % {"topics": _topics_text(account, language)}
+    return _payload(text, result.decision, None, result.score, offer_human=True)
+
+
+def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
+    try:
+        with transaction.atomic():
+            conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
+    except IntegrityError:
+        conversation = Conversation.objects.get(account=account, citizen=citizen)
+    return conversation
+
+
+def dedup_key(channel: str, text: str, *parts: str) -> str:
+    """A content hash for provider events that carry no message id."""
+    digest = hashlib.sha256("\x1f".join((channel, text, *parts)).encode()).hexdigest()
+    return f"h:{digest[:40]}"
+
+
+def chat_receive(
+    *,
+    account: OfficialAccount,
+    citizen: Citizen,
+    text,
+    channel: str | None = None,
+    external_id: str | None = None,
+) -> ChatOutcome:
+    """Store the citizen's message and the bot's reply in one transaction and return both.
+
+    ``external_id`` makes the call idempotent: the same id again returns the stored reply and writes nothing.
+    """
+    text = clean_text(text)
+    channel = channel or citizen.channel
+    conversation = conversation_for(account=account, citizen=citizen)
+    if external_id:
+        previous = Message.objects.filter(conversation=conversation, external_id=external_id).first()
+        if previous is not None:
+            return _replay(previous)
+    language = reply_language(citizen, account)
+    try:
+        with transaction.atomic():
+            inbound = Message.objects.create(
+                conversation=conversation,
+                direction=Message.DIRECTION_IN,
+                sender=Message.SENDER_CITIZEN,
+                channel=channel,
+                text=text,
+                external_id=external_id or None,
+            )
+            conversation.refresh_from_db(fields=["status"])
+            reply = payload = None
+            if conversation.status == Conversation.STATUS_BOT:
+                with translation.override(language):
+                    payload = _decide(account=account, citizen=citizen, text=text, language=language)
+                reply = Message.objects.create(
+                    conversation=conversation,
+                    direction=Message.DIRECTION_OUT,
+                    sender=Message.SENDER_BOT,
+                    channel=channel,
+                    text=payload["text"],
+                    faq_key=payload["faq"] or "",
+                    score=payload["score"],
+                    decision=payload["decision"],
+                    suggestions=payload["suggestions"],
+                    in_reply_to=inbound,
+                    delivery_status="" if channel == Citizen.CHANNEL_WEB else Message.DELIVERY_QUEUED,
+                )
+                payload["message_id"] = reply.pk
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
+    except IntegrityError:
+        # The same provider event raced in twice; the first one stored everything.
+        previous = Message.objects.get(conversation=conversation, external_id=external_id)
+        return _replay(previous)
+    transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation.pk))
+    return ChatOutcome(inbound=inbound, reply=reply, payload=payload)
+
+
+def _decide(*, account, citizen, text, language) -> dict:
+    from faq.intents import detect_intent
+
+    intent = detect_intent(text, language=account.language)
+    if intent is not None:
+        return _intent_reply(account=account, citizen=citizen, intent=intent, language=language)
+    return _faq_reply(account=account, text=text, language=language)
+
+
+def reply_payload(message: Message) -> dict:
+    """The reply contract rebuilt from a stored bot message."""
+    return _payload(
+        message.text,
+        message.decision or Message.DECISION_FALLBACK,
+        message.faq_key or None,
+        message.score or 0,
+        message.suggestions or [],
+        message_id=message.pk,
+    )
+
+
+def _replay(inbound: Message) -> ChatOutcome:
+    reply = Message.objects.filter(in_reply_to=inbound, sender=Message.SENDER_BOT).first()
+    return ChatOutcome(inbound=inbound, reply=reply, payload=reply_payload(reply) if reply else None, duplicate=True)

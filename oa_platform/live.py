@@ -1,0 +1,47 @@
+"""Live pushes through the Channels layer. Group names are built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+def citizen_group(account_id: int, citizen_id: int) -> str:
+    return f"oa{account_id}.c{citizen_id}"
+
+
+def account_group(account_id: int) -> str:
+    return f"oa{account_id}.all"
+
+
+def staff_group(account_id: int) -> str:
+    return f"oa{account_id}.staff"
+
+
+def group_send(group: str, event: dict) -> bool:
+    """Send to a group; a layer outage is logged and reported, never raised into the caller's request."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # noqa: BLE001 - live push is best effort; pages catch up when they reconnect
+        logger.warning("live push to %s failed", group, exc_info=True)
+        return False
+    return True
+
+
+def conversation_changed(*, conversation_id: int) -> None:
+    """Tell the conversation's open pages (citizen and staff) that it has new messages."""
+    from oa_platform.models import Conversation
+
+    conversation = Conversation.objects.filter(pk=conversation_id).only("account_id", "citizen_id").first()
+    if conversation is None:
+        return
+    event = {"type": "conversation.changed", "conversation_id": conversation_id}
+    group_send(citizen_group(conversation.account_id, conversation.citizen_id), event)
+    group_send(staff_group(conversation.account_id), event)

@@ -1,0 +1,23 @@
+"""A logging filter that keeps personal data (phone numbers) out of log lines."""
+
+import logging
+import re
+
+# Anything that looks like a phone number: an optional +, then 9 to 15 digits with optional separators.
+PHONE_RE = re.compile(r"(?<![\w])\+?\d(?:[\s.-]?\d){8,14}(?![\w])")
+
+
+def redact(text: str) -> str:
+    return PHONE_RE.sub("[phone]", text)
+
+
+class RedactPersonalData(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not kill logging
+            return True
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

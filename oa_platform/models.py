@@ -1,0 +1,491 @@
+"""Core data: agencies and their Official Accounts, staff roles, citizens, follows, conversations."""
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value}) from exc
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OfficialAccount(models.Model):
+    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="account")
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("display name"), max_length=200)
+    avatar_url = models.URLField(_("avatar URL"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    welcome_message = models.TextField(_("welcome message"), blank=True)
+    default_language = models.CharField(_("default language"), max_length=8, default="vi", choices=LANGUAGE_CHOICES)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Ho_Chi_Minh", validators=[validate_timezone]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Staff working hours for hand-off to a person, local time; outside them the citizen is told when staff answer.
+    working_hours_start = models.TimeField(_("staff hours start"), default="07:30")
+    working_hours_end = models.TimeField(_("staff hours end"), default="17:00")
+    working_days = models.CharField(
+        _("staff working days"), max_length=20, default="0,1,2,3,4", help_text=_("0 = Monday … 6 = Sunday")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("official account")
+        verbose_name_plural = _("official accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def language(self) -> str:
+        """The matcher's language family: vi, en or zh."""
+        return "zh" if self.default_language.startswith("zh") else self.default_language
+
+
+class Membership(models.Model):
+    """A staff member's role in one account."""
+
+    ROLE_EDITOR = "editor"  # edits FAQs and reviews unanswered questions
+    ROLE_BROADCASTER = "broadcaster"  # drafts notices
+    ROLE_APPROVER = "approver"  # approves (and may draft) notices; never their own
+    ROLE_MANAGER = "manager"  # everything of the account, staff included
+    ROLE_CHOICES = [
+        (ROLE_EDITOR, _("editor")),
+        (ROLE_BROADCASTER, _("broadcaster")),
+        (ROLE_APPROVER, _("approver")),
+        (ROLE_MANAGER, _("manager")),
+    ]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=ROLE_CHOICES)
+    in_test_group = models.BooleanField(
+        _("in test group"), default=False, help_text=_("Receives notices sent in test mode.")
+    )
+    test_citizen = models.ForeignKey(
+        "Citizen",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The citizen identity (e.g. own phone on the web chat) that receives test notices."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "account"], name="membership_one_role_per_account")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.account} · {self.role}"
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An account's API token for channel integrations. Only a SHA-256 hash is stored."""
+
+    SCOPE_CHAT = "chat"  # post citizen messages, read replies
+    SCOPE_BROADCAST_WRITE = "broadcasts:write"  # create, schedule, cancel notices
+    SCOPE_BROADCAST_APPROVE = "broadcasts:approve"  # approve notices (never the token's own)
+    SCOPE_READ = "read"  # read notices and their status
+    ALL_SCOPES = [SCOPE_CHAT, SCOPE_BROADCAST_WRITE, SCOPE_BROADCAST_APPROVE, SCOPE_READ]
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate() -> str:
+        return "oa_" + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return _hash_token(raw)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+
+class AuditLog(models.Model):
+    """Who did what to which object, when. Written by services; read-only everywhere."""
+
+    account = models.ForeignKey(
+        OfficialAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text=_("user name or API token name"))
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}"
+
+
+class Area(models.Model):
+    """An administrative area. ``path`` is the chain of codes from the province down, so a filter on a
+    province includes everything under it with one indexed prefix match."""
+
+    LEVEL_PROVINCE = "province"
+    LEVEL_DISTRICT = "district"
+    LEVEL_WARD = "ward"
+    LEVEL_CHOICES = [
+        (LEVEL_PROVINCE, _("province")),
+        (LEVEL_DISTRICT, _("district")),
+        (LEVEL_WARD, _("ward")),
+    ]
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_ascii = models.CharField(max_length=120, db_index=True)
+    level = models.CharField(_("level"), max_length=10, choices=LEVEL_CHOICES)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    path = models.CharField(max_length=100, db_index=True)
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Citizen(models.Model):
+    """One person, reached on the channel they wrote from (and by SMS where a phone is known)."""
+
+    CHANNEL_WEB = "web"  # the project's own chat page and HTTP chat API
+    CHANNEL_ZALO = "zalo"  # Zalo OA
+    CHANNEL_WECHAT = "wechat"  # WeChat Official Account
+    CHANNEL_GENERIC = "generic"  # an agency's own app or SMS gateway through the generic webhook
+    CHANNEL_CHOICES = [
+        (CHANNEL_WEB, _("web chat")),
+        (CHANNEL_ZALO, "Zalo"),
+        (CHANNEL_WECHAT, "WeChat"),
+        (CHANNEL_GENERIC, _("generic")),
+    ]
+
+    channel = models.CharField(_("channel"), max_length=20, choices=CHANNEL_CHOICES, default=CHANNEL_WEB)
+    external_id = models.CharField(_("external id"), max_length=128)
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    language = models.CharField(_("preferred language"), max_length=8, choices=LANGUAGE_CHOICES, default="vi")
+    home_area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="citizen_unique_channel_external_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or f"{self.channel}:{self.external_id[:8]}…"
+
+    @property
+    def masked_phone(self) -> str:
+        from oa_platform.phones import mask_phone
+
+        return mask_phone(self.phone)
+
+
+class Topic(models.Model):
+    """A kind of notice an account sends; citizens subscribe per topic."""
+
+    DEFAULT_TOPICS = [
+        ("storm-flood", "Bão, lũ", "Storms and floods", "台风与洪水"),
+        ("health", "Y tế", "Health", "卫生健康"),
+        ("vaccination", "Tiêm chủng", "Vaccination", "疫苗接种"),
+        ("traffic", "Giao thông", "Traffic", "交通"),
+        ("general", "Thông báo chung", "General notices", "综合通知"),
+    ]
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="topics")
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name (Vietnamese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    subscribed_by_default = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["account", "position", "key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="topic_unique_key_per_account")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label(self, language: str) -> str:
+        if language == "en" and self.name_en:
+            return self.name_en
+        if language.startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name
+
+
+class Follow(models.Model):
+    """A citizen following an account. Unfollowing keeps the row (and the history) with is_active off."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="follows")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="follows")
+    is_active = models.BooleanField(_("following"), default=True)
+    followed_at = models.DateTimeField(default=timezone.now)
+    unfollowed_at = models.DateTimeField(null=True, blank=True)
+    topics = models.ManyToManyField(Topic, through="TopicSubscription", related_name="follows", blank=True)
+    areas = models.ManyToManyField(
+        Area,
+        related_name="+",
+        blank=True,
+        help_text=_("Areas the citizen wants notices for; none: home area."),
+    )
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        constraints = [models.UniqueConstraint(fields=["account", "citizen"], name="follow_unique_account_citizen")]
+        indexes = [models.Index(fields=["account", "is_active"], name="follow_account_active")]
+
+    def __str__(self) -> str:
+        return f"{self.citizen} → {self.account}"
+
+
+class TopicSubscription(models.Model):
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="subscriptions")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("topic subscription")
+        verbose_name_plural = _("topic subscriptions")
+        constraints = [models.UniqueConstraint(fields=["follow", "topic"], name="subscription_unique_follow_topic")]
+        indexes = [models.Index(fields=["topic", "follow"], name="subscription_topic_follow")]
+
+    def __str__(self) -> str:
+        return f"{self.follow_id} · {self.topic_id}"
+
+
+class FollowEvent(models.Model):
+    """History of follow and unfollow, kept when a citizen unfollows."""
+
+    KIND_FOLLOW = "follow"
+    KIND_UNFOLLOW = "unfollow"
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=[(KIND_FOLLOW, _("follow")), (KIND_UNFOLLOW, _("unfollow"))])
+    channel = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ChannelConfig(models.Model):
+    """Credentials of one messaging channel of an account (Zalo OA, WeChat OA, generic JSON webhook)."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="channel_configs")
+    kind = models.CharField(
+        _("channel"),
+        max_length=20,
+        choices=[
+            (Citizen.CHANNEL_ZALO, "Zalo OA"),
+            (Citizen.CHANNEL_WECHAT, "WeChat OA"),
+            (Citizen.CHANNEL_GENERIC, _("generic")),
+        ],
+    )
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    app_id = models.CharField(_("app id / AppID"), max_length=128, blank=True)
+    secret = models.CharField(_("OA secret key / HMAC secret"), max_length=256, blank=True)
+    access_token = models.TextField(_("access token"), blank=True)
+    token = models.CharField(_("WeChat token"), max_length=128, blank=True)
+    encoding_aes_key = models.CharField(_("WeChat EncodingAESKey"), max_length=64, blank=True)
+    api_base = models.URLField(_("API base URL"), blank=True)
+    callback_url = models.URLField(_("callback URL (generic channel)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel configuration")
+        verbose_name_plural = _("channel configurations")
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="channel_config_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.kind}"
+
+
+class WebhookEvent(models.Model):
+    """An inbound provider event, kept once per dedup key so a retried delivery does nothing twice."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="webhook_events")
+    channel = models.CharField(max_length=20)
+    dedup_key = models.CharField(max_length=128, help_text=_("provider message id, or a hash of the body"))
+    event_type = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "channel", "dedup_key"], name="webhook_event_unique_dedup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event_type} {self.dedup_key[:12]}"
+
+
+class Conversation(models.Model):
+    STATUS_BOT = "bot"  # the FAQ bot answers
+    STATUS_WAITING = "waiting"  # the citizen asked for a person; the bot stays quiet until staff close it
+    STATUS_OPEN = "open"  # a staff member has taken it over
+    STATUS_CHOICES = [
+        (STATUS_BOT, _("bot")),
+        (STATUS_WAITING, _("waiting for staff")),
+        (STATUS_OPEN, _("with staff")),
+    ]
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="conversations")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_BOT)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handoff_requested_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "citizen"], name="conversation_unique_account_citizen")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.citizen}"
+
+
+class Message(models.Model):
+    DIRECTION_IN = "in"  # from the citizen
+    DIRECTION_OUT = "out"  # to the citizen
+    SENDER_CITIZEN = "citizen"
+    SENDER_BOT = "bot"
+    SENDER_STAFF = "staff"
+    SENDER_SYSTEM = "system"
+    DECISION_ANSWER = "answer"
+    DECISION_SUGGEST = "suggest"
+    DECISION_FALLBACK = "fallback"
+    DECISION_CHOICES = [
+        (DECISION_ANSWER, _("answer")),
+        (DECISION_SUGGEST, _("suggest")),
+        (DECISION_FALLBACK, _("fallback")),
+    ]
+    # Delivery of an outbound message on an external channel (Zalo, WeChat, generic).
+    DELIVERY_NONE = ""  # web chat: delivered over the socket or fetched by the page
+    DELIVERY_QUEUED = "queued"  # waiting for (another) send attempt
+    DELIVERY_SENT = "sent"  # the provider accepted it
+    DELIVERY_FAILED = "failed"  # the provider refused it for good; staff can see why
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=[(DIRECTION_IN, _("in")), (DIRECTION_OUT, _("out"))])
+    sender = models.CharField(max_length=10, default=SENDER_CITIZEN)
+    channel = models.CharField(max_length=20, default=Citizen.CHANNEL_WEB)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Bot replies: which FAQ entry answered, with what score and decision.
+    faq_key = models.CharField(max_length=100, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    decision = models.CharField(max_length=10, blank=True, choices=DECISION_CHOICES)
+    suggestions = models.JSONField(default=list, blank=True)
+    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Inbound dedup: the provider's message id (or a content hash) for events that arrive more than once.
+    external_id = models.CharField(max_length=128, null=True, blank=True)
+    delivery_status = models.CharField(max_length=10, blank=True, default=DELIVERY_NONE)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_error = models.CharField(max_length=300, blank=True)
+    helpful = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_unique_external_id",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="message_conversation_time")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.text[:40]}"

@@ -1,0 +1,351 @@
+"""Writes of the core app: accounts, tokens, audit, citizens, follows, subscriptions, erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from oa_platform.errors import NotFound, ValidationFailed
+from oa_platform.models import (
+    LANGUAGE_CHOICES,
+    Agency,
+    ApiToken,
+    Area,
+    AuditLog,
+    Citizen,
+    Conversation,
+    Follow,
+    FollowEvent,
+    OfficialAccount,
+    Topic,
+    TopicSubscription,
+)
+from oa_platform.phones import InvalidPhone, normalize_phone
+
+LANGUAGES = {code for code, _ in LANGUAGE_CHOICES}
+MAX_EXTERNAL_ID = 128
+MAX_DISPLAY_NAME = 120
+
+
+# --- audit  ---
+def audit_record(
+    *,
+    action: str,
+    obj: Model | None = None,
+    account: OfficialAccount | None = None,
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    changes: dict | None = None,
+) -> AuditLog:
+    """Append one audit entry. ``actor`` is a staff user; ``actor_label`` names a token or the system."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_label = actor_label or actor.get_username()
+    else:
+        actor = None
+    return AuditLog.objects.create(
+        account=account,
+        actor=actor,
+        actor_label=actor_label[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        changes=changes or {},
+    )
+
+
+# --- accounts and tokens  ---
+def topics_ensure_defaults(*, account: OfficialAccount) -> None:
+    for position, (key, name, name_en, name_zh) in enumerate(Topic.DEFAULT_TOPICS):
+        Topic.objects.get_or_create(
+            account=account,
+            key=key,
+            defaults={"name": name, "name_en": name_en, "name_zh": name_zh, "position": position},
+        )
+
+
+@transaction.atomic
+def account_create(
+    *,
+    slug: str,
+    name: str,
+    agency_name: str | None = None,
+    default_language: str = "vi",
+    timezone_name: str = "Asia/Ho_Chi_Minh",
+    description: str = "",
+    welcome_message: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> OfficialAccount:
+    """Create an agency with its one Official Account and the default topics."""
+    if OfficialAccount.objects.filter(slug=slug).exists():
+        raise ValidationFailed(f"An account with slug {slug!r} exists already.", fields={"slug": "taken"})
+    agency = Agency.objects.create(name=agency_name or name, code=slug)
+    account = OfficialAccount(
+        agency=agency,
+        slug=slug,
+        name=name,
+        default_language=default_language,
+        timezone=timezone_name,
+        description=description,
+        welcome_message=welcome_message,
+    )
+    account.full_clean(exclude=["agency"])
+    account.save()
+    topics_ensure_defaults(account=account)
+    audit_record(action="create", obj=account, account=account, actor=actor)
+    return account
+
+
+def account_get_or_create(*, slug: str, name: str, default_language: str = "vi") -> tuple[OfficialAccount, bool]:
+    account = OfficialAccount.objects.filter(slug=slug).first()
+    if account is not None:
+        return account, False
+    return account_create(slug=slug, name=name, default_language=default_language), True
+
+
+def token_issue(
+    *,
+    account: OfficialAccount,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw value, which is shown once and never stored."""
+    scopes = list(scopes) if scopes is not None else [ApiToken.SCOPE_CHAT, ApiToken.SCOPE_READ]
+    unknown = set(scopes) - set(ApiToken.ALL_SCOPES)
+    if unknown:
+        raise ValidationFailed(f"Unknown scopes: {', '.join(sorted(unknown))}")
+    if not name.strip():
+        raise ValidationFailed("A token needs a name.")
+    raw = ApiToken.generate()
+    token = ApiToken.objects.create(
+        account=account,
+        name=name.strip()[:100],
+        prefix=raw[:10],
+        key_hash=ApiToken.hash(raw),
+        scopes=scopes,
+        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+    )
+    audit_record(action="token_issue", obj=token, account=account, actor=created_by, changes={"scopes": scopes})
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken, actor: AbstractBaseUser | None = None) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(action="token_revoke", obj=token, account=token.account, actor=actor)
+    return token
+
+
+# --- citizens  ---
+def _clean_language(language: str | None) -> str | None:
+    if not language:
+        return None
+    language = language.lower()
+    if language.startswith("zh"):
+        return "zh-hans"
+    return language if language in LANGUAGES else None
+
+
+def citizen_get_or_create(
+    *,
+    channel: str,
+    external_id: str,
+    display_name: str = "",
+    language: str | None = None,
+    phone: str | None = None,
+) -> tuple[Citizen, bool]:
+    """Find the citizen of (channel, external id) or create one. Validates before writing anything."""
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise ValidationFailed("citizen_id is required.", fields={"citizen_id": "required"})
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise ValidationFailed("citizen_id is too long.", fields={"citizen_id": f"at most {MAX_EXTERNAL_ID}"})
+    if channel not in dict(Citizen.CHANNEL_CHOICES):
+        raise ValidationFailed(f"Unknown channel {channel!r}.")
+    e164 = None
+    if phone is not None:
+        try:
+            e164 = normalize_phone(phone)
+        except InvalidPhone as exc:
+            raise ValidationFailed("Invalid phone number.", fields={"phone": str(exc)}) from exc
+    defaults = {
+        "display_name": (display_name or "")[:MAX_DISPLAY_NAME],
+        "language": _clean_language(language) or "vi",
+    }
+    if e164:
+        defaults["phone"] = e164
+    try:
+        with transaction.atomic():
+            citizen, created = Citizen.objects.get_or_create(
+                channel=channel, external_id=external_id, defaults=defaults
+            )
+    except IntegrityError:  # two first messages of a new citizen at once
+        citizen, created = Citizen.objects.get(channel=channel, external_id=external_id), False
+    if not created:
+        changed = []
+        if e164 and citizen.phone != e164:
+            citizen.phone = e164
+            changed.append("phone")
+        if display_name and not citizen.display_name:
+            citizen.display_name = display_name[:MAX_DISPLAY_NAME]
+            changed.append("display_name")
+        if changed:
+            citizen.save(update_fields=changed)
+    return citizen, created
+
+
+def citizen_update_profile(
+    *,
+    citizen: Citizen,
+    language: str | None = None,
+    phone: str | None = None,
+    home_area_code: str | None = None,
+    display_name: str | None = None,
+) -> Citizen:
+    changed = []
+    if language is not None:
+        cleaned = _clean_language(language)
+        if cleaned is None:
+            raise ValidationFailed("Unknown language.", fields={"language": language})
+        citizen.language = cleaned
+        changed.append("language")
+    if phone is not None:
+        try:
+            citizen.phone = normalize_phone(phone)
+        except InvalidPhone as exc:
+            raise ValidationFailed("Invalid phone number.", fields={"phone": str(exc)}) from exc
+        changed.append("phone")
+    if home_area_code is not None:
+        if home_area_code == "":
+            citizen.home_area = None
+        else:
+            area = Area.objects.filter(code=home_area_code).first()
+            if area is None:
+                raise ValidationFailed("Unknown area.", fields={"home_area": home_area_code})
+            citizen.home_area = area
+        changed.append("home_area")
+    if display_name is not None:
+        citizen.display_name = display_name[:MAX_DISPLAY_NAME]
+        changed.append("display_name")
+    if changed:
+        citizen.save(update_fields=changed)
+    return citizen
+
+
+@transaction.atomic
+def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
+    """Erase everything ``account`` holds about ``citizen``: conversation and messages, follow and
+    subscriptions, notice deliveries and unanswered-question samples. The citizen row itself goes too when
+    no other account still relates to it. Returns counts of what was removed."""
+    from broadcasts.services import deliveries_erase_for_citizen
+
+    counts = {
+        "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
+        "conversations": Conversation.objects.filter(account=account, citizen=citizen).delete()[0],
+        "follows": Follow.objects.filter(account=account, citizen=citizen).delete()[0],
+    }
+    still_related = (
+        Follow.objects.filter(citizen=citizen).exists() or Conversation.objects.filter(citizen=citizen).exists()
+    )
+    label = f"citizen #{citizen.pk}"
+    if not still_related:
+        citizen.delete()
+        counts["citizen"] = 1
+    audit_record(
+        action="erase",
+        account=account,
+        actor=actor,
+        object_type="oa_platform.citizen",
+        object_id=label.split("#")[1],
+        object_repr=label,
+        changes=counts,
+    )
+    return counts
+
+
+# --- follows and subscriptions  ---
+@transaction.atomic
+def follow_create(*, account: OfficialAccount, citizen: Citizen, channel: str = "") -> Follow:
+    """Follow (or follow again). A new follow subscribes to the account's default topics."""
+    follow, created = Follow.objects.select_for_update().get_or_create(account=account, citizen=citizen)
+    if created:
+        topics = account.topics.filter(subscribed_by_default=True)
+        TopicSubscription.objects.bulk_create([TopicSubscription(follow=follow, topic=t) for t in topics])
+    elif follow.is_active:
+        return follow
+    else:
+        follow.is_active = True
+        follow.followed_at = timezone.now()
+        follow.unfollowed_at = None
+        follow.save(update_fields=["is_active", "followed_at", "unfollowed_at"])
+    FollowEvent.objects.create(follow=follow, kind=FollowEvent.KIND_FOLLOW, channel=channel or citizen.channel)
+    return follow
+
+
+@transaction.atomic
+def follow_remove(*, account: OfficialAccount, citizen: Citizen, channel: str = "") -> Follow | None:
+    """Unfollow. The follow row, its subscriptions and the conversation stay as history."""
+    follow = Follow.objects.select_for_update().filter(account=account, citizen=citizen).first()
+    if follow is None or not follow.is_active:
+        return follow
+    follow.is_active = False
+    follow.unfollowed_at = timezone.now()
+    follow.save(update_fields=["is_active", "unfollowed_at"])
+    FollowEvent.objects.create(follow=follow, kind=FollowEvent.KIND_UNFOLLOW, channel=channel or citizen.channel)
+    return follow
+
+
+@transaction.atomic
+def subscriptions_set(
+    *, follow: Follow, topic_keys: Iterable[str] | None = None, area_codes: Iterable[str] | None = None
+) -> Follow:
+    """Replace the follow's topics and/or areas. Unknown keys or codes are refused before anything changes."""
+    if topic_keys is not None:
+        topic_keys = list(dict.fromkeys(topic_keys))
+        topics = list(Topic.objects.filter(account_id=follow.account_id, key__in=topic_keys))
+        unknown = set(topic_keys) - {t.key for t in topics}
+        if unknown:
+            raise ValidationFailed("Unknown topic.", fields={"topics": sorted(unknown)})
+    if area_codes is not None:
+        area_codes = list(dict.fromkeys(area_codes))
+        areas = list(Area.objects.filter(code__in=area_codes))
+        unknown = set(area_codes) - {a.code for a in areas}
+        if unknown:
+            raise ValidationFailed("Unknown area.", fields={"areas": sorted(unknown)})
+    if topic_keys is not None:
+        TopicSubscription.objects.filter(follow=follow).exclude(topic__in=topics).delete()
+        TopicSubscription.objects.bulk_create(
+            [TopicSubscription(follow=follow, topic=t) for t in topics], ignore_conflicts=True
+        )
+    if area_codes is not None:
+        follow.areas.set(areas)
+    return follow
+
+
+def subscription_toggle(*, follow: Follow, topic_key: str, subscribed: bool) -> Follow:
+    topic = Topic.objects.filter(account_id=follow.account_id, key=topic_key).first()
+    if topic is None:
+        raise NotFound("Unknown topic.", fields={"topic": topic_key})
+    if subscribed:
+        TopicSubscription.objects.get_or_create(follow=follow, topic=topic)
+    else:
+        TopicSubscription.objects.filter(follow=follow, topic=topic).delete()
+    return follow
+
+
+def subscriptions_clear(*, follow: Follow) -> Follow:
+    TopicSubscription.objects.filter(follow=follow).delete()
+    return follow

@@ -1,0 +1,94 @@
+"""Shared fixtures. Every tenant-scoped test gets two agencies so it can assert the other one sees nothing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    backend = db["ENGINE"].rsplit(".", 1)[-1]
+    where = db.get("HOST") or db.get("NAME")
+    redis = settings.REDIS_URL or "none (in-memory cache and channel layer)"
+    return [f"database backend: {backend} ({where})", f"redis: {redis}"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_clean_cache(settings):
+    """Unit tests run tasks in-process; tests marked ``worker`` start a real worker instead."""
+    from django.core.cache import cache
+
+    from oa_platform.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Tenant:
+    account: object
+    manager: object
+    editor: object
+    broadcaster: object
+    approver: object
+    token: str
+
+
+def _tenant(slug: str) -> Tenant:
+    from oa_platform.models import ApiToken, Membership
+
+    account = factories.make_account(slug)
+    return Tenant(
+        account=account,
+        manager=factories.make_staff(account, Membership.ROLE_MANAGER, f"{slug}-manager"),
+        editor=factories.make_staff(account, Membership.ROLE_EDITOR, f"{slug}-editor"),
+        broadcaster=factories.make_staff(account, Membership.ROLE_BROADCASTER, f"{slug}-broadcaster"),
+        approver=factories.make_staff(account, Membership.ROLE_APPROVER, f"{slug}-approver"),
+        token=factories.make_token(account, scopes=ApiToken.ALL_SCOPES),
+    )
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return _tenant("agency-a")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return _tenant("agency-b")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def pytest_collection_modifyitems(config, items):
+    in_ci = os.environ.get("CI") == "true"
+    if in_ci:
+        return
+    # Outside CI, tests that need a service this machine lacks are skipped with a reason in the summary (-ra).
+    # In CI (CI=true) nothing is skipped: a missing service fails the run.
+    needs = {
+        "postgres": (
+            settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+            "needs PostgreSQL (DATABASE_URL)",
+        ),
+        "worker": (bool(settings.REDIS_URL), "needs Redis (REDIS_URL) for a real Celery worker"),
+        "browser": (os.path.exists("/usr/bin/chromium"), "needs Debian's chromium at /usr/bin/chromium"),
+    }
+    for item in items:
+        for marker, (available, reason) in needs.items():
+            if marker in item.keywords and not available:
+                item.add_marker(pytest.mark.skip(reason=reason))
