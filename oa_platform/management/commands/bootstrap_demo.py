@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("import_faqs", str(FIXTURE), verbosity=0)
         credentials_file = settings.VAR_DIR / "demo_logins.txt"
-        if credentials_file.exists():
+        if credentials_file.exists() and get_user_model().objects.filter(username=DEMO_USERS[0][0]).exists():
             self.stdout.write(credentials_file.read_text())
             return
         with transaction.atomic():
