@@ -1,0 +1,153 @@
+"""Chat API under load: p50/p99 latency and requests per second of POST /api/v1/accounts/<slug>/messages/
+beside a trivial Django JSON view (/healthz), both served the same way in the same run by the
+production-style server (uvicorn, ASGI, no DEBUG) on the configured database (PostgreSQL in DATABASE_URL).
+
+Needs ``wrk`` (Debian: apt-get install wrk). Prints a table and, last, one JSON line.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from oa_platform.models import ApiToken, OfficialAccount
+from oa_platform.services import token_issue
+
+QUERIES = Path(settings.BASE_DIR).parent / "shared" / "faq" / "queries_dev.jsonl"
+
+LUA_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
+    .. '"p50_ms": %.3f, "p99_ms": %.3f}\\n',
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+LUA_POST = """
+local questions = {%s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local q = questions[(counter %% #questions) + 1]
+  local body = '{"citizen_id": "bench-' .. math.random(1, 100000) .. '", "text": ' .. q .. '}'
+  return wrk.format("POST", "/api/v1/accounts/%s/messages/",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Token %s"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "Load-test the chat API beside a trivial JSON view with wrk against uvicorn."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--slug", default="congan-hcm")
+        parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+        parser.add_argument("--connections", type=int, default=32)
+        parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+        parser.add_argument("--queries", default=str(QUERIES))
+
+    def handle(self, *args, **opts):
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            raise CommandError("wrk is not installed (Debian: apt-get install wrk)")
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        if engine != "postgresql":
+            self.stderr.write("warning: not on PostgreSQL; set DATABASE_URL for the real figure")
+        call_command("import_faqs", str(Path(settings.BASE_DIR) / "oa_platform" / "fixtures" / "faq_corpus.json"))
+        account = OfficialAccount.objects.get(slug=opts["slug"])
+        _token, raw = token_issue(account=account, name="bench-chat", scopes=[ApiToken.SCOPE_CHAT])
+        texts = [json.loads(line)["text"] for line in Path(opts["queries"]).read_text().splitlines() if line.strip()]
+        texts = [t for t in texts if t] or ["lam cccd o dau"]
+        lua_questions = ", ".join("[==[" + json.dumps(t, ensure_ascii=False) + "]==]" for t in texts)
+
+        port = free_port()
+        env = dict(os.environ, CHAT_RATE_CITIZEN="100000000", CHAT_RATE_IP="100000000", DEBUG="0", LOG_LEVEL="WARNING")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "oa_platform.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(opts["workers"]),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=settings.BASE_DIR,
+        )
+        try:
+            self._wait(port)
+            with tempfile.TemporaryDirectory() as tmp:
+                report = Path(tmp) / "report.lua"
+                report.write_text(LUA_REPORT)
+                post = Path(tmp) / "post.lua"
+                post.write_text(LUA_POST % (lua_questions, opts["slug"], raw) + LUA_REPORT)
+                base = f"http://127.0.0.1:{port}"
+                args = ["-t", "2", "-c", str(opts["connections"]), "-d", f"{opts['duration']}s", "--timeout", "10s"]
+                # warm both paths (index build, connection pools) before measuring
+                self._wrk(wrk, [*args[:4], "-d", "3s", "-s", str(post), base])
+                trivial = self._wrk(wrk, [*args, "-s", str(report), base + "/healthz"])
+                chat = self._wrk(wrk, [*args, "-s", str(post), base])
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        for row in (trivial, chat):
+            row["rps"] = round(row["requests"] / (row["duration_us"] / 1e6), 1)
+        ratio = round(chat["rps"] / trivial["rps"], 3) if trivial["rps"] else 0
+        self.stdout.write(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}")
+        for name, row in (("trivial JSON view", trivial), ("chat API (POST messages)", chat)):
+            self.stdout.write(
+                f"{name:<28}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
+                f"{row['errors']:>8}{row['non2xx']:>9}"
+            )
+        self.stdout.write(f"chat/trivial requests per second: {ratio} (target >= 0.5)")
+        result = {
+            "database": engine,
+            "workers": opts["workers"],
+            "connections": opts["connections"],
+            "trivial": trivial,
+            "chat": chat,
+            "ratio_rps": ratio,
+        }
+        self.stdout.write(json.dumps(result))
+
+    def _wait(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError("the server did not start")
+
+    def _wrk(self, wrk: str, args: list[str]) -> dict:
+        out = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=600).stdout
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        if not lines:
+            raise CommandError(f"wrk printed no report:\n{out}")
+        return json.loads(lines[-1])
