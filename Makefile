@@ -23,6 +23,7 @@ venv: $(VENV)/.dev
 ## Serve the whole product on the embedded default (SQLite, no other server) at http://localhost:$(PORT)/
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bootstrap_demo
 	$(PY) manage.py serve --port $(PORT)
 
