@@ -55,7 +55,7 @@ class Command(BaseCommand):
             lines += [
                 f"Demo API token of {first.slug}: {raw}",
                 f"  curl -s -H 'Authorization: Token {raw}' -H 'Content-Type: application/json' "
-                f"-d '{{\"citizen_id\": \"demo-1\", \"text\": \"lam cccd o dau\"}}' "
+                f'-d \'{{"citizen_id": "demo-1", "text": "lam cccd o dau"}}\' '
                 f"http://localhost:{settings.PORT}/api/v1/accounts/{first.slug}/messages/",
             ]
         lines.append(f"(kept in {settings.VAR_DIR / 'demo_logins.txt'}; delete it to make new ones)")
