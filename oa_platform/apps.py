@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class OaPlatformConfig(AppConfig):
     name = "oa_platform"
     verbose_name = _("Official Accounts")
+
+    def ready(self):
+        from oa_platform import schema  # noqa: F401 - registers the OpenAPI auth extension
