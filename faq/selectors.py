@@ -1,0 +1,61 @@
+"""Reads of the FAQ app, always scoped to one account."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from faq.index import local_day
+from faq.models import FaqEntry, FaqVariant, Synonym, UnansweredQuestion
+from oa_platform.models import OfficialAccount
+
+# A fallback lists a handful of topics; more is noise in a chat bubble.
+MAX_CATEGORIES = 20
+
+
+def entries_for_account(*, account: OfficialAccount, active_only: bool = False) -> QuerySet[FaqEntry]:
+    qs = FaqEntry.objects.filter(account=account).prefetch_related(
+        Prefetch("variants", queryset=FaqVariant.objects.order_by("pk"))
+    )
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("category", "key")
+
+
+def entry_by_key(*, account: OfficialAccount, key: str) -> FaqEntry | None:
+    return FaqEntry.objects.filter(account=account, key=key).first()
+
+
+def synonyms_for_account(*, account: OfficialAccount) -> QuerySet[Synonym]:
+    return Synonym.objects.filter(account=account).order_by("term")
+
+
+def faq_categories(*, account: OfficialAccount) -> list[str]:
+    """Distinct categories of the account's active, currently valid entries, else their tags (most used
+    first), for the fallback's "you can ask about ..." list."""
+    today = local_day(account)
+    rows = (
+        FaqEntry.objects.filter(account=account, is_active=True)
+        .exclude(valid_from__gt=today)
+        .exclude(valid_until__lt=today)
+        .values_list("category", "tags")
+    )
+    categories: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    for category, entry_tags in rows:
+        if category:
+            categories[category] = categories.get(category, 0) + 1
+        for tag in entry_tags or []:
+            if isinstance(tag, str) and tag:
+                tags[tag] = tags.get(tag, 0) + 1
+    chosen = categories or tags
+    return [name for name, _n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CATEGORIES]
+
+
+def unanswered_for_account(
+    *, account: OfficialAccount, status: str | None = UnansweredQuestion.STATUS_OPEN
+) -> QuerySet[UnansweredQuestion]:
+    """Most frequent first; ``status=None`` for every status."""
+    qs = UnansweredQuestion.objects.filter(account=account)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-count", "-last_seen", "pk")
