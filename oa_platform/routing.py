@@ -1,1 +1,9 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from oa_platform import consumers, staff_consumers
+
+urlpatterns: list = []
+websocket_urlpatterns: list = [
+    path("ws/oa/<slug:slug>/", consumers.CitizenChatConsumer.as_asgi()),
+    path("ws/staff/<slug:slug>/", staff_consumers.StaffInboxConsumer.as_asgi()),
+]

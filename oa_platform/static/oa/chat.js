@@ -1,0 +1,294 @@
+// The account page: chat over a WebSocket (HTTP fallback), follow, settings, inbox. Plain ES5-ish, no build.
+(function () {
+  "use strict";
+  var boot = JSON.parse(document.getElementById("oa-boot").textContent);
+  var T = JSON.parse(document.getElementById("oa-i18n").textContent);
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var $ = function (id) { return document.getElementById(id); };
+  var list = $("messages"), quick = $("quick"), input = $("chat-input"), conn = $("conn");
+  var state = boot.state;
+  var lastMessageId = 0, lastNoticeId = 0, seen = {}, noticeSeen = {}, unread = 0;
+  var ws = null, wsOpen = false, everOpened = false, failures = 0, retryTimer = null, pollTimer = null;
+  var refSeq = 0, pending = {};
+  var MAX_BACKOFF = 30000, FALLBACK_AFTER = 2, POLL_MS = 5000;
+
+  // --- HTTP  ---
+  function api(url, method, body) {
+    var opts = { method: method || "GET", credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.headers["X-CSRFToken"] = csrf;
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(url, opts).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!r.ok) { var e = new Error((data.error && data.error.message) || r.statusText); e.status = r.status; e.data = data; throw e; }
+        return data;
+      });
+    });
+  }
+
+  // --- rendering  ---
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined && text !== null) n.textContent = text;
+    return n;
+  }
+  function botFromReply(reply) {
+    return { id: reply.message_id, direction: "out", sender: "bot", text: reply.text, decision: reply.decision,
+             faq: reply.faq, suggestions: reply.suggestions || [], helpful: null };
+  }
+  function addMessage(m) {
+    if (!m || !m.id || seen[m.id]) return;
+    seen[m.id] = true;
+    if (m.id > lastMessageId) lastMessageId = m.id;
+    if (m.direction === "in") dropPending(m.text);
+    var li = el("li", "msg " + (m.direction === "in" ? "in" : "out") + (m.sender === "staff" ? " staff" : ""));
+    li.dataset.id = m.id;
+    if (m.sender === "staff") li.appendChild(el("span", "who", T.staff));
+    li.appendChild(document.createTextNode(m.text));
+    if (m.sender === "bot" && m.decision === "answer" && m.helpful === null) li.appendChild(feedbackBox(m.id));
+    list.appendChild(li);
+    if (m.direction === "out") showSuggestions(m.suggestions || []);
+    li.scrollIntoView({ block: "end" });
+  }
+  function feedbackBox(id) {
+    var box = el("span", "feedback");
+    box.appendChild(el("span", null, T.helpful));
+    [[true, "👍", T.yes], [false, "👎", T.no]].forEach(function (v) {
+      var b = el("button", null, v[1]);
+      b.type = "button"; b.title = v[2]; b.setAttribute("aria-label", v[2]);
+      b.dataset.helpful = v[0] ? "1" : "0";
+      b.addEventListener("click", function () {
+        api(boot.urls.feedback, "POST", { message_id: id, helpful: v[0] }).then(function () {
+          box.textContent = T.thanks;
+        }, function () { box.textContent = T.error; });
+      });
+      box.appendChild(b);
+    });
+    return box;
+  }
+  function showSuggestions(suggestions) {
+    quick.textContent = "";
+    suggestions.forEach(function (s) {
+      var b = el("button", null, s.question);
+      b.type = "button";
+      b.addEventListener("click", function () { send(s.question); });
+      quick.appendChild(b);
+    });
+  }
+  function addPending(text) {
+    var ref = "r" + (++refSeq);
+    var li = el("li", "msg in pending", text);
+    list.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+    pending[ref] = { li: li, text: text };
+    return ref;
+  }
+  function dropPending(text, ref) {
+    var key = ref && pending[ref] ? ref : null;
+    if (!key) { for (var k in pending) { if (pending[k].text === text) { key = k; break; } } }
+    if (key) { pending[key].li.remove(); delete pending[key]; }
+  }
+  function failPending(ref, message) {
+    var p = pending[ref];
+    if (!p) return;
+    p.li.className = "msg in failed";
+    p.li.title = message;
+    p.li.appendChild(el("span", "feedback", message));
+    delete pending[ref];
+  }
+  function addNotice(n) {
+    if (!n || noticeSeen[n.id]) return;
+    noticeSeen[n.id] = true;
+    if (n.id > lastNoticeId) lastNoticeId = n.id;
+    var li = el("li", "notice sev-" + (n.severity || "info") + " kind-" + (n.kind || "alert"));
+    li.appendChild(el("h3", null, n.title));
+    if (n.sent_at) { var t = el("time", null, new Date(n.sent_at).toLocaleString()); t.dateTime = n.sent_at; li.appendChild(t); }
+    li.appendChild(el("p", null, n.body));
+    if (n.link) { var a = el("a", null, n.link); a.href = n.link; a.rel = "noopener"; li.appendChild(a); }
+    var box = $("notices");
+    box.insertBefore(li, box.firstChild);
+    $("notices-empty").hidden = true;
+  }
+  function countUnread(n) {
+    if (!n) return;
+    if (!$("panel-inbox").hidden) return;
+    unread += n;
+    $("inbox-count").textContent = unread;
+    $("inbox-count").hidden = false;
+  }
+
+  // --- sending  ---
+  function send(text) {
+    text = (text || "").trim();
+    if (!text) return;
+    if (text.length > boot.maxText) text = text.slice(0, boot.maxText);
+    var ref = addPending(text);
+    quick.textContent = "";
+    if (wsOpen) {
+      ws.send(JSON.stringify({ type: "message", text: text, ref: ref }));
+      return;
+    }
+    api(boot.urls.messages, "POST", { text: text }).then(function (data) {
+      onReply(data, ref);
+    }, function (e) { failPending(ref, e.status === 429 ? T.tooMany : (e.message || T.error)); });
+  }
+  function onReply(data, ref) {
+    dropPending(data.message && data.message.text, ref);
+    addMessage(data.message);
+    if (data.reply) addMessage(botFromReply(data.reply));
+  }
+
+  // --- WebSocket with reconnect and catch-up  ---
+  function setConn(text) { conn.textContent = text || ""; conn.hidden = !text; }
+  function connect() {
+    clearTimeout(retryTimer);
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    try { ws = new WebSocket(proto + location.host + boot.ws); } catch (e) { return scheduleRetry(); }
+    ws.onopen = function () {
+      wsOpen = true; everOpened = true; failures = 0;
+      stopPolling(); setConn("");
+      sync();
+    };
+    ws.onmessage = function (ev) {
+      var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f.type === "reply") onReply(f, f.ref);
+      else if (f.type === "messages") { (f.messages || []).forEach(addMessage); if (f.more) sync(); }
+      else if (f.type === "notices") { var before = lastNoticeId; (f.notices || []).forEach(addNotice); countUnread((f.notices || []).filter(function (n) { return n.id > before; }).length); }
+      else if (f.type === "notice") { var fresh = !noticeSeen[f.notice.id]; addNotice(f.notice); if (fresh) countUnread(1); }
+      else if (f.type === "error") {
+        if (f.ref) failPending(f.ref, f.code === "rate_limited" ? T.tooMany : (f.message || T.error));
+      }
+    };
+    ws.onclose = function (ev) {
+      var wasOpen = wsOpen;
+      wsOpen = false; ws = null;
+      for (var k in pending) { resendHttp(k); }
+      if (ev.code === 4404) return;
+      if (!wasOpen) failures++;
+      if (!everOpened && failures >= FALLBACK_AFTER || ev.code === 4401) startPolling();
+      setConn(pollTimer ? T.fallback : T.offline);
+      scheduleRetry();
+    };
+  }
+  function resendHttp(ref) {
+    // A message sent on a socket that dropped before the reply: the catch-up (sync) shows it if it was stored.
+    var p = pending[ref];
+    if (p) setTimeout(function () { if (pending[ref]) { syncHttp(); } }, 1500);
+  }
+  function scheduleRetry() {
+    var delay = Math.min(MAX_BACKOFF, 1000 * Math.pow(2, Math.min(failures, 5)));
+    delay = delay / 2 + Math.random() * delay / 2;
+    retryTimer = setTimeout(connect, delay);
+  }
+  function sync() {
+    if (wsOpen) ws.send(JSON.stringify({ type: "sync", after_message: lastMessageId || null, after_notice: lastNoticeId || null }));
+    else syncHttp();
+  }
+  function syncHttp() {
+    api(boot.urls.history + "?after=" + lastMessageId).then(function (d) {
+      (d.messages || []).forEach(addMessage);
+    }, function () {});
+    api(boot.urls.inbox + (lastNoticeId ? "?after=" + lastNoticeId : "")).then(function (d) {
+      var before = lastNoticeId;
+      (d.notices || []).forEach(addNotice);
+      countUnread((d.notices || []).filter(function (n) { return n.id > before; }).length);
+    }, function () {});
+  }
+  function startPolling() { if (!pollTimer) { pollTimer = setInterval(syncHttp, POLL_MS); syncHttp(); } }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
+  window.addEventListener("online", function () { if (!wsOpen) { failures = 0; connect(); } });
+
+  // --- follow and settings  ---
+  function applyState(s) {
+    state = s;
+    var btn = $("follow-btn");
+    btn.dataset.following = s.following ? "1" : "0";
+    btn.textContent = s.following ? T.unfollow : T.follow;
+    btn.className = "btn" + (s.following ? "" : " primary");
+    $("settings-locked").hidden = s.following;
+    $("subs-form").classList.toggle("locked", !s.following);
+    var boxes = document.querySelectorAll('#subs-form input[name="topics"]');
+    s.topics.forEach(function (t) {
+      for (var i = 0; i < boxes.length; i++) if (boxes[i].value === t.key) boxes[i].checked = t.subscribed;
+    });
+    var area = s.areas && s.areas[0];
+    if (area) {
+      var province = area.parent || area.code;
+      $("province").value = province;
+      loadWards(province, area.parent ? area.code : "");
+    }
+    $("phone-current").textContent = s.phone ? T.current + " " + s.phone : "";
+    if (wsOpen) sync();  // the socket joins this citizen's group and reloads its notice filter
+  }
+  $("follow-btn").addEventListener("click", function () {
+    var btn = this, following = btn.dataset.following === "1";
+    btn.disabled = true;
+    api(following ? boot.urls.unfollow : boot.urls.follow, "POST", {}).then(applyState, function () {
+      alert(T.error);
+    }).then(function () { btn.disabled = false; });
+  });
+  function loadWards(code, selected) {
+    var ward = $("ward");
+    ward.textContent = "";
+    var all = el("option", null, T.wholeProvince); all.value = ""; ward.appendChild(all);
+    ward.disabled = !code;
+    if (!code) return Promise.resolve();
+    return api(boot.urls.areas + "?parent=" + encodeURIComponent(code)).then(function (d) {
+      d.areas.forEach(function (a) { var o = el("option", null, a.name); o.value = a.code; ward.appendChild(o); });
+      ward.value = selected || "";
+    }, function () {});
+  }
+  $("province").addEventListener("change", function () { loadWards(this.value, ""); });
+  $("subs-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var status = $("subs-status");
+    status.className = "status"; status.textContent = "";
+    if (!state.following) { status.className = "status err"; status.textContent = T.followFirst; return; }
+    var topics = [];
+    document.querySelectorAll('#subs-form input[name="topics"]:checked').forEach(function (b) { topics.push(b.value); });
+    var code = $("ward").value || $("province").value;
+    api(boot.urls.subscriptions, "POST", { topics: topics, areas: code ? [code] : [] }).then(function (s) {
+      applyState(s); status.textContent = T.saved;
+    }, function (e) { status.className = "status err"; status.textContent = e.message || T.error; });
+  });
+  $("phone-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var status = $("phone-status");
+    status.className = "status"; status.textContent = "";
+    api(boot.urls.profile, "POST", { phone: $("phone").value.trim() }).then(function (s) {
+      applyState(s); $("phone").value = ""; status.textContent = T.saved;
+    }, function (e) { status.className = "status err"; status.textContent = e.message || T.error; });
+  });
+
+  // --- tabs and input  ---
+  document.querySelectorAll(".tab").forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      document.querySelectorAll(".tab").forEach(function (t) {
+        var on = t === tab;
+        t.classList.toggle("active", on);
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        $("panel-" + t.dataset.tab).hidden = !on;
+      });
+      if (tab.dataset.tab === "inbox") { unread = 0; $("inbox-count").hidden = true; }
+    });
+  });
+  $("chat-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value;
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("chat-form").requestSubmit(); }
+  });
+
+  // --- start  ---
+  boot.messages.forEach(addMessage);
+  boot.notices.forEach(addNotice);
+  applyState(state);
+  connect();
+  window.oaPage = { sync: sync, isLive: function () { return wsOpen; }, isPolling: function () { return !!pollTimer; } };
+})();
