@@ -1,0 +1,269 @@
+"""Notices, their deliveries and the fan-out bookkeeping (chunks with leases), per-account broadcast settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from oa_platform.models import ApiToken, Citizen, OfficialAccount
+
+
+class Notice(models.Model):
+    SEVERITY_EXTREME = "extreme"  # CAP Extreme: extraordinary threat to life or property
+    SEVERITY_SEVERE = "severe"  # CAP Severe: significant threat to life or property
+    SEVERITY_MODERATE = "moderate"  # CAP Moderate: possible threat
+    SEVERITY_MINOR = "minor"  # CAP Minor: minimal to no known threat
+    SEVERITY_CHOICES = [
+        (SEVERITY_EXTREME, _("extreme")),
+        (SEVERITY_SEVERE, _("severe")),
+        (SEVERITY_MODERATE, _("moderate")),
+        (SEVERITY_MINOR, _("minor")),
+    ]
+    URGENT_SEVERITIES = (SEVERITY_EXTREME, SEVERITY_SEVERE)
+
+    STATUS_DRAFT = "draft"  # being written; the only editable status
+    STATUS_PENDING = "pending_approval"  # submitted; waits for an approver who is not the author
+    STATUS_SCHEDULED = "scheduled"  # approved (or needs no approval); the dispatcher sends it at dispatch_at
+    STATUS_SENDING = "sending"  # claimed by the dispatcher; deliveries exist, chunks are being sent
+    STATUS_SENT = "sent"  # every delivery reached a final status
+    STATUS_CANCELLED = "cancelled"  # stopped by staff; queued deliveries were skipped
+    STATUS_EXPIRED = "expired"  # expires_at passed before everything was sent; the rest was skipped
+    STATUS_CHOICES = [
+        (STATUS_DRAFT, _("draft")),
+        (STATUS_PENDING, _("pending approval")),
+        (STATUS_SCHEDULED, _("scheduled")),
+        (STATUS_SENDING, _("sending")),
+        (STATUS_SENT, _("sent")),
+        (STATUS_CANCELLED, _("cancelled")),
+        (STATUS_EXPIRED, _("expired")),
+    ]
+    FINAL_STATUSES = (STATUS_SENT, STATUS_CANCELLED, STATUS_EXPIRED)
+
+    MODE_LIVE = "live"  # to the real audience
+    MODE_TEST = "test"  # only to the test citizens of the account's staff test group
+    MODE_CHOICES = [(MODE_LIVE, _("live")), (MODE_TEST, _("test"))]
+
+    KIND_ALERT = "alert"  # an original notice (CAP msgType Alert)
+    KIND_UPDATE = "update"  # corrects an earlier notice, to exactly its recipients (CAP Update)
+    KIND_CANCEL = "cancel"  # withdraws an earlier notice, to exactly its recipients (CAP Cancel)
+    KIND_CHOICES = [(KIND_ALERT, _("alert")), (KIND_UPDATE, _("update")), (KIND_CANCEL, _("cancel"))]
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="notices")
+    category = models.SlugField(_("category (topic key)"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=10, choices=SEVERITY_CHOICES, default=SEVERITY_MODERATE)
+    title_vi = models.CharField(_("title (Vietnamese)"), max_length=200)
+    body_vi = models.TextField(_("body (Vietnamese)"))
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("body (English)"), blank=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("body (Chinese)"), blank=True)
+    link = models.URLField(_("link"), blank=True)
+    # Audience. audience_all: every active follower. Otherwise topics (empty: the category's topic),
+    # area codes (a province includes everything under it) and languages (empty: all) all have to match.
+    audience_all = models.BooleanField(_("all followers"), default=False)
+    audience_topics = models.JSONField(_("topics"), default=list, blank=True)
+    audience_areas = models.JSONField(_("area codes"), default=list, blank=True)
+    audience_languages = models.JSONField(_("languages"), default=list, blank=True)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True, help_text=_("empty: as soon as approved"))
+    # When the dispatcher may send it: send_at moved past the quiet hours for moderate and minor notices.
+    dispatch_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    mode = models.CharField(_("mode"), max_length=5, choices=MODE_CHOICES, default=MODE_LIVE)
+    kind = models.CharField(_("kind"), max_length=6, choices=KIND_CHOICES, default=KIND_ALERT)
+    references = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("refers to")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(default=0)
+    # Final counts per status, filled when the notice leaves "sending" (live progress is counted on demand).
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "dispatch_at"], name="notice_status_dispatch")]
+
+    def __str__(self) -> str:
+        return self.title_vi[:80]
+
+    def text_for(self, language: str) -> tuple[str, str]:
+        """Title and body in ``language``, else Vietnamese."""
+        if language == "en" and self.title_en and self.body_en:
+            return self.title_en, self.body_en
+        if language.startswith("zh") and self.title_zh and self.body_zh:
+            return self.title_zh, self.body_zh
+        return self.title_vi, self.body_vi
+
+    @property
+    def cap_identifier(self) -> str:
+        return f"oa-{self.account.slug}-notice-{self.pk}"
+
+
+class BroadcastSettings(models.Model):
+    """One row per account: quiet hours, approval policy and how phone-holders are reached."""
+
+    APPROVAL_ALL = "all"  # every notice needs a second person
+    APPROVAL_URGENT = "urgent"  # only severe and extreme notices need a second person
+    APPROVAL_CHOICES = [(APPROVAL_ALL, _("every notice")), (APPROVAL_URGENT, _("severe and extreme only"))]
+    PHONE_NONE = ""  # phone numbers are not used; in-app only
+    PHONE_SMS = "sms"  # web-chat citizens with a phone get the notice by SMS
+    PHONE_ZNS = "zns"  # web-chat citizens with a phone get the notice by Zalo ZNS
+    PHONE_CHOICES = [(PHONE_NONE, _("none")), (PHONE_SMS, "SMS"), (PHONE_ZNS, "Zalo ZNS")]
+
+    account = models.OneToOneField(OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_settings")
+    quiet_start = models.TimeField(_("quiet hours start"), default=dt.time(21, 0))
+    quiet_end = models.TimeField(_("quiet hours end"), default=dt.time(6, 0))
+    approval_policy = models.CharField(
+        _("approval needed for"), max_length=10, choices=APPROVAL_CHOICES, default=APPROVAL_ALL
+    )
+    phone_channel = models.CharField(
+        _("phone channel"), max_length=5, choices=PHONE_CHOICES, default=PHONE_NONE, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("broadcast settings")
+        verbose_name_plural = _("broadcast settings")
+
+    def __str__(self) -> str:
+        return f"{self.account}"
+
+
+class ProviderConfig(models.Model):
+    """An external HTTP provider of an account: ZNS-style, SMS-gateway-style or a generic webhook."""
+
+    KIND_ZNS = "zns"
+    KIND_SMS = "sms"
+    KIND_WEBHOOK = "webhook"
+    KIND_CHOICES = [(KIND_ZNS, "Zalo ZNS"), (KIND_SMS, _("SMS gateway")), (KIND_WEBHOOK, _("generic webhook"))]
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_providers")
+    kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES)
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    base_url = models.URLField(_("base URL"))
+    api_key = models.CharField(_("API key / access token"), max_length=256, blank=True)
+    secret = models.CharField(_("secret (HMAC)"), max_length=256, blank=True)
+    template_id = models.CharField(_("template id (ZNS)"), max_length=64, blank=True)
+    timeout_s = models.FloatField(_("timeout (s)"), default=5.0, validators=[MinValueValidator(0.1)])
+    rate_per_s = models.FloatField(
+        _("rate limit (messages/s)"), default=20.0, validators=[MinValueValidator(0.1), MaxValueValidator(10000)]
+    )
+    burst = models.PositiveIntegerField(_("burst"), default=5)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts"), default=4)
+    backoff_s = models.FloatField(_("first retry after (s)"), default=0.5)
+
+    class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="provider_unique_kind_per_account")]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.kind}"
+
+
+class Delivery(models.Model):
+    CHANNEL_INAPP = "inapp"  # the citizen's inbox on the chat page, pushed live
+    CHANNEL_CHOICES = [
+        (CHANNEL_INAPP, _("in-app")),
+        (Citizen.CHANNEL_ZALO, "Zalo OA"),
+        (Citizen.CHANNEL_WECHAT, "WeChat"),
+        (ProviderConfig.KIND_ZNS, "Zalo ZNS"),
+        (ProviderConfig.KIND_SMS, "SMS"),
+        (ProviderConfig.KIND_WEBHOOK, _("webhook")),
+    ]
+    STATUS_QUEUED = "queued"  # waiting to be sent
+    STATUS_SENT = "sent"  # handed to the channel (in-app: in the inbox)
+    STATUS_DELIVERED = "delivered"  # the provider reported delivery
+    STATUS_READ = "read"  # the citizen opened it
+    STATUS_FAILED = "failed"  # refused for good; last_error says why
+    STATUS_SKIPPED = "skipped"  # never sent: notice cancelled or expired first
+    STATUS_CHOICES = [
+        (STATUS_QUEUED, _("queued")),
+        (STATUS_SENT, _("sent")),
+        (STATUS_DELIVERED, _("delivered")),
+        (STATUS_READ, _("read")),
+        (STATUS_FAILED, _("failed")),
+        (STATUS_SKIPPED, _("skipped")),
+    ]
+    RECEIVED_STATUSES = (STATUS_SENT, STATUS_DELIVERED, STATUS_READ)
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
+    language = models.CharField(max_length=8, default="vi")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=STATUS_QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    provider_message_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [models.UniqueConstraint(fields=["notice", "citizen"], name="delivery_unique_notice_citizen")]
+        indexes = [models.Index(fields=["citizen", "status"], name="delivery_citizen_status")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} → {self.citizen_id} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries and workers: one (notice, citizen) pair is one delivery (unique constraint)."""
+        return idempotency_key(self.notice_id, self.citizen_id)
+
+
+def idempotency_key(notice_id: int, citizen_id: int) -> str:
+    return f"oa-n{notice_id}-c{citizen_id}"
+
+
+class Chunk(models.Model):
+    """A slice of a notice's deliveries (an id range) sent by one task. The lease lets a sweeper hand a chunk
+    whose worker died to another worker; status guards on deliveries make a re-run harmless."""
+
+    STATUS_PENDING = "pending"  # created, task enqueued (or to be re-enqueued by the sweeper)
+    STATUS_RUNNING = "running"  # a worker holds the lease until lease_until
+    STATUS_DONE = "done"  # every delivery in the range reached a final status
+    STATUS_CHOICES = [(STATUS_PENDING, _("pending")), (STATUS_RUNNING, _("running")), (STATUS_DONE, _("done"))]
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="chunks")
+    channel = models.CharField(max_length=10)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=STATUS_PENDING)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="provider asked to wait (429)")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "first_id"], name="chunk_unique_start")]
+        indexes = [
+            models.Index(fields=["status", "lease_until"], name="chunk_status_lease"),
+            models.Index(fields=["notice", "status"], name="chunk_notice_status", condition=~Q(status="done")),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.notice_id} [{self.first_id}..{self.last_id}] {self.status}"

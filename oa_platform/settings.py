@@ -141,6 +141,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 # The periodic schedule lives here; apps add their entries (see broadcasts.schedule).
 CELERY_BEAT_SCHEDULE: dict = {}
+from broadcasts.schedule import BEAT_SCHEDULE as _BROADCASTS_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [

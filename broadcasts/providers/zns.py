@@ -1,0 +1,27 @@
+"""Zalo-ZNS-style provider: a template message to a phone number; answers {"error": 0, "data": {"msg_id"}}."""
+
+from __future__ import annotations
+
+import httpx
+
+from broadcasts.providers.base import OutboundMessage
+from broadcasts.providers.http import HttpProviderAdapter, PermanentError
+
+
+class ZnsAdapter(HttpProviderAdapter):
+    kind = "zns"
+
+    def request(self, message: OutboundMessage) -> tuple[str, dict, dict]:
+        body = {
+            "phone": message.phone.lstrip("+"),
+            "template_id": self.config.template_id,
+            "template_data": {"title": message.title, "body": message.body, "link": message.link},
+            "tracking_id": message.idempotency_key,
+        }
+        return "/message/template", body, {"access_token": self.config.api_key}
+
+    def parse(self, response: httpx.Response) -> str:
+        data = response.json()
+        if data.get("error", 0) != 0:
+            raise PermanentError(f"ZNS error {data.get('error')}: {str(data.get('message', ''))[:200]}")
+        return str((data.get("data") or {}).get("msg_id", ""))
