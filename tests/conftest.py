@@ -28,6 +28,8 @@ def _eager_celery_and_clean_cache(settings):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # PBKDF2 costs ~0.7 s per password here; the tenant fixtures create eight users per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
