@@ -194,6 +194,9 @@ _HUMAN = _phrases(
     "operator",
     "customer service",
 )
+_HUMAN_VERBS = _phrases(
+    "talk", "speak", "chat", "connect", "with", "gặp", "nói chuyện", "nói chuyện với", "chat với", "kết nối", "liên hệ"
+)
 _SUBSCRIBE = _phrases(
     "đăng ký",
     "dk",
@@ -442,7 +445,7 @@ def _detect_latin(text: str) -> Intent | None:
             if topic:
                 return Intent("subscribe", topic)
 
-    if _only(_strip(core, _FILLER), _HUMAN) or _only(core, _HUMAN):
+    if _only(_strip(without_filler, _HUMAN_VERBS), _HUMAN) or _only(without_filler, _HUMAN):
         return Intent("human")
     if not asks and _only(without_filler, _THANKS):
         return Intent("thanks")

@@ -45,7 +45,7 @@ _CONTROL_RE = re.compile(
 )
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
-_TOKEN_RE = re.compile(f"([{_CJK}]+)|([^\\W_]+)")
+_TOKEN_RE = re.compile(f"[{_CJK}]+|[^\\W_]+")
 _AGE_RE = re.compile(r"\b(\d{1,3})t\b")  # "25t" = 25 tuổi
 _IN_RE = re.compile(r"\b(\d)\s*in\s*(\d)\b")  # "6in1" = 6 trong 1 (combined vaccines)
 _EN_CONTRACTIONS = (
@@ -76,7 +76,7 @@ def _build_fold_table() -> dict[int, str]:
 
 
 _FOLD_TABLE = _build_fold_table()
-_ACCENTED_CHARS = frozenset(chr(c) for c, v in _FOLD_TABLE.items() if v)
+_ACCENTED_RE = re.compile("[" + re.escape("".join(chr(c) for c, v in _FOLD_TABLE.items() if v)) + "]")
 
 
 def fold(text: str) -> str:
@@ -85,15 +85,15 @@ def fold(text: str) -> str:
 
 
 def has_diacritics(text: str) -> bool:
-    return any(c in _ACCENTED_CHARS for c in text)
+    return _ACCENTED_RE.search(text) is not None
 
 
 def clean(text: object) -> str:
     """NFC, no control characters, case folded, collapsed spaces, at most `MAX_CHARS`. Never raises."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    if len(text) > MAX_CHARS * 2:  # cut before the O(n) passes below
-        text = text[: MAX_CHARS * 2]
+    if len(text) > MAX_CHARS * 2:  # cut before the O(n) passes below, keeping head and tail
+        text = text[:MAX_CHARS] + " " + text[-MAX_CHARS:]
     text = _CONTROL_RE.sub(" ", text)
     try:
         text = unicodedata.normalize("NFC", text)
@@ -178,7 +178,7 @@ class Normalizer:
                 phrases[key] = value
         self._zh_replace = self._zh_rule(phrases, stop) if self.language == "zh" else None
         # token phrase rules: first token -> [(key tokens, expansion tokens, accented_only)], longest first
-        self._rules: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], bool]]] = {}
+        self._rules: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]]] = {}
         for key, value in phrases.items():
             self._add_rule(key, value, accented_only=False)
         for key in stop:
@@ -204,7 +204,8 @@ class Normalizer:
         if not key_tokens or any(has_cjk(t) for t in key_tokens):
             return
         value_tokens = tuple(self._raw_tokens(clean(value)))
-        self._rules.setdefault(fold(key_tokens[0]), []).append((key_tokens, value_tokens, accented_only))
+        key_folded = tuple(fold(t) for t in key_tokens)
+        self._rules.setdefault(key_folded[0], []).append((key_tokens, key_folded, value_tokens, accented_only))
 
     def _raw_tokens(self, text: str) -> list[str]:
         if self.language == "en" or not has_diacritics(text):
@@ -215,17 +216,7 @@ class Normalizer:
             text = _AGE_RE.sub(r"\1 tuổi", text)
             text = _IN_RE.sub(r"\1 trong \2", text)
         # tokens longer than _MAX_TOKEN are URLs, hashes or keyboard mashing: no FAQ word is that long
-        return [m.group(0) for m in _TOKEN_RE.finditer(text) if len(m.group(0)) <= _MAX_TOKEN or m.group(1)]
-
-    @staticmethod
-    def _token_matches(typed: str, key: str, accented_only: bool) -> bool:
-        if typed == key:
-            return True
-        if accented_only:
-            return False
-        # a token typed without diacritics matches the key's folded spelling; a token typed with
-        # diacritics must match exactly ("hỏng" is not the teen-code "hong")
-        return not has_diacritics(typed) and fold(key) == typed
+        return [t for t in _TOKEN_RE.findall(text) if len(t) <= _MAX_TOKEN or _CJK_RE.match(t)]
 
     def __call__(self, text: object) -> Normalized:
         try:
@@ -234,37 +225,67 @@ class Normalizer:
             return Normalized((), (), False)
 
     def _normalize(self, text: object) -> Normalized:
-        cleaned = clean(text).translate(_APOSTROPHES)
+        cleaned = clean(text)
+        if "\u2019" in cleaned or "\u2018" in cleaned or "`" in cleaned:
+            cleaned = cleaned.translate(_APOSTROPHES)
         accented = has_diacritics(cleaned)
         if has_cjk(cleaned):
             cleaned = to_simplified(cleaned)
             if self._zh_replace is not None:
                 cleaned = self._zh_replace(cleaned)
         raw = self._raw_tokens(cleaned)
+        folded = [_fold_token(t) for t in raw]
+        # a token typed without diacritics may match a key's folded spelling; a token typed with diacritics
+        # must match the key exactly ("hỏng" is not the teen-code "hong")
+        plain = [f == t for f, t in zip(folded, raw, strict=True)]
         out: list[str] = []
+        out_folded: list[str] = []
         i = 0
         n = len(raw)
         rules = self._rules
         while i < n:
-            tok = raw[i]
-            candidates = rules.get(fold(tok))
-            matched = False
+            candidates = rules.get(folded[i])
             if candidates:
-                for key_tokens, value_tokens, accented_only in candidates:
+                for key_tokens, key_folded, value_tokens, accented_only in candidates:
                     k = len(key_tokens)
-                    if i + k <= n and all(
-                        self._token_matches(raw[i + j], key_tokens[j], accented_only) for j in range(k)
-                    ):
+                    if i + k > n:
+                        continue
+                    for j in range(k):
+                        typed = raw[i + j]
+                        if typed != key_tokens[j] and (
+                            accented_only or not plain[i + j] or folded[i + j] != key_folded[j]
+                        ):
+                            break
+                    else:
                         out.extend(value_tokens)
+                        out_folded.extend(_fold_token(t) for t in value_tokens)
                         i += k
-                        matched = True
                         break
-            if not matched:
-                out.append(tok)
-                i += 1
+                else:
+                    out.append(raw[i])
+                    out_folded.append(folded[i])
+                    i += 1
+                continue
+            out.append(raw[i])
+            out_folded.append(folded[i])
+            i += 1
         if self.language == "en":
             out = [stem_en(t) for t in out]
-        return Normalized(tuple(out), tuple(fold(t) for t in out), accented)
+            out_folded = [_fold_token(t) for t in out]
+        return Normalized(tuple(out), tuple(out_folded), accented)
+
+
+_FOLD_CACHE: dict[str, str] = {}
+_FOLD_CACHE_MAX = 200_000  # distinct words; bounded so hostile input cannot grow it without limit
+
+
+def _fold_token(token: str) -> str:
+    folded = _FOLD_CACHE.get(token)
+    if folded is None:
+        folded = token.translate(_FOLD_TABLE)
+        if len(_FOLD_CACHE) < _FOLD_CACHE_MAX:
+            _FOLD_CACHE[token] = folded
+    return folded
 
 
 def ngrams(tokens: tuple[str, ...] | list[str]) -> list[str]:
@@ -272,6 +293,9 @@ def ngrams(tokens: tuple[str, ...] | list[str]) -> list[str]:
 
     A Chinese run breaks the word-bigram chain (bigrams never span scripts).
     """
+    if _CJK_RE.search("".join(tokens)) is None:
+        tokens = list(tokens)
+        return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])]  # noqa: B905
     feats: list[str] = []
     prev: str | None = None
     for tok in tokens:
@@ -285,6 +309,19 @@ def ngrams(tokens: tuple[str, ...] | list[str]) -> list[str]:
             feats.append(prev + " " + tok)
         prev = tok
     return feats
+
+
+def features(norm: Normalized) -> tuple[list[str], list[str]]:
+    """(folded features, accented features) of a normalised text.
+
+    An accented feature is prefixed with `ACCENT_PREFIX` only when it differs from its folded spelling, so a
+    text without diacritics (English, Chinese, unaccented Vietnamese) adds nothing twice to the index.
+    """
+    folded = ngrams(norm.folded)
+    if not norm.accented and norm.tokens == norm.folded:
+        return folded, folded
+    accented = [a if a == f else ACCENT_PREFIX + a for a, f in zip(ngrams(norm.tokens), folded, strict=True)]
+    return folded, accented
 
 
 @lru_cache(maxsize=64)

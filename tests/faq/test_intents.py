@@ -1,0 +1,84 @@
+"""Small talk and broadcast commands are recognised before FAQ matching, conservatively."""
+
+import pytest
+
+from faq.intents import Intent, detect_intent
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello ad", Intent("greeting")),
+        ("chào sở y tế", Intent("greeting")),
+        ("alo", Intent("greeting")),
+        ("你好", Intent("greeting")),
+        ("cảm ơn ad nhiều nha", Intent("thanks")),
+        ("thanks!", Intent("thanks")),
+        ("謝謝", Intent("thanks")),
+        ("menu", Intent("help")),
+        ("help", Intent("help")),
+        ("cho em gặp nhân viên", Intent("human")),
+        ("I want to talk to a human", Intent("human")),
+        ("转人工", Intent("human")),
+    ],
+)
+def test_small_talk(text, expected):
+    assert detect_intent(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dang ky bao lu", Intent("subscribe", "storm-flood")),
+        ("Đăng ký tiêm chủng", Intent("subscribe", "vaccination")),
+        ("subscribe health", Intent("subscribe", "health")),
+        ("subscribe to traffic alerts", Intent("subscribe", "traffic")),
+        ("订阅 疫苗", Intent("subscribe", "vaccination")),
+        ("訂閱交通", Intent("subscribe", "traffic")),
+        ("huy tiem chung", Intent("unsubscribe", "vaccination")),
+        ("hủy bão lũ", Intent("unsubscribe", "storm-flood")),
+        ("unsubscribe traffic", Intent("unsubscribe", "traffic")),
+        ("退订疫苗", Intent("unsubscribe", "vaccination")),
+        ("stop", Intent("stop")),
+        ("STOP", Intent("stop")),
+        ("huy tat ca", Intent("stop")),
+        ("退订", Intent("stop")),
+        ("start", Intent("start")),
+        ("dk tin chung", Intent("subscribe", "general")),
+    ],
+)
+def test_subscription_commands(text, expected):
+    assert detect_intent(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đăng ký thường trú như thế nào",
+        "huỷ đăng ký thường trú",
+        "dang ky tam tru cho nguoi thue tro",
+        "xin chào, how do I sign up for storm alerts?",
+        "Hello ad, I want renew ID card, how much fee? cảm ơn",
+        "How do I stop alerts or change the phone number they go to?",
+        "Cho em xin số điện thoại của anh Tuấn",
+        "bão số mấy sắp vào Đà Nẵng vậy ad",
+        "你好，请问身份证怎么补办",
+        "Thủ tục đăng ký xe máy",
+        "",
+        "   ",
+        "😀",
+    ],
+)
+def test_questions_are_not_swallowed(text):
+    assert detect_intent(text) is None
+
+
+def test_accented_bao_is_not_storm():
+    # "báo" (report) typed with accents is not "bão" (storm)
+    assert detect_intent("đăng ký báo") is None
+    assert detect_intent("đăng ký bão") == Intent("subscribe", "storm-flood")
+
+
+@pytest.mark.parametrize("text", [None, 123, "x" * 10_000, "\x00\x01", "<b>stop</b>' OR 1=1"])
+def test_never_raises(text):
+    detect_intent(text)

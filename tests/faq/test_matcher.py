@@ -1,0 +1,146 @@
+"""FAQ matcher on a small hand-made corpus (pure Python, no Django)."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from faq.matcher import Candidate, Entry, Matcher, MatchResult
+
+ENTRIES = [
+    Entry(
+        "cccd-le-phi",
+        "Làm thẻ căn cước hết bao nhiêu tiền?",
+        ("Lệ phí cấp đổi căn cước là bao nhiêu?", "Phí làm căn cước gắn chip"),
+        tags=("căn cước", "lệ phí"),
+    ),
+    Entry(
+        "cccd-cap-lai",
+        "Bị mất thẻ căn cước thì làm lại như thế nào?",
+        ("Thủ tục cấp lại căn cước bị mất", "Làm lại thẻ căn cước do thất lạc"),
+    ),
+    Entry("ho-chieu", "Thủ tục làm hộ chiếu lần đầu như thế nào?", ("Làm passport lần đầu cần gì?",)),
+    Entry("tam-tru", "Thủ tục đăng ký tạm trú như thế nào?", ("Sinh viên thuê trọ có phải đăng ký tạm trú?",)),
+    Entry("bao-lu", "Sau bão lũ xử lý nước sạch thế nào?", ()),
+    Entry("bao-cao", "Báo cáo số điện thoại lừa đảo ở đâu?", ()),
+    Entry("thuong-tru", "Thủ tục đăng ký thường trú như thế nào?", ("Nhập hộ khẩu vào nhà mới",)),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return Matcher(ENTRIES, language="vi")
+
+
+def test_answers_a_clear_question(matcher):
+    result = matcher.match("làm căn cước hết bao nhiêu tiền vậy ad")
+    assert result.decision == "answer"
+    assert result.faq == "cccd-le-phi"
+    assert result.suggestions == []
+    assert result.candidates[0] == Candidate("cccd-le-phi", ENTRIES[0].question, result.score)
+
+
+def test_answers_teencode_without_diacritics(matcher):
+    result = matcher.match("mat cccd r lam lai ntn")
+    assert result.decision == "answer"
+    assert result.faq == "cccd-cap-lai"
+
+
+def test_suggests_when_two_entries_are_close(matcher):
+    result = matcher.match("thủ tục đăng ký")  # tạm trú or thường trú? ask, do not guess
+    assert result.decision == "suggest"
+    keys = [c.key for c in result.suggestions]
+    assert {"tam-tru", "thuong-tru"} <= set(keys)
+    assert len(keys) <= 3 and len(set(keys)) == len(keys)
+    assert result.faq == keys[0]
+
+
+def test_falls_back_on_unrelated_text(matcher):
+    result = matcher.match("giá vàng hôm nay")
+    assert result.decision == "fallback"
+    assert result.faq is None
+    assert result.suggestions == []
+
+
+def test_accented_match_beats_unaccented_twin(matcher):
+    storm = matcher.match("bão lũ")
+    report = matcher.match("báo cáo")
+    assert storm.candidates[0].key == "bao-lu"
+    assert report.candidates[0].key == "bao-cao"
+    scores = {c.key: c.score for c in storm.candidates}
+    assert scores["bao-lu"] > scores.get("bao-cao", 0)
+
+
+def test_idf_down_weights_common_words(matcher):
+    # "thủ tục ... như thế nào" is in many entries; "hộ chiếu" in one
+    result = matcher.match("thủ tục như thế nào hộ chiếu")
+    assert result.candidates[0].key == "ho-chieu"
+    common_only = matcher.match("thủ tục như thế nào")
+    assert common_only.decision != "answer"
+    assert common_only.score < result.score
+
+
+def test_per_account_synonyms():
+    entries = [Entry("pccc", "Thẩm duyệt phòng cháy chữa cháy ở đâu?"), Entry("other", "Đăng ký kinh doanh ở đâu?")]
+    plain = Matcher(entries, language="vi")
+    custom = Matcher(entries, language="vi", synonyms={"pccc": "phòng cháy chữa cháy"})
+    assert custom.match("thẩm duyệt pccc").faq == "pccc"
+    assert custom.match("thẩm duyệt pccc").score > plain.match("thẩm duyệt pccc").score
+
+
+def test_chinese_traditional_and_english():
+    zh = Matcher([Entry("lost", "身份证丢了怎么补办？"), Entry("photo", "办身份证照片有什么要求？")], language="zh")
+    assert zh.match("身份證不見了怎麼補辦").faq == "lost"
+    en = Matcher(
+        [Entry("dl", "How do I renew my driving licence?"), Entry("id", "How do I renew my ID card?")], language="en"
+    )
+    assert en.match("renew my driver's license pls").candidates[0].key == "dl"
+
+
+def test_candidates_are_ranked_and_bounded(matcher):
+    result = matcher.match("thủ tục làm căn cước")
+    assert 1 <= len(result.candidates) <= 5
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 100 for s in scores)
+
+
+def test_thresholds_change_the_decision():
+    strict = Matcher(ENTRIES, language="vi", answer_threshold=99.9)
+    assert strict.match("làm căn cước hết bao nhiêu tiền").decision == "suggest"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "😀😀", "x" * 10_000, "\x00\x1b[2J", "'; DROP TABLE faq; --", "<img src=x onerror=1>", None]
+)
+def test_never_raises(matcher, text):
+    result = matcher.match(text)
+    assert isinstance(result, MatchResult)
+    assert result.decision in ("answer", "suggest", "fallback")
+
+
+def test_len_and_duplicate_keys():
+    m = Matcher([Entry("a", "một"), Entry("b", "hai"), Entry("a", "ba")], language="vi")
+    assert len(m) == 2
+    assert Matcher([], language="vi").match("gì").decision == "fallback"
+
+
+_SHARED = Path(__file__).resolve().parents[3] / "shared" / "faq"
+
+
+@pytest.mark.skipif(not (_SHARED / "queries_dev.jsonl").exists(), reason="dev set not available")
+def test_dev_set_regression_guard():
+    """Not the targets (see the benchmark): a floor that catches a regression, in well under 5 s."""
+    from faq.bench import load_corpus, load_queries, run_quality
+
+    started = time.perf_counter()
+    quality = run_quality(
+        load_corpus(_SHARED / "faq_corpus.json"), load_queries(_SHARED / "queries_dev.jsonl"), baselines=False
+    )
+    overall = quality["matcher"]["overall"]
+    assert overall["wrong"] <= 0.03
+    assert overall["helped"] >= 0.95
+    assert overall["correct"] >= 0.75
+    assert time.perf_counter() - started < 5
+    json.dumps(quality)  # serialisable for the management command

@@ -1,0 +1,101 @@
+"""Normalisation: diacritic folding, teen-code, greetings, Chinese, hostile input."""
+
+import pytest
+
+from faq.normalize import MAX_CHARS, Normalizer, clean, fold, has_diacritics, ngrams, normalize
+
+
+def test_fold_removes_vietnamese_diacritics_and_d_stroke():
+    assert fold("Đăng ký tạm trú ở đâu") == "Dang ky tam tru o dau"
+    assert fold("căn cước") == "can cuoc"
+
+
+def test_accented_text_keeps_both_keys():
+    norm = normalize("Bão lũ")
+    assert norm.tokens == ("bão", "lũ")
+    assert norm.folded == ("bao", "lu")
+    assert norm.accented is True
+    assert normalize("bao lu").accented is False
+
+
+def test_nfc_and_case_folding():
+    decomposed = "Ca\u0306n cu\u031b\u01a1\u0301c"  # "Căn cước" typed with combining marks
+    assert clean(decomposed) == "căn cước"
+    assert has_diacritics(clean(decomposed))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("đổi cccd hết bn tiền", ("đổi", "căn", "cước", "hết", "bao", "nhiêu", "tiền")),
+        ("lam j dc ko", ("làm", "gì", "được", "không")),
+        ("dk tam tru ntn", ("đăng", "ký", "tam", "tru", "như", "thế", "nào")),
+        ("e sắp 25t r", ("em", "sắp", "25", "tuổi", "rồi")),
+    ],
+)
+def test_teencode_and_abbreviations_are_expanded(text, expected):
+    assert normalize(text).tokens == expected
+
+
+def test_teencode_key_does_not_swallow_accented_word():
+    # "hỏng" (broken) must not be read as a spelling of "không"; "thi" (exam) is not the particle "thì"
+    assert "hỏng" in normalize("thẻ bị hỏng").tokens
+    assert normalize("thi bằng lái").tokens[0] == "thi"
+    assert "thi" not in normalize("làm thì sao").tokens
+
+
+def test_greetings_and_politeness_are_stripped():
+    assert normalize("Dạ ad ơi cho em hỏi làm hộ chiếu ở đâu ạ").tokens == ("làm", "hộ", "chiếu", "ở", "đâu")
+    assert normalize("hi, please renew my id", "en").tokens == ("renew", "id")
+    assert normalize("请问身份证怎么办", "zh").tokens == ("身份证怎么办",)
+
+
+def test_traditional_chinese_becomes_simplified():
+    assert normalize("臨時身份證有效期多久", "zh").tokens == normalize("临时身份证有效期多久", "zh").tokens
+
+
+def test_chinese_features_are_character_unigrams_and_bigrams():
+    assert ngrams(("身份证",)) == ["身", "份", "证", "身份", "份证"]
+    assert ngrams(("a", "b")) == ["a", "b", "a b"]
+
+
+def test_english_contractions_and_spelling_variants():
+    assert (
+        normalize("I can't find my driver's license", "en").tokens
+        == normalize("I cannot find my driving licence", "en").tokens
+    )
+
+
+def test_per_account_synonyms_are_applied():
+    plain = Normalizer("vi")
+    custom = Normalizer("vi", {"tthc": "thủ tục hành chính", "pccc": "phòng cháy chữa cháy"})
+    assert plain("giấy phép pccc").tokens[-1] == "pccc"
+    assert custom("giấy phép pccc").tokens[-4:] == ("phòng", "cháy", "chữa", "cháy")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "😀😀🙏",
+        "x" * 10_000,
+        "a\x00b\x07c\u200b",
+        "<script>alert(1)</script>' OR 1=1; --",
+        "mixed 身份證 and tiếng Việt",
+        None,
+        12345,
+        "\ud800 lone surrogate",
+    ],
+)
+def test_never_raises_on_bad_input(text):
+    for language in ("vi", "en", "zh"):
+        norm = normalize(text, language)
+        assert len(" ".join(norm.tokens)) <= MAX_CHARS + 1
+
+
+def test_long_text_keeps_head_and_tail():
+    text = "đầu " + "chữ " * 5_000 + "cuối"
+    cleaned = clean(text)
+    assert len(cleaned) <= MAX_CHARS + 1
+    assert cleaned.startswith("đầu") and cleaned.endswith("cuối")
