@@ -66,18 +66,23 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
 
     # --- lifecycle  ---
     async def connect(self):
-        # Accept first so the close code reaches the browser (a refused handshake shows only as 1006).
-        await self.accept()
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.account = await database_sync_to_async(account_by_slug)(slug)
         if self.account is None:
-            return await self._close(CLOSE_NOT_FOUND)
+            return await self._refuse(CLOSE_NOT_FOUND)
         self.cid = web_identity.cid_from_cookie_value(self.scope.get("cookies", {}).get(web_identity.COOKIE_NAME))
         if self.cid is None:
-            return await self._close(CLOSE_UNAUTHORIZED)
+            return await self._refuse(CLOSE_UNAUTHORIZED)
         await self._join(live.account_group(self.account.pk))
         # The citizen row may not exist yet (created on the first write); then it is looked up again later.
         await self._load_citizen()
+        # Accept only once the groups and the notice filter are in place, so nothing sent after is missed.
+        await self.accept()
+
+    async def _refuse(self, code: int):
+        # Accept, then close: a refused handshake reaches the browser only as 1006, a close keeps our code.
+        await self.accept()
+        await self._close(code)
 
     async def disconnect(self, code):
         self.closed = True
