@@ -489,3 +489,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.text[:40]}"
+
+
+class SavedReply(models.Model):
+    """A canned reply staff insert in the inbox (besides the account's FAQ answers)."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="saved_replies")
+    title = models.CharField(_("title"), max_length=100)
+    text = models.TextField(_("text"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved reply")
+        verbose_name_plural = _("saved replies")
+        ordering = ["account", "position", "title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,171 @@
+"""Staff inbox: conversations waiting for or held by staff, behind the staff login, scoped to the user's
+accounts. Thin: each view resolves the account through handoff.staff_account (404 outside the user's
+accounts) and calls one service or selector. Live updates come over /ws/staff/<slug>/ (staff_consumers)."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from oa_platform import handoff
+from oa_platform.errors import DomainError
+from oa_platform.models import Message
+from oa_platform.selectors import accounts_for_user
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _error(request, exc: DomainError, slug: str, pk: int | None = None):
+    if _wants_json(request):
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    if exc.status == 404:
+        return JsonResponse(exc.as_dict(), status=404)
+    flash.error(request, str(exc.message))
+    return redirect("staff:conversation", slug=slug, pk=pk) if pk else redirect("staff:inbox", slug=slug)
+
+
+def conversation_dict(conversation) -> dict:
+    citizen = conversation.citizen
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "citizen": str(citizen),
+        "channel": citizen.channel,
+        "phone": citizen.masked_phone,
+        "assigned_to": conversation.assigned_to.get_username() if conversation.assigned_to else None,
+        "handoff_requested_at": conversation.handoff_requested_at.isoformat()
+        if conversation.handoff_requested_at
+        else None,
+        "last_message_at": conversation.last_message_at.isoformat(),
+    }
+
+
+def message_dict(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "sender": message.sender,
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "author": message.author.get_username() if message.author else None,
+        "delivery_status": message.delivery_status,
+        "delivery_attempts": message.delivery_attempts,
+        "delivery_error": message.delivery_error,
+    }
+
+
+@login_required
+@require_GET
+def home(request):
+    accounts = list(accounts_for_user(request.user))
+    if len(accounts) == 1:
+        return redirect("staff:inbox", slug=accounts[0].slug)
+    return render(request, "staff/home.html", {"accounts": accounts})
+
+
+@login_required
+@require_GET
+def inbox(request, slug: str, pk: int | None = None):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        current = handoff.inbox_conversation(account=account, pk=pk) if pk else None
+    except DomainError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    context = {
+        "account": account,
+        "conversations": handoff.inbox_conversations(account=account),
+        "current": current,
+        "history": handoff.inbox_messages(conversation=current) if current else [],
+        "canned": handoff.canned_replies(account=account),
+    }
+    return render(request, "staff/inbox.html", context)
+
+
+@login_required
+@require_GET
+def conversations_json(request, slug: str):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+    except DomainError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    items = [conversation_dict(c) for c in handoff.inbox_conversations(account=account)]
+    return JsonResponse({"conversations": items})
+
+
+@login_required
+@require_GET
+def messages_json(request, slug: str, pk: int):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        conversation = handoff.inbox_conversation(account=account, pk=pk)
+    except DomainError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    history = [message_dict(m) for m in handoff.inbox_messages(conversation=conversation)]
+    return JsonResponse({"conversation": conversation_dict(conversation), "messages": history})
+
+
+def _act(request, slug: str, pk: int, action):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        conversation = handoff.inbox_conversation(account=account, pk=pk)
+        result = action(conversation)
+    except DomainError as exc:
+        return _error(request, exc, slug, pk)
+    if _wants_json(request):
+        return JsonResponse(result)
+    return redirect("staff:conversation", slug=slug, pk=pk)
+
+
+@login_required
+@require_POST
+def assign(request, slug: str, pk: int):
+    def action(conversation):
+        return {
+            "conversation": conversation_dict(handoff.conversation_assign(conversation=conversation, user=request.user))
+        }
+
+    return _act(request, slug, pk, action)
+
+
+@login_required
+@require_POST
+def reply(request, slug: str, pk: int):
+    def action(conversation):
+        message = handoff.conversation_reply(
+            conversation=conversation, user=request.user, text=request.POST.get("text")
+        )
+        return {"message": message_dict(message)}
+
+    return _act(request, slug, pk, action)
+
+
+@login_required
+@require_POST
+def close(request, slug: str, pk: int):
+    def action(conversation):
+        return {
+            "conversation": conversation_dict(handoff.conversation_close(conversation=conversation, user=request.user))
+        }
+
+    return _act(request, slug, pk, action)
+
+
+@login_required
+@require_POST
+def retry(request, slug: str, pk: int):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        message = Message.objects.select_related("conversation").filter(conversation__account=account, pk=pk).first()
+        if message is None:
+            return JsonResponse({"error": {"code": "not_found", "message": "No such message."}}, status=404)
+        message = handoff.message_retry(message=message, user=request.user)
+    except DomainError as exc:
+        return _error(request, exc, slug)
+    if _wants_json(request):
+        return JsonResponse({"message": message_dict(message)})
+    return redirect("staff:conversation", slug=slug, pk=message.conversation_id)

@@ -1,0 +1,117 @@
+"""Services for the webhook channels: process a stored inbound event, deliver one outbound message."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from oa_platform import live
+from oa_platform.chat import chat_receive
+from oa_platform.errors import DomainError
+from oa_platform.models import ChannelConfig, Citizen, Message, WebhookEvent
+from oa_platform.services import citizen_get_or_create, follow_create, follow_remove
+from oa_platform.webhooks import senders, zalo
+
+logger = logging.getLogger(__name__)
+
+# Channels whose outbound messages go through a provider API (web chat is pushed over the socket instead).
+SENT_BY_API = (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT, Citizen.CHANNEL_GENERIC)
+
+
+def outbound_enqueue(message: Message) -> None:
+    """Queue a send after the current transaction commits (a rolled-back reply is never sent)."""
+    if message.delivery_status != Message.DELIVERY_QUEUED:
+        return
+    from oa_platform.tasks import send_outbound_message
+
+    message_id = message.pk
+    transaction.on_commit(lambda: send_outbound_message.delay(message_id))
+
+
+def _generic_fields(event: WebhookEvent) -> tuple[str, str, str, dict]:
+    p = event.payload
+    return p["kind"], p["citizen_id"], p.get("text", ""), p.get("profile", {})
+
+
+def _zalo_fields(event: WebhookEvent) -> tuple[str, str, str, dict]:
+    parsed = zalo.parse_event(event.payload)
+    kind = {zalo.EVENT_TEXT: "message"}.get(parsed.kind, parsed.kind)
+    return kind, parsed.user_id, parsed.text, {}
+
+
+def webhook_event_process(*, event_id: int) -> dict:
+    """Act on a stored Zalo or generic event: follow, unfollow, or chat (bot reply queued for sending).
+
+    Running twice does no harm: chat_receive is idempotent on the event's dedup key and the send is
+    guarded by the message's delivery status.
+    """
+    event = WebhookEvent.objects.select_related("account").filter(pk=event_id).first()
+    if event is None:
+        return {"status": "missing"}
+    fields = {Citizen.CHANNEL_ZALO: _zalo_fields, Citizen.CHANNEL_GENERIC: _generic_fields}.get(event.channel)
+    if fields is None:
+        return {"status": "unsupported"}
+    account = event.account
+    try:
+        kind, external_id, text, profile = fields(event)
+        with transaction.atomic():
+            citizen, _created = citizen_get_or_create(channel=event.channel, external_id=external_id, **profile)
+            result = {"status": "done", "kind": kind}
+            if kind == "follow":
+                follow_create(account=account, citizen=citizen, channel=event.channel)
+            elif kind == "unfollow":
+                follow_remove(account=account, citizen=citizen, channel=event.channel)
+            elif kind == "message":
+                outcome = chat_receive(
+                    account=account, citizen=citizen, text=text, channel=event.channel, external_id=event.dedup_key
+                )
+                result["duplicate"] = outcome.duplicate
+                if outcome.reply is not None:
+                    outbound_enqueue(outcome.reply)
+                    result["reply_id"] = outcome.reply.pk
+            WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+    except DomainError as exc:
+        # The intake validated the event; this only happens if rules changed since. Keep it, do not retry.
+        logger.warning("webhook event %s refused: %s", event.pk, exc.code)
+        WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+        return {"status": "refused", "code": exc.code}
+    return result
+
+
+def message_deliver(*, message_id: int) -> dict:
+    """Send one queued outbound message through its channel's API and record the outcome on the message.
+
+    The row is locked while sending (skip_locked: a concurrent attempt on the same message returns
+    "busy" instead of sending twice). A provider failure worth retrying leaves it queued with the error.
+    """
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("conversation__citizen", "conversation__account")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None:
+            return {"status": "busy"}
+        if message.delivery_status != Message.DELIVERY_QUEUED:
+            return {"status": message.delivery_status or "none", "skipped": True}
+        citizen = message.conversation.citizen
+        config = ChannelConfig.objects.filter(account=message.conversation.account, kind=citizen.channel).first()
+        result = senders.send_text(
+            config=config, citizen=citizen, text=message.text, message_id=message.pk, sender=message.sender
+        )
+        message.delivery_attempts += 1
+        message.delivery_error = result.error[:300]
+        message.delivery_status = {
+            senders.RESULT_SENT: Message.DELIVERY_SENT,
+            senders.RESULT_RETRY: Message.DELIVERY_QUEUED,
+            senders.RESULT_FAILED: Message.DELIVERY_FAILED,
+        }[result.status]
+        message.save(update_fields=["delivery_attempts", "delivery_error", "delivery_status"])
+        conversation_id = message.conversation_id
+        transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation_id))
+    if result.status != senders.RESULT_SENT:
+        logger.info("message %s not sent (%s): %s", message.pk, message.delivery_status, result.error)
+    return {"status": message.delivery_status, "attempts": message.delivery_attempts}

@@ -1,0 +1,156 @@
+"""Outbound text to a citizen on Zalo, WeChat or the generic callback. One HTTP call, one SendResult.
+
+A result is ``sent`` (the provider took it), ``retry`` (5xx, timeout, connection error, expired/invalid
+token, rate limit: worth trying again, possibly after someone renews the token) or ``failed`` (the
+provider refused this message for good, e.g. the user unfollowed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from oa_platform.models import ChannelConfig, Citizen
+from oa_platform.webhooks import generic
+
+logger = logging.getLogger(__name__)
+
+# Both providers answer in well under a second; 5 s keeps a stuck provider from holding a worker.
+SEND_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+RESULT_SENT = "sent"
+RESULT_RETRY = "retry"
+RESULT_FAILED = "failed"
+
+# Zalo OA error codes (field "error"): token problems and throttling are retried, everything else is final.
+ZALO_RETRY_ERRORS = {
+    -216: "access token invalid",
+    -124: "access token expired",
+    -32: "rate limit exceeded",
+    -11: "Zalo server error",
+}
+# WeChat errcodes: the same split.
+WECHAT_RETRY_ERRORS = {
+    -1: "system busy",
+    40001: "access token invalid",
+    40014: "access token invalid",
+    42001: "access token expired",
+    45009: "API quota reached",
+}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str  # RESULT_SENT, RESULT_RETRY or RESULT_FAILED
+    error: str = ""
+    provider_id: str = ""
+
+
+def _post(url: str, *, headers: dict, content: bytes) -> httpx.Response | SendResult:
+    try:
+        response = httpx.post(url, headers=headers, content=content, timeout=SEND_TIMEOUT)
+    except httpx.TimeoutException:
+        return SendResult(RESULT_RETRY, "timeout")
+    except httpx.HTTPError as exc:
+        return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
+    if response.status_code >= 500:
+        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
+    return response
+
+
+def _json(response: httpx.Response) -> dict | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
+    """Zalo OA customer-service message: POST {api_base}/v3.0/oa/message/cs, header ``access_token``."""
+    url = config.api_base.rstrip("/") + "/v3.0/oa/message/cs"
+    body = json.dumps({"recipient": {"user_id": user_id}, "message": {"text": text}}).encode()
+    response = _post(
+        url, headers={"access_token": config.access_token, "Content-Type": "application/json"}, content=body
+    )
+    if isinstance(response, SendResult):
+        return response
+    data = _json(response)
+    if response.status_code != 200 or data is None:
+        return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+    code = data.get("error", 0)
+    if code == 0:
+        return SendResult(RESULT_SENT, provider_id=str((data.get("data") or {}).get("message_id", "")))
+    message = str(data.get("message", ""))[:200]
+    if code in ZALO_RETRY_ERRORS:
+        return SendResult(RESULT_RETRY, f"Zalo {code}: {ZALO_RETRY_ERRORS[code]}")
+    return SendResult(RESULT_FAILED, f"Zalo {code}: {message}")
+
+
+def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
+    """WeChat customer-service message: POST {api_base}/cgi-bin/message/custom/send?access_token=..."""
+    url = config.api_base.rstrip("/") + "/cgi-bin/message/custom/send"
+    body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}}, ensure_ascii=False).encode()
+    try:
+        response = httpx.post(
+            url,
+            params={"access_token": config.access_token},
+            headers={"Content-Type": "application/json"},
+            content=body,
+            timeout=SEND_TIMEOUT,
+        )
+    except httpx.TimeoutException:
+        return SendResult(RESULT_RETRY, "timeout")
+    except httpx.HTTPError as exc:
+        return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
+    if response.status_code >= 500:
+        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
+    data = _json(response)
+    if response.status_code != 200 or data is None:
+        return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+    code = data.get("errcode", 0)
+    if code == 0:
+        return SendResult(RESULT_SENT, provider_id=str(data.get("msgid", "")))
+    if code in WECHAT_RETRY_ERRORS:
+        return SendResult(RESULT_RETRY, f"WeChat {code}: {WECHAT_RETRY_ERRORS[code]}")
+    return SendResult(RESULT_FAILED, f"WeChat {code}: {str(data.get('errmsg', ''))[:200]}")
+
+
+def send_generic(*, config: ChannelConfig, citizen_id: str, text: str, message_id: int, sender: str) -> SendResult:
+    """HMAC-signed JSON callback to the agency's callback URL; any 2xx is accepted."""
+    if not config.callback_url:
+        return SendResult(RESULT_FAILED, "no callback URL configured")
+    body = json.dumps(
+        {"event": "message", "citizen_id": citizen_id, "text": text, "message_id": message_id, "sender": sender},
+        ensure_ascii=False,
+    ).encode()
+    headers = generic.signed_headers(secret=config.secret, timestamp=str(int(time.time())), body=body)
+    response = _post(config.callback_url, headers=headers, content=body)
+    if isinstance(response, SendResult):
+        return response
+    if 200 <= response.status_code < 300:
+        return SendResult(RESULT_SENT)
+    if response.status_code in (408, 429):
+        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
+    return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+
+
+def send_text(
+    *, config: ChannelConfig | None, citizen: Citizen, text: str, message_id: int = 0, sender: str = ""
+) -> SendResult:
+    """Send ``text`` to ``citizen`` on their channel with the account's credentials."""
+    if config is None or not config.is_enabled:
+        return SendResult(RESULT_RETRY, f"{citizen.channel} channel not configured")
+    if citizen.channel == Citizen.CHANNEL_ZALO:
+        return send_zalo(config=config, user_id=citizen.external_id, text=text)
+    if citizen.channel == Citizen.CHANNEL_WECHAT:
+        return send_wechat(config=config, openid=citizen.external_id, text=text)
+    if citizen.channel == Citizen.CHANNEL_GENERIC:
+        return send_generic(
+            config=config, citizen_id=citizen.external_id, text=text, message_id=message_id, sender=sender
+        )
+    return SendResult(RESULT_FAILED, f"no sender for channel {citizen.channel}")
