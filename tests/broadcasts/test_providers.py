@@ -1,0 +1,175 @@
+import time
+
+import pytest
+
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.providers.base import OutboundMessage, register_adapter, unregister_adapter
+from broadcasts.providers.sms import SmsAdapter
+from broadcasts.providers.webhook import WebhookAdapter
+from broadcasts.providers.zns import ZnsAdapter
+from broadcasts.services import settings_for
+from oa_platform.models import Citizen
+from tests.broadcasts.conftest import approved, follower
+
+
+def _config(tenant, url, kind="sms", **kw):
+    values = {"rate_per_s": 1000, "burst": 100, "backoff_s": 0.05, "timeout_s": 0.5, "max_attempts": 4} | kw
+    return ProviderConfig.objects.create(account=tenant.account, kind=kind, base_url=url, api_key="k", **values)
+
+
+def _msg(i=1, key=None):
+    return OutboundMessage(
+        delivery_id=i,
+        notice_id=1,
+        account_id=1,
+        citizen_id=i,
+        channel="sms",
+        citizen_channel="web",
+        external_id=f"e{i}",
+        phone="+84901234567",
+        language="vi",
+        title="Bão",
+        body="Bão số 3",
+        link="",
+        severity="severe",
+        kind="alert",
+        idempotency_key=key or f"oa-n1-c{i}",
+    )
+
+
+def test_500_is_retried_then_sent(tenant_a, fake_provider):
+    fake_provider.script = ["500", "500"]
+    [result] = SmsAdapter(_config(tenant_a, fake_provider.url)).send([_msg()])
+    assert (result.status, result.attempts) == ("sent", 3)
+    assert [r["key"] for r in fake_provider.requests] == ["oa-n1-c1"] * 3
+    assert fake_provider.successes["oa-n1-c1"] == 1
+
+
+def test_timeout_is_retried(tenant_a, fake_provider):
+    fake_provider.timeout_sleep = 1.0
+    fake_provider.script = ["timeout"]
+    [result] = SmsAdapter(_config(tenant_a, fake_provider.url, timeout_s=0.3)).send([_msg()])
+    assert (result.status, result.attempts) == ("sent", 2)
+
+
+def test_429_retry_after_is_respected(tenant_a, fake_provider):
+    fake_provider.script = ["429:1"]
+    [result] = SmsAdapter(_config(tenant_a, fake_provider.url)).send([_msg()])
+    first, second = fake_provider.requests
+    assert result.status == "sent"
+    assert second["t"] - first["t"] >= 0.95
+
+
+def test_long_retry_after_hands_back(tenant_a, fake_provider):
+    fake_provider.script = ["429:120"]
+    [result] = SmsAdapter(_config(tenant_a, fake_provider.url)).send([_msg()])
+    assert result.status == "retry" and result.retry_after == 120
+
+
+def test_4xx_is_permanent_with_reason(tenant_a, fake_provider):
+    fake_provider.script = ["400:invalid phone number"]
+    [result] = SmsAdapter(_config(tenant_a, fake_provider.url)).send([_msg()])
+    assert result.status == "failed" and "invalid phone number" in result.error
+    assert len(fake_provider.requests) == 1
+
+
+def test_zns_error_body_is_permanent(tenant_a, fake_provider):
+    fake_provider.script = ["zns-error:-124"]
+    [result] = ZnsAdapter(_config(tenant_a, fake_provider.url, kind="zns")).send([_msg()])
+    assert result.status == "failed" and "-124" in result.error
+    assert fake_provider.requests[0]["path"] == "/message/template"
+
+
+def test_gives_up_after_max_attempts(tenant_a, fake_provider):
+    fake_provider.script = ["500"] * 10
+    [result] = WebhookAdapter(_config(tenant_a, fake_provider.url, kind="webhook", max_attempts=3)).send([_msg()])
+    assert result.status == "failed" and "gave up after 3" in result.error
+    assert len(fake_provider.requests) == 3
+
+
+def test_rate_limit_is_held(tenant_a, fake_provider):
+    adapter = SmsAdapter(_config(tenant_a, fake_provider.url, rate_per_s=10, burst=1))
+    results = adapter.send([_msg(i) for i in range(1, 13)])
+    assert all(r.status == "sent" for r in results)
+    times = [r["t"] for r in fake_provider.requests]
+    # 12 sends at 10/s with a burst of 1: at least 1.1 s from first to last, never more than 11 in any second
+    assert times[-1] - times[0] >= 1.05
+    assert all(sum(1 for t in times if s <= t < s + 1.0) <= 11 for s in times)
+
+
+def test_fanout_through_sms_provider(tenant_a, fake_provider, run_dispatcher):
+    # given: SMS for phone-holders, one permanent refusal, one 500 then success
+    _config(tenant_a, fake_provider.url, kind="sms")
+    policy = settings_for(tenant_a.account)
+    policy.phone_channel = BroadcastSettings.PHONE_SMS
+    policy.save()
+    with_phone = [follower(tenant_a.account, phone=f"+8490123456{i}") for i in range(4)]
+    no_phone = follower(tenant_a.account)
+    notice = approved(tenant_a)
+    bad_key = f"oa-n{notice.pk}-c{with_phone[0].pk}"
+    flaky_key = f"oa-n{notice.pk}-c{with_phone[1].pk}"
+    fake_provider.per_key_script = {bad_key: ["400:blocked number"], flaky_key: ["500"]}
+    # when
+    run_dispatcher()
+    # then
+    rows = {d.citizen_id: d for d in Delivery.objects.filter(notice=notice)}
+    assert rows[no_phone.pk].channel == "inapp" and rows[no_phone.pk].status == "sent"
+    assert rows[with_phone[0].pk].status == "failed" and "blocked number" in rows[with_phone[0].pk].last_error
+    assert rows[with_phone[1].pk].status == "sent" and rows[with_phone[1].pk].attempts == 2
+    assert all(rows[c.pk].provider_message_id for c in with_phone[1:])
+    assert set(fake_provider.successes.values()) == {1}
+    notice.refresh_from_db()
+    assert notice.status == Notice.STATUS_SENT
+
+
+def test_deferred_chunk_comes_back_later(tenant_a, fake_provider, run_dispatcher):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    _config(tenant_a, fake_provider.url, kind="sms")
+    policy = settings_for(tenant_a.account)
+    policy.phone_channel = BroadcastSettings.PHONE_SMS
+    policy.save()
+    citizen = follower(tenant_a.account, phone="+84901234567")
+    notice = approved(tenant_a)
+    fake_provider.script = ["429:300"]
+    run_dispatcher()
+    chunk = Chunk.objects.get(notice=notice, channel="sms")
+    assert chunk.status == "pending" and chunk.not_before is not None
+    assert Delivery.objects.get(notice=notice, citizen=citizen).status == "queued"
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=301)):
+        run_dispatcher()
+    assert Delivery.objects.get(notice=notice, citizen=citizen).status == "sent"
+
+
+@pytest.fixture
+def zalo_adapter():
+    class Recorder:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, messages):
+            from broadcasts.providers.base import SendResult
+
+            self.sent += messages
+            return [SendResult(m.delivery_id, "sent", provider_message_id=f"z{m.delivery_id}") for m in messages]
+
+    recorder = Recorder()
+    register_adapter("zalo", recorder)
+    yield recorder
+    unregister_adapter("zalo")
+
+
+def test_registered_zalo_adapter_used(tenant_a, zalo_adapter, run_dispatcher):
+    zalo_citizen = follower(tenant_a.account, channel=Citizen.CHANNEL_ZALO)
+    wechat_citizen = follower(tenant_a.account, channel=Citizen.CHANNEL_WECHAT)  # none registered: in-app
+    notice = approved(tenant_a)
+    start = time.monotonic()
+    run_dispatcher()
+    assert time.monotonic() - start < 10
+    rows = {d.citizen_id: d for d in Delivery.objects.filter(notice=notice)}
+    assert (rows[zalo_citizen.pk].channel, rows[zalo_citizen.pk].status) == ("zalo", "sent")
+    assert rows[wechat_citizen.pk].channel == "inapp"
+    assert [m.citizen_id for m in zalo_adapter.sent] == [zalo_citizen.pk]
