@@ -1,0 +1,130 @@
+"""The conversation engine: one decision for every channel, idempotent on provider ids, quiet while staff hold."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from faq.models import UnansweredQuestion
+from faq.services import faq_entry_create
+from oa_platform.chat import chat_receive
+from oa_platform.models import Conversation, Follow, Message
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(tenant_a):
+    account = tenant_a.account
+    faq_entry_create(
+        account=account,
+        key="cccd-cap-lan-dau",
+        question="Thủ tục cấp thẻ căn cước lần đầu như thế nào?",
+        answer="Bạn đến công an cấp xã để làm thẻ căn cước lần đầu.",
+        variants=["Hướng dẫn làm thẻ căn cước lần đầu"],
+        category="Căn cước",
+    )
+    faq_entry_create(
+        account=account,
+        key="gplx-doi",
+        question="Đổi giấy phép lái xe hết hạn ở đâu?",
+        answer="Đổi GPLX tại Sở Giao thông Vận tải hoặc trực tuyến.",
+        category="Giấy phép lái xe",
+    )
+    return account
+
+
+def test_a_known_question_is_answered_and_both_messages_are_stored(account):
+    citizen = factories.make_citizen()
+
+    outcome = chat_receive(account=account, citizen=citizen, text="thủ tục cấp thẻ căn cước lần đầu như thế nào")
+
+    assert outcome.payload["decision"] == "answer"
+    assert outcome.payload["faq"] == "cccd-cap-lan-dau"
+    assert outcome.payload["text"].startswith("Bạn đến công an")
+    assert outcome.payload["score"] > 0
+    stored = list(Message.objects.filter(conversation__citizen=citizen).values_list("direction", "decision", "faq_key"))
+    assert stored == [("in", "", ""), ("out", "answer", "cccd-cap-lan-dau")]
+
+
+def test_an_unknown_question_falls_back_offers_a_person_and_is_logged_for_staff(account):
+    citizen = factories.make_citizen()
+
+    outcome = chat_receive(account=account, citizen=citizen, text="giá vé máy bay đi Singapore bao nhiêu")
+
+    assert outcome.payload["decision"] == "fallback"
+    assert outcome.payload["faq"] is None
+    assert outcome.payload["offer_human"] is True
+    assert "Căn cước" in outcome.payload["text"]  # the topics the account can answer
+    assert UnansweredQuestion.objects.filter(account=account, count=1).exists()
+
+
+def test_the_same_provider_message_id_twice_stores_one_message_and_one_reply(account):
+    citizen = factories.make_citizen(channel="zalo")
+
+    first = chat_receive(account=account, citizen=citizen, text="đổi bằng lái hết hạn ở đâu", external_id="m-1")
+    again = chat_receive(account=account, citizen=citizen, text="đổi bằng lái hết hạn ở đâu", external_id="m-1")
+
+    assert again.duplicate and not first.duplicate
+    assert again.payload == first.payload
+    assert Message.objects.filter(conversation__citizen=citizen).count() == 2
+    assert Message.objects.get(sender="bot", conversation__citizen=citizen).delivery_status == "queued"
+
+
+def test_greeting_gets_the_welcome_message_and_is_not_logged_as_unanswered(account):
+    account.welcome_message = "Chào mừng bạn đến với Công an!"
+    account.save()
+    citizen = factories.make_citizen()
+
+    outcome = chat_receive(account=account, citizen=citizen, text="xin chào")
+
+    assert outcome.payload["text"] == "Chào mừng bạn đến với Công an!"
+    assert outcome.payload["intent"] == "greeting"
+    assert not UnansweredQuestion.objects.exists()
+
+
+def test_subscription_commands_follow_and_change_topics(account):
+    citizen = factories.make_citizen()
+
+    chat_receive(account=account, citizen=citizen, text="dang ky bao lu")
+    follow = Follow.objects.get(account=account, citizen=citizen)
+    assert follow.is_active
+    assert "storm-flood" in set(follow.topics.values_list("key", flat=True))
+
+    chat_receive(account=account, citizen=citizen, text="huy tiem chung")
+    assert "vaccination" not in set(follow.topics.values_list("key", flat=True))
+
+    outcome = chat_receive(account=account, citizen=citizen, text="stop")
+    assert outcome.payload["intent"] == "stop"
+    assert not follow.topics.exists()
+
+
+def test_the_bot_stays_quiet_while_staff_hold_the_conversation(account):
+    citizen = factories.make_citizen()
+    chat_receive(account=account, citizen=citizen, text="gặp nhân viên")
+    conversation = Conversation.objects.get(account=account, citizen=citizen)
+    assert conversation.status == Conversation.STATUS_WAITING
+
+    outcome = chat_receive(account=account, citizen=citizen, text="thủ tục cấp thẻ căn cước lần đầu như thế nào")
+
+    assert outcome.reply is None and outcome.payload is None
+    assert conversation.messages.filter(sender="bot").count() == 1  # only the hand-off notice
+
+
+def test_replies_follow_the_citizens_language(account):
+    citizen = factories.make_citizen(language="en")
+
+    outcome = chat_receive(account=account, citizen=citizen, text="giá vé máy bay đi Singapore bao nhiêu")
+
+    assert outcome.payload["decision"] == "fallback"
+    assert "Sorry" in outcome.payload["text"]
+
+
+def test_a_question_costs_a_bounded_number_of_queries(account):
+    citizen = factories.make_citizen()
+    chat_receive(account=account, citizen=citizen, text="đổi bằng lái")  # builds the index once
+
+    with CaptureQueriesContext(connection) as queries:
+        chat_receive(account=account, citizen=citizen, text="thủ tục cấp thẻ căn cước lần đầu như thế nào")
+
+    assert len(queries) <= 10, [q["sql"] for q in queries.captured_queries]
