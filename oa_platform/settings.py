@@ -162,7 +162,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from here after collectstatic
 STATICFILES_DIRS = [BASE_DIR / "oa_platform" / "static"]
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
