@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.filters import RelatedFieldListFilter, RelatedOnlyFieldListFilter
@@ -579,6 +580,21 @@ class _TenantScopedInlineMixin(TenantScopingMixin):
             return False
         owned = accounts_of(obj, paths)
         return bool(owned & allowed) if len(paths) > 1 else bool(owned) and owned <= allowed
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset_class = super().get_formset(request, obj, **kwargs)
+
+        class ScopedFormSet(formset_class):
+            def add_fields(self, form, index):
+                # Django validates an inline row's hidden id against *all* rows of the model; keep it to
+                # this parent's (already scoped) rows.
+                super().add_fields(form, index)
+                pk_field = form.fields.get(self._pk_field.name)
+                if isinstance(pk_field, forms.ModelChoiceField):
+                    pk_field.queryset = self.get_queryset()
+
+        ScopedFormSet.__name__ = formset_class.__name__
+        return ScopedFormSet
 
     def has_view_permission(self, request, obj=None):
         return self._parent_allowed(request, obj, "view") or self._parent_allowed(request, obj, "change")
