@@ -461,3 +461,23 @@ def broadcast_settings_update(*, account: OfficialAccount, actor: Actor, **value
 def deliveries_erase_for_citizen(*, account, citizen) -> int:
     """Remove every delivery of ``account``'s notices to ``citizen`` (right to erasure). Returns the count."""
     return Delivery.objects.filter(notice__account=account, citizen=citizen).delete()[0]
+
+
+# --- CAP import  ---
+@transaction.atomic
+def notice_import_cap(*, account: OfficialAccount, actor: Actor, data: bytes) -> Outcome:
+    """A CAP 1.2 alert as a draft notice (an Update/Cancel of one of the account's notices becomes its
+    follow-up). Malformed, oversize or entity-declaring XML is refused before anything is stored."""
+    from broadcasts.cap import cap_parse
+
+    _require_role(
+        actor, account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
+    )
+    parsed = cap_parse(account=account, data=data)
+    outcome = notice_create(account=account, actor=actor, **parsed["values"])
+    if parsed["references"] is not None:
+        notice = outcome.notice
+        notice.kind, notice.references = parsed["kind"], parsed["references"]
+        notice.save(update_fields=["kind", "references", "updated_at"])
+    _audit("import_cap", outcome.notice, actor)
+    return outcome

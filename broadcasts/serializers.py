@@ -1,0 +1,109 @@
+"""API shapes of notices: input validated here for types, then by the services for meaning."""
+
+from rest_framework import serializers
+
+from broadcasts.models import Notice
+
+
+class NoticeIn(serializers.Serializer):
+    category = serializers.CharField(max_length=40)
+    severity = serializers.ChoiceField(choices=[c for c, _l in Notice.SEVERITY_CHOICES], default="moderate")
+    title_vi = serializers.CharField(max_length=200, allow_blank=True)
+    body_vi = serializers.CharField(max_length=4000, allow_blank=True)
+    title_en = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body_en = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    title_zh = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body_zh = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    link = serializers.URLField(required=False, allow_blank=True, default="")
+    audience_all = serializers.BooleanField(required=False, default=False)
+    audience_topics = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    audience_areas = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+    audience_languages = serializers.ListField(child=serializers.CharField(max_length=8), required=False, default=list)
+    send_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    mode = serializers.ChoiceField(choices=[c for c, _l in Notice.MODE_CHOICES], default="live")
+
+
+class SubmitIn(serializers.Serializer):
+    send_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class FollowUpIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[Notice.KIND_UPDATE, Notice.KIND_CANCEL])
+
+
+class ProgressOut(serializers.Serializer):
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    percent = serializers.FloatField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_channel = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+
+
+class PreviewOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_channel = serializers.DictField(child=serializers.IntegerField())
+    by_language = serializers.DictField(child=serializers.IntegerField())
+
+
+class NoticeOut(serializers.ModelSerializer):
+    references = serializers.PrimaryKeyRelatedField(read_only=True)
+    author = serializers.SerializerMethodField()
+    approver = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "status",
+            "kind",
+            "references",
+            "category",
+            "severity",
+            "title_vi",
+            "body_vi",
+            "title_en",
+            "body_en",
+            "title_zh",
+            "body_zh",
+            "link",
+            "audience_all",
+            "audience_topics",
+            "audience_areas",
+            "audience_languages",
+            "mode",
+            "send_at",
+            "dispatch_at",
+            "expires_at",
+            "created_at",
+            "submitted_at",
+            "approved_at",
+            "started_at",
+            "finished_at",
+            "cancelled_at",
+            "recipients_count",
+            "author",
+            "approver",
+        ]
+        read_only_fields = fields
+
+    def get_author(self, obj) -> str:
+        return (
+            obj.author.get_username() if obj.author else (f"token:{obj.author_token.name}" if obj.author_token else "")
+        )
+
+    def get_approver(self, obj) -> str:
+        if obj.approver:
+            return obj.approver.get_username()
+        return f"token:{obj.approver_token.name}" if obj.approver_token else ""
+
+
+class NoticeResultOut(serializers.Serializer):
+    notice = NoticeOut()
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class NoticeDetailOut(serializers.Serializer):
+    notice = NoticeOut()
+    progress = ProgressOut()
