@@ -345,9 +345,13 @@ def _entry_dict(entry: FaqEntry) -> dict:
     }
 
 
-def faq_export(*, accounts: list[OfficialAccount]) -> dict:
-    """The accounts' entries (inactive ones too, flagged) as a JSON interchange document."""
+def faq_export(*, accounts: list[OfficialAccount], entry_ids: list[int] | None = None) -> dict:
+    """The accounts' entries (inactive ones flagged; only ``entry_ids`` if given) as a JSON interchange document."""
     from faq.selectors import entries_for_account
+
+    def entries(account):
+        qs = entries_for_account(account=account).order_by("pk")
+        return qs.filter(pk__in=entry_ids) if entry_ids is not None else qs
 
     return {
         "accounts": [
@@ -355,7 +359,7 @@ def faq_export(*, accounts: list[OfficialAccount]) -> dict:
                 "slug": account.slug,
                 "name": account.name,
                 "language": account.language,
-                "faqs": [_entry_dict(e) for e in entries_for_account(account=account).order_by("pk")],
+                "faqs": [_entry_dict(e) for e in entries(account)],
             }
             for account in accounts
         ]
@@ -366,11 +370,11 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def faq_export_csv(*, account: OfficialAccount) -> str:
+def faq_export_csv(*, account: OfficialAccount, entry_ids: list[int] | None = None) -> str:
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    for item in faq_export(accounts=[account])["accounts"][0]["faqs"]:
+    for item in faq_export(accounts=[account], entry_ids=entry_ids)["accounts"][0]["faqs"]:
         row = dict(item)
         row["variants"] = VARIANT_SEPARATOR.join(item["variants"])
         row["tags"] = TAG_SEPARATOR.join(item["tags"])
