@@ -146,7 +146,7 @@
   function connect() {
     clearTimeout(retryTimer);
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    try { ws = new WebSocket(proto + location.host + boot.ws); } catch (e) { return scheduleRetry(); }
+    try { ws = new WebSocket(proto + location.host + boot.ws); } catch (e) { return onClose({ code: 1006 }, false); }
     ws.onopen = function () {
       wsOpen = true; everOpened = true; failures = 0;
       stopPolling(); setConn("");
@@ -162,16 +162,17 @@
         if (f.ref) failPending(f.ref, f.code === "rate_limited" ? T.tooMany : (f.message || T.error));
       }
     };
-    ws.onclose = function (ev) {
-      var wasOpen = wsOpen;
-      wsOpen = false; ws = null;
-      for (var k in pending) { resendHttp(k); }
-      if (ev.code === 4404) return;
-      if (!wasOpen) failures++;
-      if (!everOpened && failures >= FALLBACK_AFTER || ev.code === 4401) startPolling();
-      setConn(pollTimer ? T.fallback : T.offline);
-      scheduleRetry();
-    };
+    ws.onclose = function (ev) { onClose(ev, wsOpen); };
+  }
+  function onClose(ev, wasOpen) {
+    wsOpen = false; ws = null;
+    for (var k in pending) { resendHttp(k); }
+    if (ev.code === 4404) return;
+    if (!wasOpen) failures++;
+    // A socket that never opens (proxy without WebSocket support, blocked port): use the JSON endpoints.
+    if ((!everOpened && failures >= FALLBACK_AFTER) || ev.code === 4401) startPolling();
+    setConn(pollTimer ? T.fallback : T.offline);
+    scheduleRetry();
   }
   function resendHttp(ref) {
     // A message sent on a socket that dropped before the reply: the catch-up (sync) shows it if it was stored.
@@ -290,5 +291,11 @@
   boot.notices.forEach(addNotice);
   applyState(state);
   connect();
-  window.oaPage = { sync: sync, isLive: function () { return wsOpen; }, isPolling: function () { return !!pollTimer; } };
+  // Hooks for the browser test (and the console): state of the connection, and a simulated network drop.
+  window.oaPage = {
+    sync: sync,
+    isLive: function () { return wsOpen; },
+    isPolling: function () { return !!pollTimer; },
+    drop: function () { if (ws) ws.close(); }
+  };
 })();
