@@ -54,6 +54,10 @@ class EmbeddedBeat:
     async def run_forever(self) -> None:
         if not self.entries:
             return
+        from oa_platform.celery import app
+
+        # A worker imports the apps' tasks modules at start; do the same before looking tasks up by name.
+        await sync_to_async(app.loader.import_default_modules, thread_sensitive=True)()
         logger.info("embedded beat running %d schedule entries", len(self.entries))
         while True:
             for name in self.due(timezone.now()):

@@ -129,3 +129,15 @@ def test_embedded_beat_runs_each_entry_on_its_schedule(time_machine):
     assert beat.due(timezone.now()) == ["a"]
     time_machine.shift(60)
     assert beat.due(timezone.now()) == ["a", "b"]
+
+
+@pytest.mark.django_db
+def test_embedded_beat_finds_every_scheduled_task_by_name():
+    import asyncio
+
+    from oa_platform.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+    assert asyncio.iscoroutinefunction(EmbeddedBeat().run_forever)
