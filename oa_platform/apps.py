@@ -8,3 +8,6 @@ class OaPlatformConfig(AppConfig):
 
     def ready(self):
         from oa_platform import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from oa_platform.webhooks import broadcast_adapter
+
+        broadcast_adapter.register()  # notices to Zalo/WeChat followers go out on those channels
