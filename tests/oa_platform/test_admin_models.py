@@ -257,3 +257,9 @@ def test_channel_secrets_are_write_only(client, tenant_a):
     assert config.secret == "new-secret"
     entry = AuditLog.objects.filter(action="update", object_type="oa_platform.channelconfig").latest("id")
     assert "new-secret" not in str(entry.changes)
+
+
+def test_admin_header_names_only_own_accounts(client, tenant_a, tenant_b):
+    client.force_login(tenant_a.editor)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert tenant_a.account.name in html and tenant_b.account.name not in html
