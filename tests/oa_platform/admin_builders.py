@@ -16,6 +16,7 @@ from django.db.models import Model
 
 from oa_platform import services
 from oa_platform.models import (
+    ApiToken,
     ChannelConfig,
     Conversation,
     Follow,
@@ -147,3 +148,62 @@ def build_unanswered(account):
     item.resolved_entry = build_faq_entry(account)
     item.save(update_fields=["resolved_entry"])
     return item
+
+
+# --- broadcasts  ---
+def _notice(account, **kwargs):
+    from broadcasts.models import Notice
+
+    author = Membership.objects.filter(account=account).select_related("user").first()
+    n = next(_seq)
+    return Notice.objects.create(
+        account=account,
+        category="general",
+        title_vi=f"Thông báo {account.slug} {n}",
+        body_vi=f"Nội dung {account.slug} {n}",
+        author=author.user if author else None,
+        author_token=ApiToken.objects.filter(account=account).first(),
+        **kwargs,
+    )
+
+
+@builder("broadcasts.notice")
+def build_notice(account):
+    original = _notice(account)
+    return _notice(account, references=original, kind="update")
+
+
+@builder("broadcasts.broadcastsettings")
+def build_broadcast_settings(account):
+    from broadcasts.models import BroadcastSettings
+
+    return BroadcastSettings.objects.get_or_create(account=account)[0]
+
+
+@builder("broadcasts.providerconfig")
+def build_provider(account):
+    from broadcasts.models import ProviderConfig
+
+    return ProviderConfig.objects.get_or_create(
+        account=account,
+        kind="sms",
+        defaults={"base_url": "http://127.0.0.1:9/sms", "api_key": f"key-{account.slug}", "secret": "hmac-secret"},
+    )[0]
+
+
+@builder("broadcasts.delivery")
+def build_delivery(account):
+    from django.utils import timezone
+
+    from broadcasts.models import Delivery
+
+    citizen = _conversation(account).citizen
+    return Delivery.objects.create(notice=_notice(account), citizen=citizen, channel="inapp", created_at=timezone.now())
+
+
+@builder("broadcasts.chunk")
+def build_chunk(account):
+    from broadcasts.models import Chunk
+
+    delivery = build_delivery(account)
+    return Chunk.objects.create(notice=delivery.notice, channel="inapp", first_id=delivery.pk, last_id=delivery.pk)

@@ -348,3 +348,13 @@ def test_relation_fields_helper_sees_foreign_keys():
 
     assert "conversation" in {f.name for f in relation_fields(Message)}
     assert all(isinstance(f, models.Field) for f in relation_fields(Message))
+
+
+@pytest.mark.parametrize("label", sorted(BUILDERS))
+def test_builder_makes_a_row_of_the_given_agency(tenant_a, tenant_b, label):
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    obj = BUILDERS[label](tenant_b.account)
+    assert obj.pk in ids_of(model, tenant_b.account)
+    assert obj.pk not in ids_of(model, tenant_a.account)
