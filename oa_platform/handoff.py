@@ -13,6 +13,7 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -255,10 +256,21 @@ def staff_account(*, user: AbstractBaseUser, slug: str) -> OfficialAccount:
     return account
 
 
+def undelivered_messages():
+    """Outbound messages a provider has not taken: failed for good, or queued after at least one attempt."""
+    return Message.objects.filter(direction=Message.DIRECTION_OUT).filter(
+        Q(delivery_status=Message.DELIVERY_FAILED) | Q(delivery_status=Message.DELIVERY_QUEUED, delivery_attempts__gt=0)
+    )
+
+
 def inbox_conversations(*, account: OfficialAccount):
-    """Waiting and open conversations of the account, longest-waiting first."""
+    """Waiting and open conversations of the account, longest-waiting first, then conversations (also with
+    the bot) holding a reply that did not reach the citizen, so a provider failure is never out of sight."""
+    undelivered = undelivered_messages().filter(conversation=OuterRef("pk"))
     return (
-        Conversation.objects.filter(account=account, status__in=[Conversation.STATUS_WAITING, Conversation.STATUS_OPEN])
+        Conversation.objects.filter(account=account)
+        .annotate(has_undelivered=Exists(undelivered))
+        .filter(Q(status__in=[Conversation.STATUS_WAITING, Conversation.STATUS_OPEN]) | Q(has_undelivered=True))
         .select_related("citizen", "assigned_to")
         .order_by("status", "handoff_requested_at", "last_message_at")
     )

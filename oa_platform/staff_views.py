@@ -42,6 +42,7 @@ def conversation_dict(conversation) -> dict:
         if conversation.handoff_requested_at
         else None,
         "last_message_at": conversation.last_message_at.isoformat(),
+        "undelivered": bool(getattr(conversation, "has_undelivered", False)),
     }
 
 

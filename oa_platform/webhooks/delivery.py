@@ -41,6 +41,14 @@ def _zalo_fields(event: WebhookEvent) -> tuple[str, str, str, dict]:
     return kind, parsed.user_id, parsed.text, {}
 
 
+def _without_text(channel: str, payload: dict) -> dict:
+    payload = dict(payload)
+    if channel == Citizen.CHANNEL_ZALO and isinstance(payload.get("message"), dict):
+        payload["message"] = {k: v for k, v in payload["message"].items() if k != "text"}
+    payload.pop("text", None)
+    return payload
+
+
 def webhook_event_process(*, event_id: int) -> dict:
     """Act on a stored Zalo or generic event: follow, unfollow, or chat (bot reply queued for sending).
 
@@ -50,6 +58,8 @@ def webhook_event_process(*, event_id: int) -> dict:
     event = WebhookEvent.objects.select_related("account").filter(pk=event_id).first()
     if event is None:
         return {"status": "missing"}
+    if event.processed_at is not None:
+        return {"status": "done", "skipped": True}
     fields = {Citizen.CHANNEL_ZALO: _zalo_fields, Citizen.CHANNEL_GENERIC: _generic_fields}.get(event.channel)
     if fields is None:
         return {"status": "unsupported"}
@@ -71,11 +81,16 @@ def webhook_event_process(*, event_id: int) -> dict:
                 if outcome.reply is not None:
                     outbound_enqueue(outcome.reply)
                     result["reply_id"] = outcome.reply.pk
-            WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+            # The chat text now lives in the conversation (where erasure finds it); keep only ids in the event.
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                processed_at=timezone.now(), payload=_without_text(event.channel, event.payload)
+            )
     except DomainError as exc:
         # The intake validated the event; this only happens if rules changed since. Keep it, do not retry.
         logger.warning("webhook event %s refused: %s", event.pk, exc.code)
-        WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            processed_at=timezone.now(), payload=_without_text(event.channel, event.payload)
+        )
         return {"status": "refused", "code": exc.code}
     return result
 

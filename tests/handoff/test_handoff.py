@@ -270,3 +270,26 @@ async def test_staff_socket_is_scoped_and_pushes_changes(tenant_a, tenant_b):
         "conversation_id": conversation.pk,
     }
     await member.disconnect()
+
+
+def test_a_bot_reply_that_could_not_be_sent_shows_in_the_inbox(
+    client, tenant_a, channels_a, fake_api, django_capture_on_commit_callbacks
+):
+    from oa_platform.webhooks.delivery import outbound_enqueue
+
+    # given a Zalo citizen talking to the bot, and the provider refusing the token
+    citizen = make_citizen("zalo-u-9", channel=Citizen.CHANNEL_ZALO)
+    fake_api.fail_next(1, "expired")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = chat_receive(account=tenant_a.account, citizen=citizen, text="xin chào")
+        outbound_enqueue(outcome.reply)
+    conversation = Conversation.objects.get(citizen=citizen)
+    assert conversation.status == Conversation.STATUS_BOT
+    # then staff see it in the inbox, flagged
+    client.force_login(tenant_a.editor)
+    listed = client.get("/staff/agency-a/conversations.json").json()["conversations"]
+    assert [(c["id"], c["undelivered"]) for c in listed] == [(conversation.pk, True)]
+    # and once it is re-sent, it leaves the inbox
+    with django_capture_on_commit_callbacks(execute=True):
+        handoff.message_retry(message=outcome.reply, user=tenant_a.editor)
+    assert client.get("/staff/agency-a/conversations.json").json()["conversations"] == []
