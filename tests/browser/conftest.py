@@ -35,9 +35,15 @@ def _free_port() -> int:
 def asgi_server(transactional_db):
     import uvicorn
     from django.conf import settings
+    from django.db import connections
 
     from oa_platform.asgi import application
 
+    # The server's worker threads must not keep connections open past a request: the test database is dropped
+    # at the end of the session, and PostgreSQL refuses that while sessions are still attached.
+    db_settings = connections.settings["default"]
+    saved_max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     port = _free_port()
     config = uvicorn.Config(
         application,
@@ -58,6 +64,7 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=STARTUP_TIMEOUT_S)
+    db_settings["CONN_MAX_AGE"] = saved_max_age
 
 
 @pytest.fixture

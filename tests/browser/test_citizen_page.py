@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from oa_platform.models import Conversation, Follow, Message
-from tests.oa_platform.web_support import FAQS, make_faq_account
+from tests.oa_platform.web_support import ANSWERS, areas_ensure, make_faq_account, vague_question
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -25,25 +25,12 @@ def open_page(browser, url: str, *, locale: str = "vi-VN", init_script: str | No
     return context, page
 
 
-ANSWERS = {key: answer for key, _question, answer, _variants in FAQS}
-
-
-def vague_question(account):
-    """A message the matcher answers with suggestions (the matcher's tuning decides which), and its first one."""
-    from faq.services import faq_match
-
-    for text in ("xe", "thẻ", "thủ tục", "hồ sơ", "làm ở đâu", "Thời tiết ở Paris ngày mai"):
-        result = faq_match(account=account, text=text)
-        if result.decision == "suggest" and result.suggestions:
-            return text, result.suggestions[0]
-    pytest.fail("no vague question gives suggestions with this FAQ set")
-
-
 def bot_bubbles(page):
     return page.locator("#messages li.msg.out:not(.welcome)")
 
 
 def test_citizen_asks_follows_chooses_notices_and_sees_history(asgi_server, browser):
+    areas_ensure()
     account = make_faq_account(
         "congan-demo",
         name="Công an Thành phố Demo",

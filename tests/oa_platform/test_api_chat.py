@@ -8,7 +8,7 @@ import pytest
 
 from oa_platform.models import ApiToken, Citizen, Conversation, Message
 from tests import factories
-from tests.oa_platform.web_support import FAQS, make_faq_account
+from tests.oa_platform.web_support import FAQS, make_faq_account, vague_question
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,8 @@ def test_reply_contract_for_a_fallback(api_client, chat_tenant):
 
 def test_reply_contract_for_suggestions(api_client, chat_tenant):
     account, token = chat_tenant
-    response = send(api_client, account.slug, token, {"citizen_id": "c1", "text": "xe"})
+    vague, _first = vague_question(account)
+    response = send(api_client, account.slug, token, {"citizen_id": "c1", "text": vague})
     reply = response.json()["reply"]
     assert reply["decision"] == "suggest"
     assert reply["suggestions"] and all(set(s) == {"faq", "question"} for s in reply["suggestions"])

@@ -40,6 +40,31 @@ def make_faq_account(slug: str = "congan-demo", **kwargs):
     return account
 
 
+ANSWERS = {key: answer for key, _question, answer, _variants in FAQS}
+# Short or off-topic messages; the matcher's tuning decides which of them give suggestions.
+VAGUE = ("xe", "thẻ", "thủ tục", "hồ sơ", "làm ở đâu", "giá vàng hôm nay thế nào", "Thời tiết ở Paris ngày mai")
+
+
+def vague_question(account):
+    """A message the matcher answers with suggestions for ``account``, and its first suggestion."""
+    from faq.services import faq_match
+
+    for text in VAGUE:
+        result = faq_match(account=account, text=text)
+        if result.decision == "suggest" and result.suggestions:
+            return text, result.suggestions[0]
+    pytest.fail("no vague question gives suggestions with this FAQ set")
+
+
+def areas_ensure() -> None:
+    """Transactional tests flush every table, the shipped areas included; load them again when missing."""
+    from oa_platform.areas import load_areas
+    from oa_platform.models import Area
+
+    if not Area.objects.filter(code="79").exists():
+        load_areas(Area)
+
+
 @pytest.fixture
 def faq_account(db):
     return make_faq_account()
