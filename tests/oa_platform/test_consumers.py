@@ -257,3 +257,53 @@ async def test_notice_push_is_filtered_by_the_citizens_snapshot(faq_account, mon
     assert fake.snapshots == 2
     await comm.disconnect()
     await other.disconnect()
+
+
+async def test_notice_push_with_the_real_broadcasts_filter(faq_account):
+    from oa_platform.services import citizen_update_profile, subscriptions_set
+
+    subscribed, unsubscribed, stranger = (web_identity.new_cid() for _ in range(3))
+
+    def given():
+        for cid in (subscribed, unsubscribed):
+            citizen, _ = Citizen.objects.get_or_create(channel="web", external_id=cid)
+            follow_create(account=faq_account, citizen=citizen)
+        citizen_update_profile(citizen=Citizen.objects.get(external_id=subscribed), language="en")
+        follow = Citizen.objects.get(external_id=unsubscribed).follows.get()
+        subscriptions_set(follow=follow, topic_keys=["health"])
+        Citizen.objects.create(channel="web", external_id=stranger)
+
+    await database_sync_to_async(given)()
+    sockets = {cid: await connected(faq_account.slug, cid) for cid in (subscribed, unsubscribed, stranger)}
+    event = {
+        "type": "notice.push",
+        "notice": {
+            "id": 41,
+            "kind": "alert",
+            "severity": "warning",
+            "category": "storm-flood",
+            "link": "",
+            "references": None,
+            "sent_at": None,
+            "texts": {
+                "vi": {"title": "Bão số 3", "body": "Tránh ra đường."},
+                "en": {"title": "Storm no. 3", "body": "Stay indoors."},
+                "zh-hans": {"title": "", "body": ""},
+            },
+        },
+        "audience": {"topics": ["storm-flood"], "area_paths": [], "languages": [], "citizen_ids": None},
+    }
+
+    await database_sync_to_async(live.group_send)(live.account_group(faq_account.pk), event)
+
+    frame = await sockets[subscribed].receive_json_from(timeout=TIMEOUT)
+    assert frame["type"] == "notice"
+    assert (frame["notice"]["id"], frame["notice"]["title"], frame["notice"]["body"]) == (
+        41,
+        "Storm no. 3",
+        "Stay indoors.",
+    )
+    assert await sockets[unsubscribed].receive_nothing(timeout=0.3)
+    assert await sockets[stranger].receive_nothing(timeout=0.1)
+    for comm in sockets.values():
+        await comm.disconnect()
