@@ -124,4 +124,5 @@ def test_bench_faq_runs_through_the_database(db, tmp_path):
     assert summary["matcher"]["correct"] == 1.0
     assert summary["matcher"]["wrong"] == 0.0
     assert "baseline_wratio" in summary
+    assert summary["same_as_library"] is True
     assert FaqEntry.objects.count() == 142  # the corpus went through import_faqs

@@ -58,7 +58,9 @@ class Command(BaseCommand):
         for slug in accounts:  # build the cached indexes outside the timings
             faq_match(account=accounts[slug], text="warm-up")
         quality = bench.run_quality(corpus, queries)
+        library = quality["matcher"]
         quality["matcher"] = bench.evaluate(predict, queries)
+        same = bench._summary(library["overall"]) == bench._summary(quality["matcher"]["overall"])
         split = None if options["no_split"] else bench.split_check(corpus, queries)
         speed = (
             None
@@ -76,12 +78,16 @@ class Command(BaseCommand):
             f"faq_match through the database (version read + cached matcher), {len(timings)} messages: "
             f"mean {path_ms['mean']} ms  p50 {path_ms['p50']} ms  p99 {path_ms['p99']} ms"
         )
+        self.stdout.write(
+            "database path gives the same figures as the pure library: " + ("yes" if same else "NO (check import)")
+        )
         summary = {
             "thresholds": quality["thresholds"],
             "matcher": bench._summary(quality["matcher"]["overall"]),
             "matcher_accounts": {k: bench._summary(v) for k, v in quality["matcher"]["accounts"].items()},
             "matcher_styles": {k: bench._summary(v) for k, v in quality["matcher"]["styles"].items()},
             "faq_match_ms": path_ms,
+            "same_as_library": same,
         }
         for name in ("baseline_wratio", "baseline_wratio_folded"):
             if name in quality:
