@@ -208,7 +208,7 @@ def test_dropdowns_offer_nothing_of_other_agency(client, tenant_a, tenant_b, bui
     model, obj_a, _obj_b = built
     client.force_login(tenant_a.manager)
     pages = [client.get(_url(model, "change", obj_a.pk)), client.get(_url(model, "add"))]
-    checked = 0
+    assert pages[0].status_code == 200
     for response in pages:
         if response.status_code != 200:
             continue
@@ -220,9 +220,6 @@ def test_dropdowns_offer_nothing_of_other_agency(client, tenant_a, tenant_b, bui
                 if isinstance(field, forms.ModelChoiceField):
                     leaked = {o.pk for o in field.queryset} & foreign_ids(field.queryset.model, tenant_a, tenant_b)
                     assert not leaked, f"{name} offers {field.queryset.model.__name__} {leaked} of agency B"
-                    checked += 1
-    # also the rendered page: B's related rows' ids never appear as options
-    assert checked >= 0
 
 
 @pytest.mark.parametrize("built", TENANT_LABELS, indirect=True)
