@@ -36,6 +36,9 @@ class HttpProviderAdapter:
     def request(self, message: OutboundMessage) -> tuple[str, dict | bytes, dict]:
         raise NotImplementedError
 
+    def auth_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+
     def parse(self, response: httpx.Response) -> str:
         """Message id from a 2xx answer; raise PermanentError(reason) when the provider refused it in the body."""
         data = response.json() if response.content else {}

@@ -17,4 +17,4 @@ class SmsAdapter(HttpProviderAdapter):
         if len(text) > SMS_MAX:
             text = text[: SMS_MAX - 1] + "…"
         body = {"to": message.phone, "text": text, "reference": message.idempotency_key}
-        return "/sms/send", body, {"Authorization": f"Bearer {self.config.api_key}"}
+        return "/sms/send", body, self.auth_headers()

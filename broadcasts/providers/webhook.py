@@ -35,6 +35,6 @@ class WebhookAdapter(HttpProviderAdapter):
             {
                 "Content-Type": "application/json",
                 "X-Signature": f"sha256={signature}",
-                "Authorization": f"Bearer {self.config.api_key}",
+                **self.auth_headers(),
             },
         )

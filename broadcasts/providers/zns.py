@@ -18,7 +18,7 @@ class ZnsAdapter(HttpProviderAdapter):
             "template_data": {"title": message.title, "body": message.body, "link": message.link},
             "tracking_id": message.idempotency_key,
         }
-        return "/message/template", body, {"access_token": self.config.api_key}
+        return "/message/template", body, {"access_token": self.config.api_key} if self.config.api_key else {}
 
     def parse(self, response: httpx.Response) -> str:
         data = response.json()

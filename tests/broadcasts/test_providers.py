@@ -156,10 +156,15 @@ def zalo_adapter():
             self.sent += messages
             return [SendResult(m.delivery_id, "sent", provider_message_id=f"z{m.delivery_id}") for m in messages]
 
+    from broadcasts.providers import base
+
+    saved = dict(base._REGISTRY)
+    base._REGISTRY.clear()
     recorder = Recorder()
     register_adapter("zalo", recorder)
     yield recorder
     unregister_adapter("zalo")
+    base._REGISTRY.update(saved)
 
 
 def test_registered_zalo_adapter_used(tenant_a, zalo_adapter, run_dispatcher):
@@ -173,3 +178,11 @@ def test_registered_zalo_adapter_used(tenant_a, zalo_adapter, run_dispatcher):
     assert (rows[zalo_citizen.pk].channel, rows[zalo_citizen.pk].status) == ("zalo", "sent")
     assert rows[wechat_citizen.pk].channel == "inapp"
     assert [m.citizen_id for m in zalo_adapter.sent] == [zalo_citizen.pk]
+
+
+def test_no_api_key_sends_no_empty_auth_header(tenant_a, fake_provider):
+    # regression: "Bearer " with an empty key is an invalid header value and failed every send
+    config = _config(tenant_a, fake_provider.url, kind="sms")
+    config.api_key = ""
+    [result] = SmsAdapter(config).send([_msg()])
+    assert result.status == "sent"
