@@ -94,3 +94,26 @@ def pytest_collection_modifyitems(config, items):
         for marker, (available, reason) in needs.items():
             if marker in item.keywords and not available:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush of every table, which also empties the areas that a data
+    migration ships. Put them back once the flush is done, so later tests see the database as migrated."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = bool(
+        (marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+        or fixtures & {"transactional_db", "live_server"}
+    )
+    if not transactional or nextitem is None:
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from oa_platform.areas import load_areas
+    from oa_platform.models import Area
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Area.objects.exists():
+            load_areas(Area)
