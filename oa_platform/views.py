@@ -332,3 +332,12 @@ def api_areas(request, account):
     if areas is None:
         raise NotFound("Unknown area.", fields={"parent": parent})
     return JsonResponse({"areas": areas})
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF refusals: JSON for the page's JSON endpoints and APIs, Django's page for forms."""
+    if request.path.startswith(("/oa/", "/api/", "/webhooks/")) or "json" in request.headers.get("Accept", ""):
+        return _error(403, "csrf_failed", "CSRF check failed; reload the page and try again.")
+    from django.views.csrf import csrf_failure as default_failure
+
+    return default_failure(request, reason=reason)

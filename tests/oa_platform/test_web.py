@@ -171,7 +171,9 @@ def test_posts_need_the_csrf_token(faq_account):
     client = Client(enforce_csrf_checks=True)
     page = client.get(f"/oa/{faq_account.slug}/")
     url = f"/oa/{faq_account.slug}/messages/"
-    assert post(client, url, {"text": "Làm hộ chiếu ở đâu?"}).status_code == 403
+    refused = post(client, url, {"text": "Làm hộ chiếu ở đâu?"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
     assert Citizen.objects.count() == 0
     token = page.cookies["csrftoken"].value
     ok = post(client, url, {"text": "Làm hộ chiếu ở đâu?"}, HTTP_X_CSRFTOKEN=token)
