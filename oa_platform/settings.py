@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "oa_platform.locale_middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,6 +144,9 @@ CELERY_BEAT_SCHEDULE: dict = {}
 from broadcasts.schedule import BEAT_SCHEDULE as _BROADCASTS_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
+from oa_platform.webhooks.schedule import BEAT_SCHEDULE as _OUTBOUND_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_OUTBOUND_BEAT)
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [

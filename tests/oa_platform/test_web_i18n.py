@@ -69,3 +69,18 @@ def test_language_switch_through_set_language(faq_account):
     response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": f"/oa/{faq_account.slug}/"})
     assert response.status_code == 302 and response["Location"] == f"/oa/{faq_account.slug}/"
     assert ">发送</button>" in client.get(f"/oa/{faq_account.slug}/").content.decode()
+
+
+def test_the_browser_language_does_not_override_vietnamese_by_default(faq_account):
+    html = Client().get(f"/oa/{faq_account.slug}/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in html
+
+
+def test_a_chinese_account_speaks_chinese_until_the_citizen_chooses(db):
+    from tests import factories
+
+    account = factories.make_account("gaj-test", default_language="zh-hans")
+    assert '<html lang="zh-hans">' in Client().get(f"/oa/{account.slug}/").content.decode()
+    client = Client()
+    client.cookies["django_language"] = "vi"
+    assert '<html lang="vi">' in client.get(f"/oa/{account.slug}/").content.decode()
