@@ -485,7 +485,11 @@ class Message(models.Model):
                 name="message_unique_external_id",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "created_at"], name="message_conversation_time")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="message_conversation_time"),
+            # The outbound retry beat looks only at queued messages: a small partial index, whatever the history.
+            models.Index(fields=["created_at"], condition=Q(delivery_status="queued"), name="message_queued"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.text[:40]}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.cache import cache
 
-# Back-off between automatic send attempts (seconds); after the last one the message stays queued with its
-# error, visible to staff, who retry it from the inbox (or it is re-sent when the channel's token is renewed).
-SEND_RETRY_BACKOFF = (30, 120, 600, 1800)
+# Periodic jobs must not overlap: a tick holds this cache lock (expires on its own if a worker dies).
+_RETRY_LOCK = "lock:outbound-retry-due"
+_RETRY_LOCK_S = 120
 
 
 @shared_task(acks_late=True)
@@ -16,15 +17,25 @@ def process_webhook_event(event_id: int) -> dict:
     return webhook_event_process(event_id=event_id)
 
 
-@shared_task(bind=True, acks_late=True)
-def send_outbound_message(self, message_id: int) -> dict:
+@shared_task(acks_late=True)
+def send_outbound_message(message_id: int) -> dict:
     from oa_platform.webhooks.delivery import message_deliver
 
-    result = message_deliver(message_id=message_id)
-    attempts = result.get("attempts", 0)
-    # In eager mode (no broker) a countdown cannot be honoured; the retry would run at once and hammer a
-    # provider that just failed, so only a real worker schedules automatic retries.
-    if result["status"] == "queued" and not self.request.is_eager and 0 < attempts <= len(SEND_RETRY_BACKOFF):
-        send_outbound_message.apply_async((message_id,), countdown=SEND_RETRY_BACKOFF[attempts - 1])
-        result["retry_in"] = SEND_RETRY_BACKOFF[attempts - 1]
-    return result
+    return message_deliver(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def outbound_retry_due() -> dict:
+    """Beat job: queue another attempt for every outbound message whose back-off has passed (and for any
+    whose first enqueue was lost). Retry state lives in the Message rows, not in the broker."""
+    from oa_platform.webhooks.delivery import outbound_due_ids
+
+    if not cache.add(_RETRY_LOCK, 1, timeout=_RETRY_LOCK_S):
+        return {"skipped": "locked"}
+    try:
+        ids = outbound_due_ids()
+        for message_id in ids:
+            send_outbound_message.delay(message_id)
+    finally:
+        cache.delete(_RETRY_LOCK)
+    return {"queued": len(ids)}

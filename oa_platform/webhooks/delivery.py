@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from oa_platform import live
@@ -18,6 +20,14 @@ logger = logging.getLogger(__name__)
 
 # Channels whose outbound messages go through a provider API (web chat is pushed over the socket instead).
 SENT_BY_API = (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT, Citizen.CHANNEL_GENERIC)
+# Wait before automatic attempt n+1, counted from the message's creation: 30 s, then 2, 10 and 30 min. After
+# the last one the message stays queued with its error in the staff inbox, where staff retry it (or it is
+# re-sent when the channel's token is renewed with set_channel).
+SEND_RETRY_BACKOFF_S = (30, 120, 600, 1800)
+# A queued message never attempted this long after creation lost its task (e.g. the broker was down).
+ORPHAN_AFTER_S = 60
+# Messages re-queued per beat tick: bounds the tick; the rest are due again on the next one.
+RETRY_BATCH = 500
 
 
 def outbound_enqueue(message: Message) -> None:
@@ -130,3 +140,17 @@ def message_deliver(*, message_id: int) -> dict:
     if result.status != senders.RESULT_SENT:
         logger.info("message %s not sent (%s): %s", message.pk, message.delivery_status, result.error)
     return {"status": message.delivery_status, "attempts": message.delivery_attempts}
+
+
+def outbound_due_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Queued outbound messages due for an automatic attempt, oldest first (at most RETRY_BATCH)."""
+    now = now or timezone.now()
+    due = Q(delivery_attempts=0, created_at__lte=now - dt.timedelta(seconds=ORPHAN_AFTER_S))
+    waited = 0
+    for attempts, backoff in enumerate(SEND_RETRY_BACKOFF_S, start=1):
+        waited += backoff
+        due |= Q(delivery_attempts=attempts, created_at__lte=now - dt.timedelta(seconds=waited))
+    rows = Message.objects.filter(
+        direction=Message.DIRECTION_OUT, delivery_status=Message.DELIVERY_QUEUED, channel__in=SENT_BY_API
+    ).filter(due)
+    return list(rows.order_by("created_at", "id").values_list("pk", flat=True)[:RETRY_BATCH])

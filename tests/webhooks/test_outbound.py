@@ -100,3 +100,65 @@ def test_set_channel_creates_and_updates_channels(tenant_a):
         call_command("set_channel", "agency-a", "wechat", "--aes-key", "short")
     with pytest.raises(CommandError):
         call_command("set_channel", "missing", "zalo", "--secret", "x")
+
+
+def test_the_retry_beat_resends_after_the_back_off_and_gives_up_to_staff_after_the_last(
+    client, channels_a, fake_api, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from oa_platform.tasks import outbound_retry_due
+    from oa_platform.webhooks.delivery import SEND_RETRY_BACKOFF_S, outbound_due_ids
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        fake_api.fail_next(5, "503")
+        reply = _zalo_reply(client, django_capture_on_commit_callbacks)  # attempt 1 fails
+    assert reply.delivery_attempts == 1
+    waited = 0
+    for attempt, backoff in enumerate(SEND_RETRY_BACKOFF_S, start=2):
+        waited += backoff
+        with time_machine.travel(start + dt.timedelta(seconds=waited - 1), tick=False):
+            assert outbound_due_ids() == []  # not yet
+        with time_machine.travel(start + dt.timedelta(seconds=waited + 1), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                assert outbound_retry_due.delay().get() == {"queued": 1}
+        reply.refresh_from_db()
+        assert (reply.delivery_status, reply.delivery_attempts) == ("queued", attempt)
+    # after the last automatic attempt it waits for staff (visible in the inbox), however long
+    with time_machine.travel(start + dt.timedelta(days=30), tick=False):
+        assert outbound_due_ids() == []
+    assert fake_api.sent == []
+
+
+def test_the_retry_beat_picks_up_a_message_whose_task_was_lost(tenant_a, channels_a, fake_api):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from oa_platform.chat import chat_receive
+    from oa_platform.tasks import outbound_retry_due
+    from tests.factories import make_citizen
+
+    citizen = make_citizen("u-lost", channel="zalo")
+    # a reply stored, but its send never enqueued (no on-commit callbacks run here: as if the broker was down)
+    reply = chat_receive(account=tenant_a.account, citizen=citizen, text="xin chào").reply
+    assert reply.delivery_status == "queued" and reply.delivery_attempts == 0
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=61), tick=False):
+        assert outbound_retry_due.delay().get() == {"queued": 1}
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+    assert len(fake_api.sent) == 1
+
+
+def test_retry_beat_ticks_do_not_overlap(tenant_a):
+    from django.core.cache import cache
+
+    from oa_platform.tasks import _RETRY_LOCK, outbound_retry_due
+
+    cache.add(_RETRY_LOCK, 1, timeout=60)
+    assert outbound_retry_due.delay().get() == {"skipped": "locked"}
