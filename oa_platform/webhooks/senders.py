@@ -91,10 +91,35 @@ def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
     return SendResult(RESULT_FAILED, f"Zalo {code}: {message}")
 
 
-def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
-    """WeChat customer-service message: POST {api_base}/cgi-bin/message/custom/send?access_token=..."""
+# errcodes meaning "this access token is no good": fetch a fresh one (when the AppSecret is known) and try again.
+WECHAT_TOKEN_ERRORS = {40001, 40014, 42001}
+
+
+def wechat_token_refresh(config: ChannelConfig) -> str | None:
+    """A fresh access token from WeChat's stable-token API (needs the AppSecret in ``config.secret``), saved on
+    the config. The stable token does not invalidate the previous one, so concurrent workers may all call it."""
+    if not (config.secret and config.app_id):
+        return None
+    url = config.api_base.rstrip("/") + "/cgi-bin/stable_token"
+    body = {"grant_type": "client_credential", "appid": config.app_id, "secret": config.secret}
+    try:
+        response = httpx.post(url, json=body, timeout=SEND_TIMEOUT)
+    except httpx.HTTPError:
+        return None
+    data = _json(response) if response.status_code == 200 else None
+    token = (data or {}).get("access_token")
+    if not isinstance(token, str) or not token:
+        logger.warning(
+            "WeChat token refresh for account %s refused: %s", config.account_id, (data or {}).get("errcode")
+        )
+        return None
+    ChannelConfig.objects.filter(pk=config.pk).update(access_token=token)
+    config.access_token = token
+    return token
+
+
+def _wechat_post(config: ChannelConfig, body: bytes) -> httpx.Response | SendResult:
     url = config.api_base.rstrip("/") + "/cgi-bin/message/custom/send"
-    body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}}, ensure_ascii=False).encode()
     try:
         response = httpx.post(
             url,
@@ -109,10 +134,27 @@ def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
         return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
     if response.status_code >= 500:
         return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
-    data = _json(response)
-    if response.status_code != 200 or data is None:
-        return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
-    code = data.get("errcode", 0)
+    return response
+
+
+def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
+    """WeChat customer-service message: POST {api_base}/cgi-bin/message/custom/send?access_token=...
+
+    An expired or missing token is renewed once through the stable-token API when the AppSecret is set."""
+    body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": text}}, ensure_ascii=False).encode()
+    if not config.access_token:
+        wechat_token_refresh(config)
+    for attempt in range(2):
+        response = _wechat_post(config, body)
+        if isinstance(response, SendResult):
+            return response
+        data = _json(response)
+        if response.status_code != 200 or data is None:
+            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+        code = data.get("errcode", 0)
+        if code in WECHAT_TOKEN_ERRORS and attempt == 0 and wechat_token_refresh(config):
+            continue
+        break
     if code == 0:
         return SendResult(RESULT_SENT, provider_id=str(data.get("msgid", "")))
     if code in WECHAT_RETRY_ERRORS:

@@ -22,9 +22,19 @@ FAULTS = ("500", "503", "timeout", "expired")
 
 
 class FakeMessagingApi:
-    def __init__(self, *, zalo_token: str = "zalo-token", wechat_token: str = "wechat-token", slow_seconds=1.5):
+    def __init__(
+        self,
+        *,
+        zalo_token: str = "zalo-token",
+        wechat_token: str = "wechat-token",
+        wechat_app_id: str = "wx5823bf96d3bd56c7",
+        wechat_app_secret: str = "wechat-app-secret",
+        slow_seconds=1.5,
+    ):
         self.zalo_token = zalo_token
-        self.wechat_token = wechat_token
+        self.wechat_token = wechat_token  # the current token; /cgi-bin/stable_token hands it out for the AppSecret
+        self.wechat_app_id = wechat_app_id
+        self.wechat_app_secret = wechat_app_secret
         self.slow_seconds = slow_seconds  # how long a "timeout" fault stalls: longer than the client's timeout
         self.requests: list[dict] = []  # every request, as received
         self.sent: list[dict] = []  # accepted sends
@@ -92,6 +102,8 @@ class FakeMessagingApi:
                     return self._reply(200, {"error": 0, "errcode": 0})
                 if parts.path == "/v3.0/oa/message/cs":
                     return self._zalo(body, fault)
+                if parts.path == "/cgi-bin/stable_token":
+                    return self._wechat_token(body)
                 if parts.path == "/cgi-bin/message/custom/send":
                     return self._wechat(body, query, fault)
                 if parts.path.startswith("/callback"):
@@ -120,6 +132,12 @@ class FakeMessagingApi:
                 return self._reply(
                     200, {"error": 0, "message": "Success", "data": {"message_id": f"z{n}", "user_id": to}}
                 )
+
+            def _wechat_token(self, body):
+                body = body or {}
+                if (body.get("appid"), body.get("secret")) != (api.wechat_app_id, api.wechat_app_secret):
+                    return self._reply(200, {"errcode": 40125, "errmsg": "invalid appsecret"})
+                return self._reply(200, {"access_token": api.wechat_token, "expires_in": 7200})
 
             def _wechat(self, body, query, fault):
                 if fault == "expired":

@@ -162,3 +162,35 @@ def test_retry_beat_ticks_do_not_overlap(tenant_a):
 
     cache.add(_RETRY_LOCK, 1, timeout=60)
     assert outbound_retry_due.delay().get() == {"skipped": "locked"}
+
+
+def test_wechat_token_is_renewed_with_the_app_secret(channels_a, fake_api):
+    from oa_platform.models import ChannelConfig
+    from oa_platform.webhooks import senders
+
+    # given an expired token stored, and the AppSecret known
+    config = channels_a["wechat"]
+    config.access_token, config.secret = "expired-token", "wechat-app-secret"
+    config.save()
+    # when a message is sent
+    result = senders.send_wechat(config=config, openid="o1", text="你好")
+    # then the token was fetched from the stable-token API, saved, and the message went out once
+    assert result.status == senders.RESULT_SENT
+    assert ChannelConfig.objects.get(pk=config.pk).access_token == "wechat-token"
+    assert [r["path"] for r in fake_api.requests] == [
+        "/cgi-bin/message/custom/send",
+        "/cgi-bin/stable_token",
+        "/cgi-bin/message/custom/send",
+    ]
+    assert fake_api.sent == [{"channel": "wechat", "to": "o1", "text": "你好"}]
+
+
+def test_wechat_token_renewal_refused_leaves_the_message_for_retry(channels_a, fake_api):
+    from oa_platform.webhooks import senders
+
+    config = channels_a["wechat"]
+    config.access_token, config.secret = "expired-token", "wrong-secret"
+    config.save()
+    result = senders.send_wechat(config=config, openid="o1", text="你好")
+    assert result.status == senders.RESULT_RETRY and "40001" in result.error
+    assert fake_api.sent == []

@@ -1,7 +1,7 @@
 """Set an account's Zalo, WeChat or generic channel credentials.
 
     python manage.py set_channel SLUG zalo --app-id ID --secret KEY --access-token TOKEN --api-base URL
-    python manage.py set_channel SLUG wechat --token T --app-id ID --aes-key KEY --access-token T --api-base URL
+    python manage.py set_channel SLUG wechat --token T --app-id ID --aes-key KEY --secret APPSECRET --api-base URL
     python manage.py set_channel SLUG generic --secret S --callback-url URL
     python manage.py set_channel SLUG zalo --disable
 
@@ -39,7 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("slug")
         parser.add_argument("kind", choices=[Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT, Citizen.CHANNEL_GENERIC])
         parser.add_argument("--app-id")
-        parser.add_argument("--secret", help="Zalo OA secret key, or the generic channel's HMAC secret")
+        parser.add_argument(
+            "--secret", help="Zalo: OA secret key; WeChat: AppSecret (renews access tokens); generic: HMAC secret"
+        )
         parser.add_argument("--access-token")
         parser.add_argument("--api-base")
         parser.add_argument("--token", help="WeChat token")
