@@ -284,9 +284,18 @@ def _eval_cached(cache, answer: float, suggest: float, margin: float) -> dict:
     return evaluate(lambda a, t: by_text[(a, t)], [c[0] for c in cache])["overall"]
 
 
-def split_check(corpus: dict, queries: Sequence[dict], *, folds: int = 2, seed: int = 7) -> dict:
-    """Over-fitting check: tune thresholds on all folds but one, report on the held-out fold."""
+def split_check(corpus: dict, queries: Sequence[dict], *, folds: int = 2, seed: int = 7, repeats: int = 1) -> dict:
+    """Over-fitting check: tune thresholds on all folds but one, report on the held-out fold (k-fold cross
+    validation, repeated `repeats` times with different shuffles); "mean" averages the held-out folds."""
     cache = _ranked_cache(corpus, queries)
+    runs = []
+    for rep in range(max(1, repeats)):
+        runs += _split_runs(corpus, cache, folds=folds, seed=seed + rep)
+    mean = {k: round(statistics.fmean(r["test"][k] for r in runs), 3) for k in ("correct", "helped", "wrong")}
+    return {"folds": folds, "seed": seed, "repeats": max(1, repeats), "runs": runs, "mean": mean}
+
+
+def _split_runs(corpus: dict, cache, *, folds: int, seed: int) -> list[dict]:
     order = list(range(len(cache)))
     random.Random(seed).shuffle(order)
     runs = []
@@ -304,7 +313,7 @@ def split_check(corpus: dict, queries: Sequence[dict], *, folds: int = 2, seed: 
                 "test": _summary(_eval_cached(test, t["answer"], t["suggest"], t["margin"])),
             }
         )
-    return {"folds": folds, "seed": seed, "runs": runs}
+    return runs
 
 
 def _summary(stats: dict) -> dict:
@@ -566,9 +575,14 @@ def format_report(quality: dict | None = None, speed: dict | None = None, split:
         out.append(f"targets correct>=90% helped>=98% wrong<=3%: {'MET' if ok else 'NOT MET'}")
     if split:
         out.append("")
-        out.append(f"Split check ({split['folds']} folds, seed {split['seed']}): tune on the rest, score the fold")
-        for r in split["runs"]:
+        out.append(
+            f"Split check ({split['folds']} folds x {split.get('repeats', 1)}, seed {split['seed']}): "
+            "tune on the rest, score the fold"
+        )
+        for r in split["runs"][:10]:
             out.append(f"  fold {r['fold']}: thresholds {r['thresholds']}  train {r['train']}  held-out {r['test']}")
+        if "mean" in split:
+            out.append(f"  mean held-out: {split['mean']}")
     if speed:
         mm = speed["match_ms"]
         out.append("")
@@ -592,13 +606,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--speed-queries", type=int, default=1_000)
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds of the split check")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats (reshuffles) of the split check")
     parser.add_argument("--tune", action="store_true", help="also grid-search thresholds on these lines")
     parser.add_argument("--errors", action="store_true", help="print the lines the matcher gets wrong or misses")
     args = parser.parse_args(argv)
     corpus = load_corpus(args.corpus)
     queries = load_queries(args.queries)
     quality = run_quality(corpus, queries, keep_lines=args.errors)
-    split = split_check(corpus, queries)
+    split = split_check(corpus, queries, folds=args.folds, repeats=args.repeats)
     result = {"quality": quality, "split": split}
     if args.tune:
         result["tuned"] = tune(corpus, queries)
@@ -635,9 +651,8 @@ def _compact(result: dict) -> dict:
     for name in ("baseline_wratio", "baseline_wratio_folded"):
         if name in q:
             out[name] = {**_summary(q[name]["overall"]), "cutoff": q[name]["cutoff"]}
-    out["split"] = [
-        {"train": r["train"], "test": r["test"], "thresholds": r["thresholds"]} for r in result["split"]["runs"]
-    ]
+    out["split"] = {"folds": result["split"]["folds"], "repeats": result["split"].get("repeats", 1)}
+    out["split"]["mean_held_out"] = result["split"].get("mean")
     if result.get("speed"):
         s = result["speed"]
         out["speed"] = {k: s[k] for k in ("entries", "build_s", "memory_mb", "match_ms", "baseline_ms", "speedup_mean")}

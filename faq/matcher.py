@@ -12,7 +12,10 @@ How a message is scored against one account's entries:
 3. Candidates: documents accumulated from the posting lists of the message's features (very common
    features are skipped while collecting and added back for the short list), then the best `_CANDIDATES`
    are rescored with IDF cosine (accented cosine averaged in when the citizen typed accents) plus a
-   rapidfuzz token ratio that forgives typos. An entry scores as its best phrasing, 0..100.
+   rapidfuzz token ratio that forgives typos. An entry scores as its best phrasing, 0..100. A word one edit
+   away from a known word is corrected but weighs `_TYPO_WEIGHT` of it (the correction may be wrong).
+   A long message is also scored sentence by sentence and by pairs of neighbouring sentences; an entry keeps
+   its best score (a sentence discounted by `_CLAUSE_DISCOUNT`), so a question wrapped in a story is found.
 4. Decision: "answer" only when the top entry is above `answer_threshold` AND clearly ahead of the runner-up
    (a wrong confident answer is worse than a suggestion); "suggest" the top 3 entries above
    `suggest_threshold`; otherwise "fallback".
@@ -26,6 +29,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -60,6 +64,19 @@ _UNION_SHARE = 0.2
 _FUZZ_CHANCE = 45.0  # token_sort_ratio of two unrelated questions of similar length
 _FUZZ_SHARE = 0.25  # share of the rapidfuzz ratio in the final score; the rest is IDF cosine
 _MIN_TYPO_LEN = 4  # only words of this length or longer are corrected to a known word one edit away
+# Weight of a word bigram relative to its IDF (1: a bigram counts as much as a rare word).
+_BIGRAM_WEIGHT = 1.0
+# Share of the accented cosine when the citizen typed diacritics ("mưa" rain is not "mua" buy).
+_ACCENT_SHARE = 0.5
+# A word corrected to a known word one edit away weighs this much of that word (the correction may be wrong).
+_TYPO_WEIGHT = 0.6
+_KEY_TERMS = 2  # the message's most distinctive known words, which the answered entry must hold
+# Long messages (at least this many tokens after normalisation) are also scored sentence by sentence.
+_CLAUSE_MIN_TOKENS = 10
+_CLAUSE_CHARS = 1000  # a question is in the first 1,000 characters or the message is not a question
+_MAX_CLAUSES = 12  # bounds the work on a long message: 12 extra scorings at most
+_CLAUSE_DISCOUNT = 0.9  # a sentence alone lost the context around it: it must score clearly higher to win
+_SENTENCE_RE = re.compile(r"[.?!;\n\u3002\uff1f\uff01\uff1b]+")
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,8 @@ class Matcher:
         w2: dict[str, float] = {}
         for f, es in postings.items():
             w = log_n - math.log(len(es) + 0.5)
+            if " " in f:  # a word bigram repeats its two words: it adds word order, not a new topic
+                w *= _BIGRAM_WEIGHT
             w2[f] = w * w
         self._w2 = w2
 
@@ -208,11 +227,13 @@ class Matcher:
     def _query(self, norm: Normalized) -> tuple[dict[str, float], frozenset[str], frozenset[str], float, float, str]:
         folded = list(norm.folded)
         tokens = list(norm.tokens)
+        corrected: set[str] = set()
         for i, tok in enumerate(folded):
             fixed = self._correct(tok)
             if fixed is not None:
                 folded[i] = fixed
                 tokens[i] = fixed
+                corrected.add(fixed)
         q = Normalized(tuple(tokens), tuple(folded), norm.accented)
         f_list, a_list = features(q)
         f_set = frozenset(f_list)
@@ -228,15 +249,22 @@ class Matcher:
                 bigram = " " in f or (len(f) == 2 and "\u3400" <= f[0])
                 all_weights[f] = unknown_bi if bigram else unknown_uni
             else:
+                if corrected and (f in corrected or any(p in corrected for p in f.split(" "))):
+                    # a one-edit correction may be wrong ("phạt" is a word, not a typo of "phan"): it helps
+                    # ranking but counts less than a word the citizen actually typed
+                    w *= _TYPO_WEIGHT**2
                 weights[f] = all_weights[f] = w
         q_norm_f = math.sqrt(sum(all_weights[f] for f in f_set))
         q_norm_a = math.sqrt(sum(all_weights[f] for f in a_set))
         return weights, f_set, a_set, q_norm_f, q_norm_a, " ".join(folded)
 
-    def _score_entries(self, norm: Normalized) -> dict[int, float]:
+    def _score_entries(self, norm: Normalized) -> dict[int, tuple[float, float, float, float]]:
+        """entry -> (score 0..100, share of the message's weight the entry covers, key-term coverage, share of
+        the message's word weight that no entry of the account knows)."""
         weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(norm)
         if not weights or q_norm_f == 0:
             return {}
+        unknown_w = (_UNKNOWN_UNIGRAM * self._idf_unknown) ** 2
         acc: dict[int, float] = {}
         get = acc.get
         skipped: list[str] = []
@@ -259,46 +287,93 @@ class Matcher:
         use_accents = q_norm_a > 0
         q_f_known = q_folded & weights.keys()
         q_a_known = q_accented & weights.keys()
-        scores: dict[int, float] = {}
+        # the message's most distinctive known words (unigrams): an entry that lacks them is about something
+        # else even when the rest of the message overlaps ("nộp phạt" vs an entry about licence points)
+        uni = [f for f in q_folded if " " not in f]
+        uni_w = {f: weights.get(f, unknown_w) for f in uni}
+        key_terms = heapq.nlargest(_KEY_TERMS, uni, key=uni_w.__getitem__)
+        key_total = sum(uni_w[f] for f in key_terms) or 1.0
+        unknown_share = sum(w for f, w in uni_w.items() if f not in weights) / (sum(uni_w.values()) or 1.0)
+        scores: dict[int, tuple[float, float, float, float]] = {}
         for e in short:
             best = 0.0
             for feats, text, n_f, n_a in self._entry_docs[e]:
                 cosine = sum(weights[f] for f in q_f_known & feats) / (q_norm_f * n_f)
                 if use_accents:
-                    cosine = 0.5 * cosine + 0.5 * sum(weights[f] for f in q_a_known & feats) / (q_norm_a * n_a)
+                    accented = sum(weights[f] for f in q_a_known & feats) / (q_norm_a * n_a)
+                    cosine = (1 - _ACCENT_SHARE) * cosine + _ACCENT_SHARE * accented
                 # two unrelated sentences already score ~50: only the part above chance counts
                 ratio = max(0.0, fuzz.token_sort_ratio(q_text, text) - _FUZZ_CHANCE) / (100.0 - _FUZZ_CHANCE)
                 s = (1 - _FUZZ_SHARE) * cosine + _FUZZ_SHARE * ratio
                 if s > best:
                     best = s
             # how much of the message the whole entry covers (words spread over phrasings and tags)
-            coverage = sum(weights[f] for f in q_f_known & union[e][0]) / (q_norm_f * q_norm_f)
-            scores[e] = 100.0 * ((1 - _UNION_SHARE) * best + _UNION_SHARE * coverage)
+            u = union[e][0]
+            coverage = sum(weights[f] for f in q_f_known & u) / (q_norm_f * q_norm_f)
+            key_cov = sum(uni_w[f] for f in key_terms if f in u) / key_total
+            score = 100.0 * ((1 - _UNION_SHARE) * best + _UNION_SHARE * coverage)
+            scores[e] = (score, coverage, key_cov, unknown_share)
         return scores
 
-    def rank(self, text: str) -> list[tuple[int, float]]:
-        """Entries (index, score) best first; each entry scores as its best phrasing."""
+    def _clauses(self, text: str) -> list[Normalized]:
+        """Sentences of a long message and pairs of neighbouring sentences, normalised (at most `_MAX_CLAUSES`).
+
+        Citizens wrap the question in a story; the sentence that asks scores far better on its own than the
+        whole message, whose narrative words lengthen it."""
+        parts = [p for p in _SENTENCE_RE.split(text[:_CLAUSE_CHARS]) if p and not p.isspace()]
+        if len(parts) < 2:
+            return []
+        norms = [self._normalizer(p) for p in parts]
+        windows = [n for n in norms if n.folded]
+        for a, b in zip(parts, parts[1:]):  # noqa: B905
+            windows.append(self._normalizer(a + " " + b))
+        return [n for n in windows if n.folded][-_MAX_CLAUSES:]
+
+    def rank_detail(self, text: str) -> list[tuple[int, float, float, float, float]]:
+        """Entries (index, score, coverage, key-term coverage, unknown share) best first; each entry scores as its best
+        phrasing, and a long message as its best sentence (or pair of sentences) when that scores higher."""
         norm = self._normalizer(text)
         if not norm.folded:
             return []
-        return sorted(self._score_entries(norm).items(), key=lambda kv: -kv[1])
+        scores = self._score_entries(norm)
+        if len(norm.folded) >= _CLAUSE_MIN_TOKENS:
+            for clause in self._clauses(text if isinstance(text, str) else str(text)):
+                for e, (s, *rest) in self._score_entries(clause).items():
+                    s *= _CLAUSE_DISCOUNT
+                    old = scores.get(e)
+                    if old is None or s > old[0]:
+                        scores[e] = (s, *rest)
+        return sorted(((e, *v) for e, v in scores.items()), key=lambda r: -r[1])
 
-    def match(self, text: str) -> MatchResult:
-        try:
-            ranked = self.rank(text)
-        except Exception:  # noqa: BLE001 - a chat reply must never fail because of the matcher
-            return _fallback()
-        candidates = [self._candidate(e, s) for e, s in ranked[:_RANKED]]
-        if not candidates:
-            return _fallback()
+    def rank(self, text: str) -> list[tuple[int, float]]:
+        """Entries (index, score) best first."""
+        return [(r[0], r[1]) for r in self.rank_detail(text)]
+
+    def decide(self, ranked: list[tuple[int, float, float, float, float]]) -> str:
+        """ "answer" | "suggest" | "fallback" for a ranked list (see the module docstring)."""
+        if not ranked:
+            return "fallback"
         top = ranked[0][1]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if top >= self.answer_threshold and top - runner_up >= self.margin:
-            return MatchResult("answer", candidates[0].key, candidates[0].score, [], candidates)
+            return "answer"
         if top >= self.suggest_threshold:
-            suggestions = candidates[:_SUGGESTIONS]
-            return MatchResult("suggest", suggestions[0].key, candidates[0].score, suggestions, candidates)
-        return _fallback(candidates)
+            return "suggest"
+        return "fallback"
+
+    def match(self, text: str) -> MatchResult:
+        try:
+            ranked = self.rank_detail(text)
+            decision = self.decide(ranked)
+        except Exception:  # noqa: BLE001 - a chat reply must never fail because of the matcher
+            return _fallback()
+        candidates = [self._candidate(r[0], r[1]) for r in ranked[:_RANKED]]
+        if not candidates or decision == "fallback":
+            return _fallback(candidates)
+        if decision == "answer":
+            return MatchResult("answer", candidates[0].key, candidates[0].score, [], candidates)
+        suggestions = candidates[:_SUGGESTIONS]
+        return MatchResult("suggest", suggestions[0].key, candidates[0].score, suggestions, candidates)
 
     def _candidate(self, idx: int, score: float) -> Candidate:
         entry = self._entries[idx]

@@ -45,7 +45,8 @@ _CONTROL_RE = re.compile(
 )
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
-_TOKEN_RE = re.compile(f"[{_CJK}]+|[^\\W_]+")
+# Chinese runs and Latin/digit runs are separate tokens even when typed without a space ("b2驾照")
+_TOKEN_RE = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
 _AGE_RE = re.compile(r"\b(\d{1,3})t\b")  # "25t" = 25 tuổi
 _IN_RE = re.compile(r"\b(\d)\s*in\s*(\d)\b")  # "6in1" = 6 trong 1 (combined vaccines)
 _EN_CONTRACTIONS = (

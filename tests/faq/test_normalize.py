@@ -99,3 +99,14 @@ def test_long_text_keeps_head_and_tail():
     cleaned = clean(text)
     assert len(cleaned) <= MAX_CHARS + 1
     assert cleaned.startswith("đầu") and cleaned.endswith("cuối")
+
+
+def test_latin_and_chinese_typed_together_are_separate_tokens():
+    # "b2" and "hpv" typed against Chinese characters must not swallow the Chinese run into one long word
+    assert normalize("B2驾照怎么换", "zh").tokens[0] == "b2"
+    assert normalize("HPV疫苗预约", "zh").tokens == ("hpv", "疫苗预约")
+
+
+def test_general_glossary_canonicalises_fee_words():
+    assert "fee" in normalize("How much does it cost?", "en").tokens
+    assert normalize("làm thẻ có mất tiền không", "vi").tokens == normalize("làm thẻ có mất phí không", "vi").tokens
