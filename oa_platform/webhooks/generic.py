@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 from oa_platform.errors import ValidationFailed
+from oa_platform.phones import InvalidPhone, normalize_phone
 from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check
 
 SIGNATURE_HEADER = "X-OA-Signature"
@@ -83,4 +84,9 @@ def parse_event(body: bytes) -> GenericEvent:
             if not isinstance(value, str):
                 raise ValidationFailed(f"{name} must be a string.", fields={name: "invalid"})
             profile[name] = value
+    if profile.get("phone"):
+        try:
+            profile["phone"] = normalize_phone(profile["phone"])
+        except InvalidPhone as exc:
+            raise ValidationFailed("Invalid phone number.", fields={"phone": str(exc)}) from exc
     return GenericEvent(kind=kind, citizen_id=citizen_id.strip(), text=text or "", dedup_key=key, profile=profile)

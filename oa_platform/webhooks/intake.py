@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -67,6 +68,8 @@ def timestamp_seconds(raw) -> float:
         value = float(str(raw).strip())
     except (TypeError, ValueError) as exc:
         raise SignatureInvalid("Missing or invalid timestamp.") from exc
+    if not math.isfinite(value):  # "nan" would compare as inside any window
+        raise SignatureInvalid("Missing or invalid timestamp.")
     if value > 10**11:  # milliseconds: 10**11 seconds is the year 5138
         value /= 1000.0
     return value

@@ -68,9 +68,19 @@ def test_follow_event(client, channels_a, django_capture_on_commit_callbacks):
         ({"raw": b'{"citizen_id": 5, "text": "x"}'}, 400),
         ({"raw": b'{"event": "delete_everything", "citizen_id": "c"}'}, 400),
         ({"raw": b'{"citizen_id": "c", "text": ""}'}, 400),
+        ({"raw": b'{"citizen_id": "c", "text": "hi", "phone": "12"}'}, 400),
         ({"slug": "nope"}, 404),
     ],
-    ids=["bad secret", "stale", "malformed json", "bad citizen", "unknown event", "empty text", "unknown slug"],
+    ids=[
+        "bad secret",
+        "stale",
+        "malformed json",
+        "bad citizen",
+        "unknown event",
+        "empty text",
+        "bad phone",
+        "unknown slug",
+    ],
 )
 def test_bad_input_gets_4xx_and_stores_nothing(client, channels_a, kwargs, status):
     response = _post(client, {"id": "x", "citizen_id": "c1", "text": "hi"}, **kwargs)

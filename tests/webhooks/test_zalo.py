@@ -123,6 +123,14 @@ def test_stale_timestamp_gets_401(client, channels_a):
         assert post_zalo(client, "agency-a", body, zalo_mac(body, ts)).status_code == 200
 
 
+def test_a_non_numeric_timestamp_is_refused_even_when_signed(client, channels_a):
+    body, _ts = zalo_event("xin chào", timestamp_ms=0)
+    body = body.replace(b'"timestamp": "0"', b'"timestamp": "nan"')
+    assert b'"nan"' in body
+    assert post_zalo(client, "agency-a", body, zalo_mac(body, "nan")).status_code == 401
+    _assert_nothing_stored()
+
+
 def test_another_accounts_credentials_are_refused(client, channels_a, channels_b):
     # given an event signed with B's secret, posted to A's webhook
     body, ts = zalo_event("xin chào")
