@@ -365,11 +365,26 @@ def _done(chunk: Chunk) -> None:
 
 def chunk_process(*, chunk_id: int) -> dict:
     """Send one chunk. Runs twice harmlessly: claimed with a lease, only queued deliveries are sent."""
-    from broadcasts.services import notice_expire
 
     now = timezone.now()
     if not _claim(chunk_id, now):
         return {"chunk": chunk_id, "skipped": True}
+    try:
+        return _chunk_run(chunk_id, now)
+    except Exception:
+        # Hand the chunk back at once so a retry (or another worker) can take it; best effort.
+        try:
+            Chunk.objects.filter(pk=chunk_id, status=Chunk.STATUS_RUNNING).update(
+                status=Chunk.STATUS_PENDING, lease_until=None, updated_at=timezone.now()
+            )
+        except Exception:  # noqa: BLE001 - the database itself may be what failed; the lease then expires
+            logger.warning("could not release chunk %s", chunk_id)
+        raise
+
+
+def _chunk_run(chunk_id: int, now: dt.datetime) -> dict:
+    from broadcasts.services import notice_expire
+
     chunk = Chunk.objects.select_related("notice", "notice__account").get(pk=chunk_id)
     stop = _stop_reason(chunk.notice_id, now)
     if stop == Notice.STATUS_EXPIRED:

@@ -63,6 +63,7 @@ class FakeProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in separate writes: avoid 40 ms delayed ACKs
 
             def log_message(self, *args):  # quiet
                 pass
