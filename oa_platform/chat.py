@@ -151,11 +151,8 @@ def _faq_reply(*, account, text, language) -> dict:
 
 
 def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
-    try:
-        with transaction.atomic():
-            conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
-    except IntegrityError:
-        conversation = Conversation.objects.get(account=account, citizen=citizen)
+    # get_or_create reads first and only opens a savepoint to create; it re-reads on a concurrent insert.
+    conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
     return conversation
 
 
@@ -195,7 +192,6 @@ def chat_receive(
                 text=text,
                 external_id=external_id or None,
             )
-            conversation.refresh_from_db(fields=["status"])
             reply = payload = None
             if conversation.status == Conversation.STATUS_BOT:
                 with translation.override(language):
@@ -219,7 +215,10 @@ def chat_receive(
         # The same provider event raced in twice; the first one stored everything.
         previous = Message.objects.get(conversation=conversation, external_id=external_id)
         return _replay(previous)
-    transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation.pk))
+    if reply is None or conversation.status != Conversation.STATUS_BOT or payload.get("intent") == "human":
+        # Staff watch conversations that wait for or are held by a person; a bot exchange needs no push (the
+        # channel that asked gets the reply in its response).
+        transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation.pk))
     return ChatOutcome(inbound=inbound, reply=reply, payload=payload)
 
 

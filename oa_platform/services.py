@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -187,13 +187,8 @@ def citizen_get_or_create(
     }
     if e164:
         defaults["phone"] = e164
-    try:
-        with transaction.atomic():
-            citizen, created = Citizen.objects.get_or_create(
-                channel=channel, external_id=external_id, defaults=defaults
-            )
-    except IntegrityError:  # two first messages of a new citizen at once
-        citizen, created = Citizen.objects.get(channel=channel, external_id=external_id), False
+    # get_or_create reads first, creates in a savepoint, and re-reads when a concurrent first message won.
+    citizen, created = Citizen.objects.get_or_create(channel=channel, external_id=external_id, defaults=defaults)
     if not created:
         changed = []
         if e164 and citizen.phone != e164:
