@@ -119,11 +119,10 @@ class NoticeFollowUpView(NoticeView):
         summary="Cancel / correct a sent notice: a pre-filled draft to exactly its recipients",
     )
     def post(self, request, slug: str, pk: int):
+        notice = self.notice(pk)  # another account's id is a 404 before anything else is looked at
         data = FollowUpIn(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = services.notice_follow_up_create(
-            notice=self.notice(pk), kind=data.validated_data["kind"], actor=self.actor()
-        )
+        outcome = services.notice_follow_up_create(notice=notice, kind=data.validated_data["kind"], actor=self.actor())
         return self.result(outcome, status.HTTP_201_CREATED)
 
 
