@@ -77,7 +77,19 @@ class Command(BaseCommand):
         celery = str(BIN / "celery")
         workers = [
             start(
-                [celery, "-A", "oa_platform", "worker", "-c", "1", "-n", f"w{i}@%h", "-l", "warning"], logdir / "w.log"
+                [
+                    celery,
+                    "-A",
+                    "oa_platform",
+                    "worker",
+                    "-c",
+                    "1",
+                    "-n",
+                    f"w{i}@%h",
+                    "-l",
+                    os.environ.get("BENCH_LOG", "warning"),
+                ],
+                logdir / "w.log",
             )
             for i in (1, 2)
         ]
