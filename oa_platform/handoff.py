@@ -231,14 +231,52 @@ def message_retry(*, message: Message, user: AbstractBaseUser) -> Message:
     return message
 
 
-def canned_replies(*, account: OfficialAccount) -> list[dict]:
-    """Replies staff can insert: the account's saved replies first, then its active FAQ answers."""
+# --- saved replies  ---
+MAX_SAVED_TITLE = 100
+MAX_SAVED_PER_ACCOUNT = 200  # a longer list is a knowledge base, which is what the FAQ is for
+
+
+@transaction.atomic
+def saved_reply_create(*, account: OfficialAccount, user: AbstractBaseUser, title, text):
+    """A canned reply for the account's staff (any member of the account may add one)."""
+    from oa_platform.chat import clean_text
     from oa_platform.models import SavedReply
 
-    items = [
-        {"label": r.title, "text": r.text}
-        for r in SavedReply.objects.filter(account=account).order_by("position", "title")[:MAX_CANNED]
-    ]
+    if not accounts_for_user(user).filter(pk=account.pk).exists():
+        raise NotFound("No such account.")
+    text = clean_text(text)
+    title = (title if isinstance(title, str) else "").strip() or text[:60]
+    if len(title) > MAX_SAVED_TITLE:
+        raise ValidationFailed("Title too long.", fields={"title": f"at most {MAX_SAVED_TITLE}"})
+    if SavedReply.objects.filter(account=account).count() >= MAX_SAVED_PER_ACCOUNT:
+        raise Conflict(f"At most {MAX_SAVED_PER_ACCOUNT} saved replies per account.")
+    reply = SavedReply.objects.create(account=account, title=title, text=text)
+    audit_record(action="saved_reply_create", obj=reply, account=account, actor=user)
+    return reply
+
+
+@transaction.atomic
+def saved_reply_delete(*, account: OfficialAccount, user: AbstractBaseUser, pk: int) -> None:
+    from oa_platform.models import SavedReply
+
+    if not accounts_for_user(user).filter(pk=account.pk).exists():
+        raise NotFound("No such account.")
+    reply = SavedReply.objects.filter(account=account, pk=pk).first()
+    if reply is None:
+        raise NotFound("No such saved reply.")
+    audit_record(action="saved_reply_delete", obj=reply, account=account, actor=user)
+    reply.delete()
+
+
+def saved_replies(*, account: OfficialAccount):
+    from oa_platform.models import SavedReply
+
+    return SavedReply.objects.filter(account=account).order_by("position", "title")
+
+
+def canned_replies(*, account: OfficialAccount) -> list[dict]:
+    """Replies staff can insert: the account's saved replies first, then its active FAQ answers."""
+    items = [{"label": r.title, "text": r.text} for r in saved_replies(account=account)[:MAX_CANNED]]
     try:
         from faq.models import FaqEntry
     except ImportError:  # pragma: no cover - the faq app is always installed

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<slug:slug>/c/<int:pk>/reply/", staff_views.reply, name="reply"),
     path("<slug:slug>/c/<int:pk>/close/", staff_views.close, name="close"),
     path("<slug:slug>/m/<int:pk>/retry/", staff_views.retry, name="retry"),
+    path("<slug:slug>/saved-replies/", staff_views.saved_reply_add, name="saved-reply-add"),
+    path("<slug:slug>/saved-replies/<int:pk>/delete/", staff_views.saved_reply_remove, name="saved-reply-delete"),
 ]

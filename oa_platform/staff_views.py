@@ -83,6 +83,7 @@ def inbox(request, slug: str, pk: int | None = None):
         "current": current,
         "history": handoff.inbox_messages(conversation=current) if current else [],
         "canned": handoff.canned_replies(account=account),
+        "saved_replies": handoff.saved_replies(account=account),
     }
     return render(request, "staff/inbox.html", context)
 
@@ -170,3 +171,38 @@ def retry(request, slug: str, pk: int):
     if _wants_json(request):
         return JsonResponse({"message": message_dict(message)})
     return redirect("staff:conversation", slug=slug, pk=message.conversation_id)
+
+
+def _back(request, slug: str):
+    back = request.POST.get("next", "")
+    if back.startswith(f"/staff/{slug}/"):  # only back into this inbox, never an open redirect
+        return redirect(back)
+    return redirect("staff:inbox", slug=slug)
+
+
+@login_required
+@require_POST
+def saved_reply_add(request, slug: str):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        reply = handoff.saved_reply_create(
+            account=account, user=request.user, title=request.POST.get("title"), text=request.POST.get("text")
+        )
+    except DomainError as exc:
+        return _error(request, exc, slug)
+    if _wants_json(request):
+        return JsonResponse({"saved_reply": {"id": reply.pk, "title": reply.title, "text": reply.text}}, status=201)
+    return _back(request, slug)
+
+
+@login_required
+@require_POST
+def saved_reply_remove(request, slug: str, pk: int):
+    try:
+        account = handoff.staff_account(user=request.user, slug=slug)
+        handoff.saved_reply_delete(account=account, user=request.user, pk=pk)
+    except DomainError as exc:
+        return _error(request, exc, slug)
+    if _wants_json(request):
+        return JsonResponse({"deleted": pk})
+    return _back(request, slug)

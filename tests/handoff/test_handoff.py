@@ -293,3 +293,29 @@ def test_a_bot_reply_that_could_not_be_sent_shows_in_the_inbox(
     with django_capture_on_commit_callbacks(execute=True):
         handoff.message_retry(message=outcome.reply, user=tenant_a.editor)
     assert client.get("/staff/agency-a/conversations.json").json()["conversations"] == []
+
+
+def test_staff_manage_saved_replies_of_their_own_account_only(client, tenant_a, tenant_b):
+    from oa_platform.models import AuditLog
+
+    client.force_login(tenant_a.editor)
+    json_headers = {"Accept": "application/json"}
+    r = client.post(
+        "/staff/agency-a/saved-replies/", {"title": "Hẹn", "text": "Cán bộ sẽ gọi lại."}, headers=json_headers
+    )
+    assert r.status_code == 201
+    saved = SavedReply.objects.get(account=tenant_a.account)
+    assert handoff.canned_replies(account=tenant_a.account)[0] == {"label": "Hẹn", "text": "Cán bộ sẽ gọi lại."}
+    assert AuditLog.objects.filter(action="saved_reply_create", actor=tenant_a.editor).exists()
+    # bad input and other tenants
+    assert client.post("/staff/agency-a/saved-replies/", {"text": " "}, headers=json_headers).status_code == 400
+    assert client.post("/staff/agency-b/saved-replies/", {"text": "x"}, headers=json_headers).status_code == 404
+    client.force_login(tenant_b.manager)
+    assert client.post(f"/staff/agency-b/saved-replies/{saved.pk}/delete/", headers=json_headers).status_code == 404
+    assert client.post(f"/staff/agency-a/saved-replies/{saved.pk}/delete/", headers=json_headers).status_code == 404
+    assert SavedReply.objects.filter(pk=saved.pk).exists()
+    # the form posts back into the inbox, never elsewhere
+    client.force_login(tenant_a.editor)
+    r = client.post(f"/staff/agency-a/saved-replies/{saved.pk}/delete/", {"next": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == "/staff/agency-a/"
+    assert not SavedReply.objects.filter(pk=saved.pk).exists()
