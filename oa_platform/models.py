@@ -368,6 +368,10 @@ class ChannelConfig(models.Model):
     token = models.CharField(_("WeChat token"), max_length=128, blank=True)
     encoding_aes_key = models.CharField(_("WeChat EncodingAESKey"), max_length=64, blank=True)
     api_base = models.URLField(_("API base URL"), blank=True)
+    # Zalo access tokens last about a day; the platform renews them with the app secret and a refresh token
+    # (single use: each renewal stores the new one).
+    app_secret = models.CharField(_("Zalo app secret key (token renewal)"), max_length=256, blank=True)
+    refresh_token = models.TextField(_("Zalo refresh token"), blank=True)
     callback_url = models.URLField(_("callback URL (generic channel)"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

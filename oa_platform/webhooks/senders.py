@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 
 import httpx
+from django.db import transaction
 
 from oa_platform.models import ChannelConfig, Citizen
 from oa_platform.webhooks import generic
@@ -70,19 +72,65 @@ def _json(response: httpx.Response) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
-    """Zalo OA customer-service message: POST {api_base}/v3.0/oa/message/cs, header ``access_token``."""
+# Zalo's OAuth server (token renewal) is not the API host; overridable for a proxy or a test double.
+ZALO_OAUTH_BASE = os.environ.get("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
+ZALO_TOKEN_ERRORS = {-216, -124}
+
+
+def zalo_token_refresh(config: ChannelConfig, stale_token: str) -> str | None:
+    """Renew the OA access token with the refresh token (POST {oauth}/v4/oa/access_token, header secret_key).
+
+    Zalo refresh tokens are single use, so the config row is locked: a worker that finds the token already
+    renewed by another (it differs from ``stale_token``) uses that one instead of spending the refresh token.
+    """
+    with transaction.atomic():
+        row = ChannelConfig.objects.select_for_update().get(pk=config.pk)
+        if row.access_token and row.access_token != stale_token:
+            config.access_token = row.access_token
+            return row.access_token
+        if not (row.refresh_token and row.app_secret and row.app_id):
+            return None
+        try:
+            response = httpx.post(
+                ZALO_OAUTH_BASE.rstrip("/") + "/v4/oa/access_token",
+                headers={"secret_key": row.app_secret},
+                data={"refresh_token": row.refresh_token, "app_id": row.app_id, "grant_type": "refresh_token"},
+                timeout=SEND_TIMEOUT,
+            )
+        except httpx.HTTPError:
+            return None
+        data = _json(response) if response.status_code == 200 else None
+        token, refresh = (data or {}).get("access_token"), (data or {}).get("refresh_token")
+        if not isinstance(token, str) or not token or not isinstance(refresh, str) or not refresh:
+            logger.warning("Zalo token renewal for account %s refused: %s", row.account_id, (data or {}).get("error"))
+            return None
+        ChannelConfig.objects.filter(pk=row.pk).update(access_token=token, refresh_token=refresh)
+    config.access_token, config.refresh_token = token, refresh
+    return token
+
+
+def _zalo_post(config: ChannelConfig, body: bytes) -> httpx.Response | SendResult:
     url = config.api_base.rstrip("/") + "/v3.0/oa/message/cs"
+    return _post(url, headers={"access_token": config.access_token, "Content-Type": "application/json"}, content=body)
+
+
+def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
+    """Zalo OA customer-service message: POST {api_base}/v3.0/oa/message/cs, header ``access_token``.
+
+    An invalid or expired token is renewed once (refresh token + app secret, when set) and the send repeated."""
     body = json.dumps({"recipient": {"user_id": user_id}, "message": {"text": text}}).encode()
-    response = _post(
-        url, headers={"access_token": config.access_token, "Content-Type": "application/json"}, content=body
-    )
-    if isinstance(response, SendResult):
-        return response
-    data = _json(response)
-    if response.status_code != 200 or data is None:
-        return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
-    code = data.get("error", 0)
+    for attempt in range(2):
+        used_token = config.access_token
+        response = _zalo_post(config, body)
+        if isinstance(response, SendResult):
+            return response
+        data = _json(response)
+        if response.status_code != 200 or data is None:
+            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+        code = data.get("error", 0)
+        if code in ZALO_TOKEN_ERRORS and attempt == 0 and zalo_token_refresh(config, used_token):
+            continue
+        break
     if code == 0:
         return SendResult(RESULT_SENT, provider_id=str((data.get("data") or {}).get("message_id", "")))
     message = str(data.get("message", ""))[:200]

@@ -29,8 +29,13 @@ class FakeMessagingApi:
         wechat_token: str = "wechat-token",
         wechat_app_id: str = "wx5823bf96d3bd56c7",
         wechat_app_secret: str = "wechat-app-secret",
+        zalo_app_secret: str = "zalo-app-secret",
+        zalo_refresh_token: str = "zalo-refresh-1",
         slow_seconds=1.5,
     ):
+        self.zalo_app_secret = zalo_app_secret
+        self.zalo_refresh_token = zalo_refresh_token  # single use, like Zalo's: each renewal issues a new one
+        self.zalo_renewals = 0
         self.zalo_token = zalo_token
         self.wechat_token = wechat_token  # the current token; /cgi-bin/stable_token hands it out for the AppSecret
         self.wechat_app_id = wechat_app_id
@@ -102,6 +107,8 @@ class FakeMessagingApi:
                     return self._reply(200, {"error": 0, "errcode": 0})
                 if parts.path == "/v3.0/oa/message/cs":
                     return self._zalo(body, fault)
+                if parts.path == "/v4/oa/access_token":
+                    return self._zalo_token(raw)
                 if parts.path == "/cgi-bin/stable_token":
                     return self._wechat_token(body)
                 if parts.path == "/cgi-bin/message/custom/send":
@@ -132,6 +139,23 @@ class FakeMessagingApi:
                 return self._reply(
                     200, {"error": 0, "message": "Success", "data": {"message_id": f"z{n}", "user_id": to}}
                 )
+
+            def _zalo_token(self, raw):
+                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                with api._lock:
+                    if self.headers.get("secret_key") != api.zalo_app_secret:
+                        return self._reply(200, {"error": -14014, "error_name": "Invalid secret key"})
+                    if form.get("refresh_token") != api.zalo_refresh_token or form.get("grant_type") != "refresh_token":
+                        return self._reply(200, {"error": -14020, "error_name": "Invalid refresh token"})
+                    api.zalo_renewals += 1
+                    api.zalo_token = f"zalo-token-r{api.zalo_renewals}"
+                    api.zalo_refresh_token = f"zalo-refresh-r{api.zalo_renewals + 1}"
+                    body = {
+                        "access_token": api.zalo_token,
+                        "refresh_token": api.zalo_refresh_token,
+                        "expires_in": "90000",
+                    }
+                return self._reply(200, body)
 
             def _wechat_token(self, body):
                 body = body or {}

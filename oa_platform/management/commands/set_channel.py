@@ -1,6 +1,7 @@
 """Set an account's Zalo, WeChat or generic channel credentials.
 
-    python manage.py set_channel SLUG zalo --app-id ID --secret KEY --access-token TOKEN --api-base URL
+    python manage.py set_channel SLUG zalo --app-id ID --secret KEY --access-token TOKEN --api-base URL \
+        [--app-secret APP_SECRET --refresh-token REFRESH_TOKEN]
     python manage.py set_channel SLUG wechat --token T --app-id ID --aes-key KEY --secret APPSECRET --api-base URL
     python manage.py set_channel SLUG generic --secret S --callback-url URL
     python manage.py set_channel SLUG zalo --disable
@@ -24,6 +25,8 @@ OPTIONS = {
     "token": "token",
     "aes_key": "encoding_aes_key",
     "callback_url": "callback_url",
+    "app_secret": "app_secret",
+    "refresh_token": "refresh_token",
 }
 # Where each provider's API lives when --api-base is not given.
 DEFAULT_API_BASE = {
@@ -47,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--token", help="WeChat token")
         parser.add_argument("--aes-key", help="WeChat EncodingAESKey (43 characters)")
         parser.add_argument("--callback-url", help="generic channel: where replies are POSTed")
+        parser.add_argument("--app-secret", help="Zalo app secret key, to renew access tokens")
+        parser.add_argument("--refresh-token", help="Zalo OA refresh token, to renew access tokens")
         parser.add_argument("--disable", action="store_true")
 
     def handle(self, *args, slug, kind, **options):
@@ -85,7 +90,7 @@ class Command(BaseCommand):
                 from oa_platform.tasks import send_outbound_message
 
                 transaction.on_commit(lambda: [send_outbound_message.delay(pk) for pk in queued])
-        secret_fields = {"secret", "access_token", "token", "encoding_aes_key"}
+        secret_fields = {"secret", "access_token", "token", "encoding_aes_key", "app_secret", "refresh_token"}
         shown = ", ".join(f if f not in secret_fields else f"{f} (hidden)" for f in changed) or "nothing"
         self.stdout.write(
             f"{'Created' if created else 'Updated'} {kind} channel of {slug}: {shown}; "
