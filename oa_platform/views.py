@@ -67,6 +67,9 @@ def _script_strings() -> dict:
         "current": _("Hiện tại:"),
         "yes": _("Có"),
         "no": _("Không"),
+        "human": _("Gặp cán bộ"),
+        # sent as the citizen's message: every account's intents understand it as "ask for a person"
+        "humanCommand": "gặp nhân viên",
     }
 
 

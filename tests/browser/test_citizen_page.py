@@ -120,3 +120,19 @@ def test_page_falls_back_to_http_when_the_socket_cannot_connect(asgi_server, bro
     Message.objects.create(conversation=conversation, direction="out", sender="staff", channel="web", text="Hello!")
     expect(page.locator("#messages li.msg.staff")).to_contain_text("Hello!", timeout=WAIT_MS)
     context.close()
+
+
+def test_after_a_fallback_one_tap_asks_for_a_person(asgi_server, browser):
+    account = make_faq_account("congan-person")
+    context, page = open_page(browser, f"{asgi_server}/oa/{account.slug}/")
+    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+
+    page.fill("#chat-input", "giá vé máy bay đi Singapore tuần sau")
+    page.press("#chat-input", "Enter")
+    expect(page.locator("#ask-human")).to_have_text("Gặp cán bộ", timeout=WAIT_MS)
+    page.click("#ask-human")
+
+    expect(bot_bubbles(page).last).to_contain_text("cán bộ", timeout=WAIT_MS)
+    context.close()
+    conversation = Conversation.objects.get(account=account)
+    assert conversation.status == Conversation.STATUS_WAITING

@@ -84,3 +84,14 @@ def test_a_chinese_account_speaks_chinese_until_the_citizen_chooses(db):
     client = Client()
     client.cookies["django_language"] = "vi"
     assert '<html lang="vi">' in client.get(f"/oa/{account.slug}/").content.decode()
+
+
+def test_the_ask_for_a_person_button_is_translated_and_its_command_is_understood(faq_account):
+    from faq.intents import detect_intent
+
+    client = Client()
+    client.cookies["django_language"] = "en"
+    strings = script_strings(client.get(f"/oa/{faq_account.slug}/").content.decode())
+    assert strings["human"] == "Talk to a person"
+    for language in ("vi", "en", "zh"):
+        assert detect_intent(strings["humanCommand"], language=language).kind == "human"

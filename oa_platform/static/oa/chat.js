@@ -37,7 +37,7 @@
   }
   function botFromReply(reply) {
     return { id: reply.message_id, direction: "out", sender: "bot", text: reply.text, decision: reply.decision,
-             faq: reply.faq, suggestions: reply.suggestions || [], helpful: null };
+             faq: reply.faq, suggestions: reply.suggestions || [], helpful: null, offerHuman: !!reply.offer_human };
   }
   function addMessage(m) {
     if (!m || !m.id || seen[m.id]) return;
@@ -50,7 +50,7 @@
     li.appendChild(document.createTextNode(m.text));
     if (m.sender === "bot" && m.decision === "answer" && m.helpful === null) li.appendChild(feedbackBox(m.id));
     list.appendChild(li);
-    if (m.direction === "out") showSuggestions(m.suggestions || []);
+    if (m.direction === "out") showSuggestions(m.suggestions || [], m.offerHuman);
     li.scrollIntoView({ block: "end" });
   }
   function feedbackBox(id) {
@@ -69,7 +69,7 @@
     });
     return box;
   }
-  function showSuggestions(suggestions) {
+  function showSuggestions(suggestions, offerHuman) {
     quick.textContent = "";
     suggestions.forEach(function (s) {
       var b = el("button", null, s.question);
@@ -77,6 +77,13 @@
       b.addEventListener("click", function () { send(s.question); });
       quick.appendChild(b);
     });
+    if (offerHuman) {  // the bot could not help: one tap asks for a person
+      var h = el("button", "human", T.human);
+      h.type = "button";
+      h.id = "ask-human";
+      h.addEventListener("click", function () { send(T.humanCommand); });
+      quick.appendChild(h);
+    }
   }
   function addPending(text) {
     var ref = "r" + (++refSeq);
