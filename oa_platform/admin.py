@@ -477,7 +477,7 @@ class MessageAdmin(ReadOnlyMixin, TenantScopedAdmin):
 
 
 # --- channels and webhooks  ---
-SECRET_FIELDS = ["secret", "access_token", "token", "encoding_aes_key"]
+SECRET_FIELDS = ["secret", "app_secret", "access_token", "refresh_token", "token", "encoding_aes_key"]
 
 
 def mask_secret(value: str) -> str:
