@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oa_platform.chat import chat_receive, rate_limit_check
+from oa_platform.chat import chat_rate_check, chat_receive
 from oa_platform.models import ApiToken, Citizen
 from oa_platform.services import citizen_get_or_create
 
@@ -53,8 +53,7 @@ class ChatMessagesView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         account = request.auth.account
-        rate_limit_check(key=f"ip:{client_ip(request)}", limit=settings.CHAT_RATE_IP)
-        rate_limit_check(key=f"cz:{account.pk}:{values['citizen_id']}", limit=settings.CHAT_RATE_CITIZEN)
+        chat_rate_check(ip=client_ip(request), citizen_key=f"{account.pk}:{values['citizen_id']}")
         citizen, _created = citizen_get_or_create(
             channel=Citizen.CHANNEL_WEB,
             external_id=values["citizen_id"],

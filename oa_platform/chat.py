@@ -47,20 +47,52 @@ def clean_text(text) -> str:
     return text
 
 
+def chat_rate_check(*, ip: str, citizen_key: str) -> None:
+    """The chat's flood control: per client IP and per citizen (settings.CHAT_RATE_IP / CHAT_RATE_CITIZEN)."""
+    rate_limits_check((f"ip:{ip}", settings.CHAT_RATE_IP), (f"cz:{citizen_key}", settings.CHAT_RATE_CITIZEN))
+
+
 def rate_limit_check(*, key: str, limit: tuple[int, int]) -> None:
-    """Fixed-window counter in the shared cache (Redis in production). Raises RateLimited past the limit."""
-    count, window = limit
-    bucket = int(timezone.now().timestamp()) // window
-    cache_key = f"rl:{key}:{bucket}"
+    rate_limits_check((key, limit))
+
+
+def rate_limits_check(*checks: tuple[str, tuple[int, int]]) -> None:
+    """Fixed-window counters in the shared cache (Redis in production: one round trip for all of them).
+    Raises RateLimited when any counter is past its limit."""
+    now = int(timezone.now().timestamp())
+    keyed = [(f"rl:{key}:{now // window}", count, window) for key, (count, window) in checks]
+    client = _redis_client()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for cache_key, _count, window in keyed:
+            full_key = cache.make_key(cache_key)
+            pipe.incr(full_key)
+            pipe.expire(full_key, window + 1, nx=True)
+        counts = pipe.execute()[0::2]
+    else:
+        counts = [_local_incr(cache_key, window) for cache_key, _count, window in keyed]
+    for current, (_key, count, window) in zip(counts, keyed, strict=True):
+        if current > count:
+            raise RateLimited("Too many messages; please wait a moment.", retry_after=window)
+
+
+def _redis_client():
+    """The raw Redis client behind the default cache, or None for other backends (embedded default)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def _local_incr(cache_key: str, window: int) -> int:
     if cache.add(cache_key, 1, timeout=window + 1):
-        return
+        return 1
     try:
-        current = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=window + 1)
-        return
-    if current > count:
-        raise RateLimited("Too many messages; please wait a moment.", retry_after=window)
+        return 1
 
 
 def reply_language(citizen: Citizen, account: OfficialAccount) -> str:

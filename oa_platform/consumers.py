@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import translation
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_receive, rate_limit_check
+from oa_platform.chat import chat_rate_check, chat_receive
 from oa_platform.errors import DomainError, RateLimited
 from oa_platform.models import Citizen
 from oa_platform.selectors import account_by_slug
@@ -168,8 +168,7 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
         await self._send(frame)
 
     def _rate_limit(self, ip: str):
-        rate_limit_check(key=f"ip:{ip}", limit=settings.CHAT_RATE_IP)
-        rate_limit_check(key=f"cz:{self.account.pk}:{self.cid}", limit=settings.CHAT_RATE_CITIZEN)
+        chat_rate_check(ip=ip, citizen_key=f"{self.account.pk}:{self.cid}")
 
     def _chat(self, text):
         outcome = chat_receive(account=self.account, citizen=self.citizen, text=text)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_receive, clean_text, rate_limit_check
+from oa_platform.chat import chat_rate_check, chat_receive, clean_text
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
@@ -200,8 +200,7 @@ def api_message(request, account):
         raise ValidationFailed("text is required.", fields={"text": "required"})
     text = clean_text(data["text"])
     cid = web_identity.cid_ensure(request)
-    rate_limit_check(key=f"ip:{client_ip(request)}", limit=settings.CHAT_RATE_IP)
-    rate_limit_check(key=f"cz:{account.pk}:{cid}", limit=settings.CHAT_RATE_CITIZEN)
+    chat_rate_check(ip=client_ip(request), citizen_key=f"{account.pk}:{cid}")
     citizen = web_identity.citizen_for_write(request)
     outcome = chat_receive(account=account, citizen=citizen, text=text)
     body = {"message": web_state.message_json(outcome.inbound), "reply": outcome.payload}
