@@ -97,14 +97,14 @@ class Command(BaseCommand):
             cursor.execute(f"DELETE FROM {_q(Follow)} WHERE account_id = %s", [account.pk])
             cursor.execute(
                 f"INSERT INTO {_q(Citizen)} (channel, external_id, display_name, phone, language, created_at)"
-                " SELECT 'web', 'bench-live-' || g, '', '', 'vi', %s FROM generate_series(1, %s) g"
+                " SELECT 'web', 'w_bench-live-' || g, '', '', 'vi', %s FROM generate_series(1, %s) g"
                 " ON CONFLICT (channel, external_id) DO NOTHING",
                 [now, n],
             )
             cursor.execute(
                 f"INSERT INTO {_q(Follow)} (account_id, citizen_id, is_active, followed_at)"
                 f" SELECT %s, id, true, %s FROM {_q(Citizen)} WHERE external_id LIKE %s",
-                [account.pk, now, "bench-live-%"],
+                [account.pk, now, "w_bench-live-%"],
             )
 
     def wait_port(self, port: int) -> None:
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
         async def client(i: int):
-            cookie = f"{web_identity.COOKIE_NAME}={web_identity.signed_cookie_value(f'bench-live-{i}')}"
+            cookie = f"{web_identity.COOKIE_NAME}={web_identity.signed_cookie_value(f'w_bench-live-{i}')}"
             async with semaphore:
                 try:
                     ws = await connect(url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=60)
