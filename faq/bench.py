@@ -478,10 +478,14 @@ def run_speed(
     ]
     texts = _speed_queries(entries, vi_queries, n_queries, seed)
 
-    t0 = time.perf_counter()
-    matcher = Matcher(entries, language="vi")
-    build_s = time.perf_counter() - t0
-    del matcher
+    # best of two builds, CPU time of this process (the machine is shared; wall time is reported beside it)
+    build_cpu, build_wall = [], []
+    for _ in range(2):
+        c0, t0 = time.process_time(), time.perf_counter()
+        matcher = Matcher(entries, language="vi")
+        build_cpu.append(time.process_time() - c0)
+        build_wall.append(time.perf_counter() - t0)
+        del matcher
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     matcher = Matcher(entries, language="vi")
@@ -511,7 +515,8 @@ def run_speed(
         "entries": len(entries),
         "phrasings": len(choices),
         "queries": len(texts),
-        "build_s": round(build_s, 3),
+        "build_s": round(min(build_cpu), 3),
+        "build_wall_s": round(min(build_wall), 3),
         "memory_mb": round(memory / 2**20, 1),
         "match_ms": {
             "mean": round(statistics.fmean(timings), 3),
@@ -588,7 +593,8 @@ def format_report(quality: dict | None = None, speed: dict | None = None, split:
         out.append("")
         out.append(
             f"Speed: {speed['entries']} entries ({speed['phrasings']} phrasings), {speed['queries']} messages; "
-            f"build {speed['build_s']} s, index memory {speed['memory_mb']} MiB (tracemalloc)"
+            f"build {speed['build_s']} s CPU ({speed.get('build_wall_s')} s wall), "
+            f"index memory {speed['memory_mb']} MiB (tracemalloc)"
         )
         out.append(f"  match ms: mean {mm['mean']}  p50 {mm['p50']}  p95 {mm['p95']}  p99 {mm['p99']}  max {mm['max']}")
         b = speed["baseline_ms"]

@@ -31,7 +31,7 @@ import heapq
 import math
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -70,6 +70,8 @@ _BIGRAM_WEIGHT = 1.0
 _ACCENT_SHARE = 0.5
 # A word corrected to a known word one edit away weighs this much of that word (the correction may be wrong).
 _TYPO_WEIGHT = 0.6
+_ENTRY_EXP = 0.5
+_MSG_DOC_SHARE = 1.0
 _KEY_TERMS = 2  # the message's most distinctive known words, which the answered entry must hold
 # Long messages (at least this many tokens after normalisation) are also scored sentence by sentence.
 _CLAUSE_MIN_TOKENS = 10
@@ -107,6 +109,13 @@ class MatchResult:
 def _fallback(candidates: list[Candidate] | None = None) -> MatchResult:
     candidates = candidates or []
     return MatchResult("fallback", None, candidates[0].score if candidates else 0.0, [], candidates)
+
+
+def _similarity(entry_cov: float, message_cov: float, union_cov: float) -> float:
+    """Phrasing similarity from the share of the phrasing's weight the message holds (entry side) and the
+    share of the message's weight the phrasing (or the whole entry) explains (message side)."""
+    msg = _MSG_DOC_SHARE * message_cov + (1 - _MSG_DOC_SHARE) * union_cov
+    return entry_cov**_ENTRY_EXP * msg ** (1 - _ENTRY_EXP)
 
 
 def _deletes(word: str) -> set[str]:
@@ -154,35 +163,55 @@ class Matcher:
 
     # ----------------------------------------------------------------------------------- index
     def _build(self) -> None:
-        # one string object per distinct feature (sys.intern) keeps the index small
-        entry_docs: list[list[tuple[frozenset[str], frozenset[str], frozenset[str], str]]] = []
+        # one string object per distinct feature (sys.intern) keeps the index small; identical phrasings and
+        # tags (tags repeat across entries) are normalised once per build
+        entry_docs: list[list[tuple[frozenset[str], frozenset[str], str]]] = []
         entry_union: list[frozenset[str]] = []
         postings: dict[str, list[int]] = defaultdict(list)
+        seen: dict[str, tuple[frozenset[str], frozenset[str], str]] = {}
+        df: Counter[str] = Counter()
+        normalizer = self._normalizer
+        intern = sys.intern
         for e, entry in enumerate(self._entries):
             docs = []
-            union: set[str] = set()
+            union: set[str] = set()  # folded features: the postings, coverage of the message
+            accented_union: set[str] = set()  # accented features: only their entry counts (IDF)
             for phrasing in (entry.question, *entry.variants):
-                norm = self._normalizer(phrasing)
-                folded, accented = features(norm)
-                f_set = frozenset(map(sys.intern, folded))
-                a_set = f_set if accented is folded else frozenset(map(sys.intern, accented))
-                feats = f_set | a_set
-                if feats:
-                    docs.append((feats, f_set, a_set, norm.folded_text))
-                    union |= feats
+                doc = seen.get(phrasing)
+                if doc is None:
+                    norm = normalizer(phrasing)
+                    folded, accented = features(norm)
+                    f_set = frozenset(map(intern, folded))
+                    a_set = f_set if accented is folded else frozenset(map(intern, accented))
+                    doc = seen[phrasing] = (f_set, a_set, norm.folded_text)
+                if doc[0]:
+                    docs.append(doc)
+                    union.update(doc[0])
+                    if doc[1] is not doc[0]:
+                        accented_union.update(doc[1])
             for tag in entry.tags:  # tags widen what the entry is about, but are not phrasings
-                union.update(map(sys.intern, features(self._normalizer(tag))[0]))
+                doc = seen.get(tag)
+                if doc is None:
+                    norm = normalizer(tag)
+                    folded, accented = features(norm)
+                    f_set = frozenset(map(intern, folded))
+                    doc = seen[tag] = (f_set, f_set, norm.folded_text)
+                union.update(doc[0])
             for f in union:
                 postings[f].append(e)
+            accented_union -= union
+            df.update(accented_union)
             entry_docs.append(docs)
             entry_union.append(frozenset(union))
+        del seen
 
         n = max(len(self._entries), 1)
         self._idf_unknown = math.log((n + 1) / 0.5)
         log_n = math.log(n + 1)
         w2: dict[str, float] = {}
-        for f, es in postings.items():
-            w = log_n - math.log(len(es) + 0.5)
+        df.update({f: len(es) for f, es in postings.items()})
+        for f, count in df.items():
+            w = log_n - math.log(count + 0.5)
             if " " in f:  # a word bigram repeats its two words: it adds word order, not a new topic
                 w *= _BIGRAM_WEIGHT
             w2[f] = w * w
@@ -192,9 +221,19 @@ class Matcher:
             return math.sqrt(sum(map(w2.__getitem__, feats))) or 1.0
 
         self._postings = {f: tuple(es) for f, es in postings.items()}
-        self._entry_docs = [
-            [(feats, text, norm(f_set), norm(a_set)) for feats, f_set, a_set, text in docs] for docs in entry_docs
-        ]
+        # one feature set per phrasing (folded | accented: the accented message words may meet a folded word
+        # of a phrasing typed without diacritics); a phrasing shared by two entries is stored once
+        finished: dict[int, tuple[frozenset[str], str, float, float]] = {}
+
+        def finish(doc: tuple[frozenset[str], frozenset[str], str]) -> tuple[frozenset[str], str, float, float]:
+            out = finished.get(id(doc))
+            if out is None:
+                f_set, a_set, text = doc
+                feats = f_set if a_set is f_set else f_set | a_set
+                out = finished[id(doc)] = (feats, text, norm(f_set), norm(a_set))
+            return out
+
+        self._entry_docs = [[finish(doc) for doc in docs] for docs in entry_docs]
         self._entry_union = [(u, norm(u)) for u in entry_union]
         self._common = max(_COMMON_MIN, int(n * _COMMON_SHARE))
 
@@ -270,7 +309,9 @@ class Matcher:
         skipped: list[str] = []
         postings = self._postings
         for f, w in weights.items():
-            entries = postings[f]
+            entries = postings.get(f)
+            if entries is None:  # an accented feature: its folded twin collects the same entries
+                continue
             if len(entries) > self._common:
                 skipped.append(f)
                 continue
@@ -293,26 +334,34 @@ class Matcher:
         uni_w = {f: weights.get(f, unknown_w) for f in uni}
         key_terms = heapq.nlargest(_KEY_TERMS, uni, key=uni_w.__getitem__)
         key_total = sum(uni_w[f] for f in key_terms) or 1.0
+        uni_total = sum(uni_w.values()) or 1.0
+        uni_max = max(uni_w.values(), default=1.0) or 1.0
         unknown_share = sum(w for f, w in uni_w.items() if f not in weights) / (sum(uni_w.values()) or 1.0)
         scores: dict[int, tuple[float, float, float, float]] = {}
+        q2_f = q_norm_f * q_norm_f
+        q2_a = q_norm_a * q_norm_a or 1.0
         for e in short:
             best = 0.0
+            # how much of the message the whole entry covers (words spread over phrasings and tags)
+            u = union[e][0]
+            coverage = sum(weights[f] for f in q_f_known & u) / q2_f
             for feats, text, n_f, n_a in self._entry_docs[e]:
-                cosine = sum(weights[f] for f in q_f_known & feats) / (q_norm_f * n_f)
+                dot = sum(weights[f] for f in q_f_known & feats)
+                cosine = _similarity(dot / (n_f * n_f), dot / q2_f, coverage)
                 if use_accents:
-                    accented = sum(weights[f] for f in q_a_known & feats) / (q_norm_a * n_a)
+                    dot = sum(weights[f] for f in q_a_known & feats)
+                    accented = _similarity(dot / (n_a * n_a), dot / q2_a, coverage)
                     cosine = (1 - _ACCENT_SHARE) * cosine + _ACCENT_SHARE * accented
                 # two unrelated sentences already score ~50: only the part above chance counts
                 ratio = max(0.0, fuzz.token_sort_ratio(q_text, text) - _FUZZ_CHANCE) / (100.0 - _FUZZ_CHANCE)
                 s = (1 - _FUZZ_SHARE) * cosine + _FUZZ_SHARE * ratio
                 if s > best:
                     best = s
-            # how much of the message the whole entry covers (words spread over phrasings and tags)
-            u = union[e][0]
-            coverage = sum(weights[f] for f in q_f_known & u) / (q_norm_f * q_norm_f)
             key_cov = sum(uni_w[f] for f in key_terms if f in u) / key_total
             score = 100.0 * ((1 - _UNION_SHARE) * best + _UNION_SHARE * coverage)
-            scores[e] = (score, coverage, key_cov, unknown_share)
+            missed = max((w for f, w in uni_w.items() if f not in u), default=0.0)
+            uni_cov = sum(w for f, w in uni_w.items() if f in u) / uni_total
+            scores[e] = (score, coverage, key_cov, unknown_share, math.sqrt(missed / uni_max), uni_cov)
         return scores
 
     def _clauses(self, text: str) -> list[Normalized]:

@@ -47,6 +47,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 # Chinese runs and Latin/digit runs are separate tokens even when typed without a space ("b2驾照")
 _TOKEN_RE = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
+_DIGIT_RE = re.compile(r"\d")
 _AGE_RE = re.compile(r"\b(\d{1,3})t\b")  # "25t" = 25 tuổi
 _IN_RE = re.compile(r"\b(\d)\s*in\s*(\d)\b")  # "6in1" = 6 trong 1 (combined vaccines)
 _EN_CONTRACTIONS = (
@@ -209,11 +210,11 @@ class Normalizer:
         self._rules.setdefault(key_folded[0], []).append((key_tokens, key_folded, value_tokens, accented_only))
 
     def _raw_tokens(self, text: str) -> list[str]:
-        if self.language == "en" or not has_diacritics(text):
+        if "'" in text and (self.language == "en" or not has_diacritics(text)):
             for pattern, repl in _EN_CONTRACTIONS:
                 if "'" in text:
                     text = pattern.sub(repl, text)
-        if self.language == "vi":
+        if self.language == "vi" and _DIGIT_RE.search(text) is not None:
             text = _AGE_RE.sub(r"\1 tuổi", text)
             text = _IN_RE.sub(r"\1 trong \2", text)
         # tokens longer than _MAX_TOKEN are URLs, hashes or keyboard mashing: no FAQ word is that long
@@ -236,44 +237,52 @@ class Normalizer:
                 cleaned = self._zh_replace(cleaned)
         raw = self._raw_tokens(cleaned)
         folded = [_fold_token(t) for t in raw]
-        # a token typed without diacritics may match a key's folded spelling; a token typed with diacritics
-        # must match the key exactly ("hỏng" is not the teen-code "hong")
-        plain = [f == t for f, t in zip(folded, raw, strict=True)]
-        out: list[str] = []
-        out_folded: list[str] = []
-        i = 0
-        n = len(raw)
         rules = self._rules
-        while i < n:
-            candidates = rules.get(folded[i])
-            if candidates:
-                for key_tokens, key_folded, value_tokens, accented_only in candidates:
-                    k = len(key_tokens)
-                    if i + k > n:
-                        continue
-                    for j in range(k):
-                        typed = raw[i + j]
-                        if typed != key_tokens[j] and (
-                            accented_only or not plain[i + j] or folded[i + j] != key_folded[j]
-                        ):
-                            break
-                    else:
-                        out.extend(value_tokens)
-                        out_folded.extend(_fold_token(t) for t in value_tokens)
-                        i += k
-                        break
-                else:
-                    out.append(raw[i])
-                    out_folded.append(folded[i])
-                    i += 1
-                continue
-            out.append(raw[i])
-            out_folded.append(folded[i])
-            i += 1
+        # most tokens start no rule: copy the runs between rule heads in one slice
+        heads = [i for i, f in enumerate(folded) if f in rules]
+        if not heads:
+            out, out_folded = raw, folded
+        else:
+            out, out_folded = self._apply_rules(raw, folded, heads)
         if self.language == "en":
             out = [stem_en(t) for t in out]
             out_folded = [_fold_token(t) for t in out]
         return Normalized(tuple(out), tuple(out_folded), accented)
+
+    def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str]]:
+        """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`.
+
+        A token typed without diacritics may match a key's folded spelling; a token typed with diacritics
+        must match the key exactly ("hỏng" is not the teen-code "hong")."""
+        rules = self._rules
+        out: list[str] = []
+        out_folded: list[str] = []
+        n = len(raw)
+        i = 0
+        for h in heads:
+            if h < i:  # inside a phrase already expanded
+                continue
+            out.extend(raw[i:h])
+            out_folded.extend(folded[i:h])
+            i = h
+            for key_tokens, key_folded, value_tokens, accented_only in rules[folded[h]]:
+                k = len(key_tokens)
+                if h + k > n:
+                    continue
+                for j in range(k):
+                    typed = raw[h + j]
+                    if typed != key_tokens[j] and (
+                        accented_only or folded[h + j] != typed or folded[h + j] != key_folded[j]
+                    ):
+                        break
+                else:
+                    out.extend(value_tokens)
+                    out_folded.extend(_fold_token(t) for t in value_tokens)
+                    i = h + k
+                    break
+        out.extend(raw[i:])
+        out_folded.extend(folded[i:])
+        return out, out_folded
 
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -318,10 +327,23 @@ def features(norm: Normalized) -> tuple[list[str], list[str]]:
     An accented feature is prefixed with `ACCENT_PREFIX` only when it differs from its folded spelling, so a
     text without diacritics (English, Chinese, unaccented Vietnamese) adds nothing twice to the index.
     """
-    folded = ngrams(norm.folded)
-    if not norm.accented and norm.tokens == norm.folded:
+    tokens, folded_tokens = norm.tokens, norm.folded
+    if _CJK_RE.search("".join(folded_tokens)) is not None:  # Chinese runs: character n-grams, generic path
+        folded = ngrams(folded_tokens)
+        if not norm.accented and tokens == folded_tokens:
+            return folded, folded
+        return folded, [a if a == f else ACCENT_PREFIX + a for a, f in zip(ngrams(tokens), folded, strict=True)]
+    # Latin text: unigrams then bigrams in token order; a bigram differs when either of its words does
+    folded = list(folded_tokens)
+    folded += [a + " " + b for a, b in zip(folded_tokens, folded_tokens[1:])]  # noqa: B905
+    if not norm.accented and tokens == folded_tokens:
         return folded, folded
-    accented = [a if a == f else ACCENT_PREFIX + a for a, f in zip(ngrams(norm.tokens), folded, strict=True)]
+    same = [t == f for t, f in zip(tokens, folded_tokens, strict=True)]
+    accented = [t if s else ACCENT_PREFIX + t for t, s in zip(tokens, same, strict=True)]
+    accented += [
+        fb if s1 and s2 else ACCENT_PREFIX + t1 + " " + t2
+        for fb, s1, s2, t1, t2 in zip(folded[len(tokens) :], same, same[1:], tokens, tokens[1:])  # noqa: B905
+    ]
     return folded, accented
 
 

@@ -189,3 +189,26 @@ def test_very_long_message_with_many_sentences_is_bounded(matcher):
     result = matcher.match(text)
     assert result.decision in {"answer", "suggest", "fallback"}
     assert time.perf_counter() - started < 0.5
+
+
+def test_entries_sharing_a_phrasing_or_tag_are_both_indexed():
+    # given two entries with the same variant and tag (normalised once per build)
+    m = Matcher(
+        [
+            Entry("a", "Đổi giấy phép lái xe hết hạn", ("Đổi bằng lái",), tags=("giấy phép lái xe",)),
+            Entry("b", "Đổi giấy phép lái xe nước ngoài", ("Đổi bằng lái",), tags=("giấy phép lái xe",)),
+            Entry("c", "Giờ làm việc của sở"),
+        ],
+        language="vi",
+    )
+    # when / then: both are candidates and neither is answered outright
+    result = m.match("đổi bằng lái")
+    assert {c.key for c in result.candidates[:2]} == {"a", "b"}
+    assert result.decision == "suggest"
+    assert m.match("đổi bằng lái nước ngoài").candidates[0].key == "b"
+
+
+def test_accented_message_words_score_without_postings_of_their_own():
+    m = Matcher([Entry("storm", "Bão lũ sơ tán ở đâu"), Entry("report", "Báo cáo lừa đảo")], language="vi")
+    assert m.match("bão lũ sơ tán").faq == "storm"
+    assert m.match("báo cáo lừa đảo").faq == "report"

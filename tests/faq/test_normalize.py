@@ -110,3 +110,20 @@ def test_latin_and_chinese_typed_together_are_separate_tokens():
 def test_general_glossary_canonicalises_fee_words():
     assert "fee" in normalize("How much does it cost?", "en").tokens
     assert normalize("làm thẻ có mất tiền không", "vi").tokens == normalize("làm thẻ có mất phí không", "vi").tokens
+
+
+def test_accented_features_mark_only_words_and_bigrams_that_differ():
+    from faq.normalize import ACCENT_PREFIX as P
+    from faq.normalize import features
+
+    folded, accented = features(normalize("đăng ký xe máy"))
+    assert folded == ["dang", "ky", "xe", "may", "dang ky", "ky xe", "xe may"]
+    assert accented == [P + "đăng", P + "ký", "xe", P + "máy", P + "đăng ký", P + "ký xe", P + "xe máy"]
+    plain = features(normalize("xe may"))
+    assert plain[0] is plain[1]  # nothing typed with diacritics: one list serves both keys
+
+
+def test_phrase_rules_apply_anywhere_in_the_text():
+    # rule heads at the start, in the middle and at the end; "thi" (exam) is a head of nothing accented
+    assert normalize("dạ cho em hỏi dk tạm trú ntn ạ").tokens == ("đăng", "ký", "tạm", "trú", "như", "thế", "nào")
+    assert normalize("thi bằng lái hết bn").tokens == ("thi", "giấy", "phép", "lái", "xe", "hết", "bao", "nhiêu")
