@@ -11,7 +11,9 @@ How a message is scored against one account's entries:
    which is what pushes "giá vàng hôm nay" down to a fallback.
 3. Candidates: documents accumulated from the posting lists of the message's features (very common
    features are skipped while collecting and added back for the short list), then the best `_CANDIDATES`
-   are rescored with IDF cosine (accented cosine averaged in when the citizen typed accents) plus a
+   are rescored with an asymmetric IDF coverage (`_similarity`: the share of a phrasing's weight present in
+   the message, and the share of the message's weight the entry explains; the accented figure is averaged
+   in when the citizen typed accents) plus a
    rapidfuzz token ratio that forgives typos. An entry scores as its best phrasing, 0..100. A word one edit
    away from a known word is corrected but weighs `_TYPO_WEIGHT` of it (the correction may be wrong).
    A long message is also scored sentence by sentence and by pairs of neighbouring sentences; an entry keeps
@@ -41,7 +43,7 @@ from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, features
 
 # Decision thresholds on the 0..100 score, tuned on the labelled dev set (faq/bench.py `tune`: maximise
 # correct + helped/2 - 3 x wrong); the 2-fold split check in the benchmark report shows how well they hold.
-DEFAULT_ANSWER_THRESHOLD = 32.0
+DEFAULT_ANSWER_THRESHOLD = 34.0
 # Low on purpose: below an answer, three suggestions cost the citizen little; only near-zero scores
 # (nothing in common with any entry) fall back.
 DEFAULT_SUGGEST_THRESHOLD = 10.0
@@ -62,7 +64,7 @@ _UNKNOWN_BIGRAM = 0.25
 # Share of "how much of the message the whole entry (all phrasings + tags) covers" in the score.
 _UNION_SHARE = 0.2
 _FUZZ_CHANCE = 45.0  # token_sort_ratio of two unrelated questions of similar length
-_FUZZ_SHARE = 0.25  # share of the rapidfuzz ratio in the final score; the rest is IDF cosine
+_FUZZ_SHARE = 0.25  # share of the rapidfuzz ratio in the final score; the rest is IDF coverage
 _MIN_TYPO_LEN = 4  # only words of this length or longer are corrected to a known word one edit away
 # Weight of a word bigram relative to its IDF (1: a bigram counts as much as a rare word).
 _BIGRAM_WEIGHT = 1.0
@@ -70,8 +72,13 @@ _BIGRAM_WEIGHT = 1.0
 _ACCENT_SHARE = 0.5
 # A word corrected to a known word one edit away weighs this much of that word (the correction may be wrong).
 _TYPO_WEIGHT = 0.6
-_ENTRY_EXP = 0.5
-_MSG_DOC_SHARE = 1.0
+# Phrasing similarity = entry_cov ** _ENTRY_EXP * message_cov ** (1 - _ENTRY_EXP), asymmetric on purpose: a
+# message that holds the whole phrasing is about it however long the message is (entry side weighs more), and
+# the message side is measured against the entry's union of phrasings and tags (the words a citizen uses are
+# spread over the variants). 0.5 with the phrasing alone on the message side would be the IDF cosine; chosen
+# by repeated 5-fold cross-validation on the dev set (held-out correct +1.3 pt, wrong -0.9 pt vs the cosine).
+_ENTRY_EXP = 0.6
+_MSG_DOC_SHARE = 0.0  # share of the single phrasing (vs the entry's union) on the message side
 _KEY_TERMS = 2  # the message's most distinctive known words, which the answered entry must hold
 # Long messages (at least this many tokens after normalisation) are also scored sentence by sentence.
 _CLAUSE_MIN_TOKENS = 10
@@ -297,9 +304,10 @@ class Matcher:
         q_norm_a = math.sqrt(sum(all_weights[f] for f in a_set))
         return weights, f_set, a_set, q_norm_f, q_norm_a, " ".join(folded)
 
-    def _score_entries(self, norm: Normalized) -> dict[int, tuple[float, float, float, float]]:
+    def _score_entries(self, norm: Normalized) -> dict[int, tuple[float, ...]]:
         """entry -> (score 0..100, share of the message's weight the entry covers, key-term coverage, share of
-        the message's word weight that no entry of the account knows)."""
+        the message's word weight that no entry of the account knows, highest word weight the entry lacks relative
+        to the message's highest, share of the message's word weight the entry holds)."""
         weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(norm)
         if not weights or q_norm_f == 0:
             return {}
@@ -378,8 +386,9 @@ class Matcher:
             windows.append(self._normalizer(a + " " + b))
         return [n for n in windows if n.folded][-_MAX_CLAUSES:]
 
-    def rank_detail(self, text: str) -> list[tuple[int, float, float, float, float]]:
-        """Entries (index, score, coverage, key-term coverage, unknown share) best first; each entry scores as its best
+    def rank_detail(self, text: str) -> list[tuple[float, ...]]:
+        """Entries (index, score, coverage, key-term coverage, unknown share, highest uncovered word weight relative to
+        the message's highest, word coverage) best first; each entry scores as its best
         phrasing, and a long message as its best sentence (or pair of sentences) when that scores higher."""
         norm = self._normalizer(text)
         if not norm.folded:
@@ -398,7 +407,7 @@ class Matcher:
         """Entries (index, score) best first."""
         return [(r[0], r[1]) for r in self.rank_detail(text)]
 
-    def decide(self, ranked: list[tuple[int, float, float, float, float]]) -> str:
+    def decide(self, ranked: list[tuple[float, ...]]) -> str:
         """ "answer" | "suggest" | "fallback" for a ranked list (see the module docstring)."""
         if not ranked:
             return "fallback"

@@ -139,9 +139,9 @@ def test_dev_set_regression_guard():
         load_corpus(_SHARED / "faq_corpus.json"), load_queries(_SHARED / "queries_dev.jsonl"), baselines=False
     )
     overall = quality["matcher"]["overall"]
-    assert overall["wrong"] <= 0.03
+    assert overall["wrong"] <= 0.02
     assert overall["helped"] >= 0.97
-    assert overall["correct"] >= 0.80
+    assert overall["correct"] >= 0.82
     assert time.perf_counter() - started < 5
     json.dumps(quality)  # serialisable for the management command
 
@@ -212,3 +212,30 @@ def test_accented_message_words_score_without_postings_of_their_own():
     m = Matcher([Entry("storm", "Bão lũ sơ tán ở đâu"), Entry("report", "Báo cáo lừa đảo")], language="vi")
     assert m.match("bão lũ sơ tán").faq == "storm"
     assert m.match("báo cáo lừa đảo").faq == "report"
+
+
+def test_similarity_weighs_the_entry_side_more_than_the_message_side():
+    from faq.matcher import _similarity
+
+    # a long message holding the whole phrasing beats a short one holding half of it
+    assert _similarity(1.0, 0.3, 0.3) > _similarity(0.5, 0.6, 0.6)
+    # symmetric inputs give the plain geometric mean; nothing in common gives 0
+    assert _similarity(0.5, 0.5, 0.5) == pytest.approx(0.5)
+    assert _similarity(0.0, 0.0, 0.0) == 0.0
+
+
+def test_message_side_counts_words_spread_over_the_variants():
+    # given an entry whose words are spread over two variants, and a rival sharing only the generic words
+    m = Matcher(
+        [
+            Entry("lost", "Làm lại thẻ căn cước bị mất", ("Căn cước thất lạc ở bến xe thì báo ở đâu",)),
+            Entry("first", "Làm thẻ căn cước lần đầu ở đâu"),
+            Entry("hours", "Giờ làm việc của công an phường"),
+        ],
+        language="vi",
+    )
+    # when a citizen mixes words of both variants
+    result = m.match("thẻ căn cước thất lạc làm lại ở đâu")
+    # then the entry holding all of them wins clearly
+    assert result.faq == "lost"
+    assert result.decision == "answer"
