@@ -132,7 +132,7 @@ def test_after_a_fallback_one_tap_asks_for_a_person(asgi_server, browser):
     expect(page.locator("#ask-human")).to_have_text("Gặp cán bộ", timeout=WAIT_MS)
     page.click("#ask-human")
 
-    expect(bot_bubbles(page).last).to_contain_text("cán bộ", timeout=WAIT_MS)
+    expect(bot_bubbles(page).last).to_contain_text("Đã chuyển cuộc trò chuyện tới cán bộ", timeout=WAIT_MS)
     context.close()
     conversation = Conversation.objects.get(account=account)
     assert conversation.status == Conversation.STATUS_WAITING
