@@ -152,16 +152,22 @@ def audience_preview(notice: Notice) -> dict:
 
 
 # --- materialise  ---
-def deliveries_materialize(notice: Notice, *, now: dt.datetime) -> int:
-    """One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` creating a queued delivery per recipient. A re-run
-    adds nothing (unique (notice, citizen)). Works on PostgreSQL and SQLite. Returns rows inserted."""
+def deliveries_materialize(notice: Notice, *, now: dt.datetime, skip_existing: bool = True) -> int:
+    """One ``INSERT ... SELECT`` creating a queued delivery per recipient. Works on PostgreSQL and SQLite.
+    Returns rows inserted.
+
+    ``skip_existing`` adds ``ON CONFLICT DO NOTHING`` so a re-run adds nothing. The dispatcher passes False: it
+    holds the notice's row lock and moves it out of "scheduled" in the same transaction, so it can never
+    materialise a notice twice, and the plain insert skips the speculative-insertion cost per row (about a
+    fifth of the time at a million rows); the unique (notice, citizen) constraint still refuses a duplicate."""
     source, params = audience_from(notice)
     case, case_params = channel_case(notice.account_id)
     sql = (
         f"INSERT INTO {_t(Delivery)} (notice_id, citizen_id, channel, language, status, attempts, last_error,"
         f" provider_message_id, created_at) SELECT %s, c.id, {case}, c.language, %s, 0, '', '', %s {source}"
-        " ON CONFLICT (notice_id, citizen_id) DO NOTHING"
     )
+    if skip_existing:
+        sql += " ON CONFLICT (notice_id, citizen_id) DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [notice.pk, *case_params, Delivery.STATUS_QUEUED, now, *params])
         return cursor.rowcount
@@ -221,7 +227,7 @@ def notice_dispatch_one(*, now: dt.datetime | None = None) -> int | None:
             notice_expire(notice_id=notice.pk)
             return notice.pk
         started = time.monotonic()
-        inserted = deliveries_materialize(notice, now=now)
+        inserted = deliveries_materialize(notice, now=now, skip_existing=False)
         materialize_s = time.monotonic() - started
         chunks_create(notice, now=now)
         notice.status = Notice.STATUS_SENDING

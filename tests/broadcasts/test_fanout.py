@@ -1,7 +1,9 @@
 import datetime as dt
 from unittest import mock
 
+import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from broadcasts import fanout
@@ -184,6 +186,10 @@ def test_dispatcher_is_idempotent_and_sweeps_abandoned_chunks(
     # a worker took the chunk and died: its lease runs out, the sweeper re-queues it
     Chunk.objects.filter(pk=chunk.pk).update(status="running", lease_until=timezone.now() - dt.timedelta(seconds=1))
     assert fanout.deliveries_materialize(notice, now=timezone.now()) == 0  # a re-run inserts nothing
+    # the dispatcher's plain insert (no ON CONFLICT) is still refused by the unique constraint
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fanout.deliveries_materialize(notice, now=timezone.now(), skip_existing=False)
+    assert Delivery.objects.filter(notice=notice).count() == 3
     result = run_dispatcher()
     assert result["requeued"] == 1
     notice.refresh_from_db()
