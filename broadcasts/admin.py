@@ -51,25 +51,7 @@ class NoticeForm(forms.ModelForm):
 
     class Meta:
         model = Notice
-        fields = [
-            "account",
-            "category",
-            "severity",
-            "title_vi",
-            "body_vi",
-            "title_en",
-            "body_en",
-            "title_zh",
-            "body_zh",
-            "link",
-            "audience_all",
-            "audience_topics",
-            "audience_areas",
-            "audience_languages",
-            "send_at",
-            "expires_at",
-            "mode",
-        ]
+        fields = ["account", *services.EDITABLE_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
