@@ -32,6 +32,11 @@ STATUS_COLORS = {
     "skipped": "#f08c00",
 }
 LANG_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
+READONLY_LISTS = {
+    "audience_topics": "audience_topics_text",
+    "audience_areas": "audience_areas_text",
+    "audience_languages": "audience_languages_text",
+}
 
 
 def _split(value: str) -> list[str]:
@@ -99,11 +104,28 @@ class NoticeAdmin(TenantScopedAdmin):
         if obj is None:
             return []
         if obj.status != Notice.STATUS_DRAFT:
-            return [*NoticeForm.Meta.fields]
+            return self.get_fields(request, obj)
         return ["account"]
 
     def get_fields(self, request, obj=None):
-        return [*NoticeForm.Meta.fields]
+        fields = [*NoticeForm.Meta.fields]
+        if obj is not None and obj.status != Notice.STATUS_DRAFT:
+            # Read-only lists as plain text, not the JSON the model stores ('["storm-flood"]').
+            fields = [READONLY_LISTS.get(name, name) for name in fields]
+        return fields
+
+    @admin.display(description=_("topics"))
+    def audience_topics_text(self, obj):
+        return ", ".join(obj.audience_topics or []) or "—"
+
+    @admin.display(description=_("area codes"))
+    def audience_areas_text(self, obj):
+        return ", ".join(obj.audience_areas or []) or "—"
+
+    @admin.display(description=_("languages"))
+    def audience_languages_text(self, obj):
+        names = dict(LANG_CHOICES)
+        return ", ".join(str(names.get(code, code)) for code in obj.audience_languages or []) or "—"
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -200,6 +222,9 @@ class NoticeAdmin(TenantScopedAdmin):
         notice = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         if notice is not None:
             extra_context.update(self.notice_context(request, notice))
+            if notice.status != Notice.STATUS_DRAFT:
+                # Only drafts are edited; a Save button on the rest would only lead to a refusal.
+                extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def notice_context(self, request, notice: Notice) -> dict:
