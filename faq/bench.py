@@ -30,7 +30,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from faq.intents import detect_intent
-from faq.matcher import Entry, Matcher
+from faq.matcher import Entry, Matcher, decide_ranked
 from faq.normalize import fold
 
 STYLE_ORDER = (
@@ -237,20 +237,18 @@ def _ranked_cache(corpus: dict, queries: Sequence[dict]) -> list[tuple[dict, boo
         if detect_intent(q["text"]) is not None:
             out.append((q, True, []))
             continue
-        ranked = [(m._entries[e].key, round(s, 1)) for e, s in m.rank(q["text"])[:5]]
+        ranked = [(m._entries[r[0]].key, round(r[1], 1), r[-1]) for r in m.rank_detail(q["text"])[:5]]
         out.append((q, False, ranked))
     return out
 
 
-def _decide(ranked: list[tuple[str, float]], answer: float, suggest: float, margin: float) -> Prediction:
-    if not ranked:
-        return ("fallback", None, ())
-    top = ranked[0][1]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if top >= answer and top - second >= margin:
+def _decide(ranked: list[tuple[str, float, float]], answer: float, suggest: float, margin: float) -> Prediction:
+    """The matcher's own rule (`decide_ranked`) on cached (key, score, type agreement) rows."""
+    decision = decide_ranked([(r[1], r[2]) for r in ranked[:2]], answer, suggest, margin)
+    if decision == "answer":
         return ("answer", ranked[0][0], ())
-    if top >= suggest:
-        return ("suggest", ranked[0][0], tuple(k for k, _ in ranked[:3]))
+    if decision == "suggest":
+        return ("suggest", ranked[0][0], tuple(r[0] for r in ranked[:3]))
     return ("fallback", None, ())
 
 

@@ -141,6 +141,7 @@ _GREETING = _phrases(
     "good morning",
     "good afternoon",
     "good evening",
+    "good",  # "good morning": "morning" is a filler word
     "yo",
     "chào buổi sáng",
     "kính chào",
@@ -193,10 +194,27 @@ _HUMAN = _phrases(
     "live chat",
     "operator",
     "customer service",
+    "customer support",
+    "person",
+    "real human",
+    "someone",
+    "somebody",
+    "staff",
+    "officer",
+    "representative",
+    "người thật",
+    "nhân viên",
+    "cán bộ",
+    "tổng đài viên",
+    "người trực",
 )
+# Request words around a hand-off ("can I talk to", "connect me to", "cho tôi nói chuyện với"); everything else
+# in the message must be a `_HUMAN` phrase, so "can I talk to someone about my ID card" stays a question.
 _HUMAN_VERBS = _phrases(
-    "talk", "speak", "chat", "connect", "with", "gặp", "nói chuyện", "nói chuyện với", "chat với", "kết nối", "liên hệ"
-)
+    "talk", "speak", "chat", "connect", "connect me", "transfer me", "put me through", "get", "need", "can",
+    "could", "let", "with", "an", "the", "gặp", "nói chuyện", "nói chuyện với", "chat với", "kết nối", "liên hệ",
+    "cần", "được",
+)  # fmt: skip
 _SUBSCRIBE = _phrases(
     "đăng ký",
     "dk",
@@ -347,7 +365,9 @@ _ZH_FILLER = (
 _ZH_GREETING = ("你好", "您好", "大家好", "早上好", "晚上好", "下午好", "在吗", "哈喽", "嗨")
 _ZH_THANKS = ("谢谢", "多谢", "感谢", "谢了", "谢谢你", "谢谢您", "非常感谢")
 _ZH_HELP = ("帮助", "菜单", "功能", "使用说明")
-_ZH_HUMAN = ("人工客服", "转人工", "人工服务", "人工", "真人", "客服")
+_ZH_HUMAN = ("人工客服", "转人工", "人工服务", "人工", "真人", "客服", "真人客服", "人工坐席", "客服人员", "工作人员")
+# "我要人工客服", "找真人", "帮我转人工": request words before a hand-off
+_ZH_HUMAN_REQUEST = ("我要", "我想", "我需要", "帮我", "给我", "请", "找", "转接", "转", "要", "接")
 _ZH_STOP = ("全部退订", "退订全部", "取消全部订阅", "取消所有订阅", "退订所有", "退订", "取消订阅", "停止推送", "停止")
 _ZH_START = ("开始", "恢复推送", "重新订阅")
 _ZH_SUBSCRIBE = ("订阅", "关注")
@@ -485,7 +505,11 @@ def _detect_chinese(text: str) -> Intent | None:
                 if rest in ("全部", "所有"):
                     return Intent("stop" if kind == "unsubscribe" else "start")
                 break
-    if bare in _ZH_HUMAN or bare in ("找人工", "要人工", "转人工客服", "人工客服"):
+    request = bare
+    for prefix in _ZH_HUMAN_REQUEST:
+        if request.startswith(prefix) and request[len(prefix) :]:
+            request = request[len(prefix) :]
+    if bare in _ZH_HUMAN or request in _ZH_HUMAN or request == "人工客服":
         return Intent("human")
     no_greet = bare
     for g in _ZH_GREETING:
@@ -494,7 +518,7 @@ def _detect_chinese(text: str) -> Intent | None:
         return Intent("greeting")
     for t in sorted(_ZH_THANKS, key=len, reverse=True):
         no_greet = no_greet.replace(t, "")
-    if not no_greet:
+    if not no_greet or (no_greet in ("你", "您", "你们", "大家") and no_greet != bare):
         return Intent("thanks")
     if bare in _ZH_HELP:
         return Intent("help")

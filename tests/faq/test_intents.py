@@ -82,3 +82,59 @@ def test_accented_bao_is_not_storm():
 @pytest.mark.parametrize("text", [None, 123, "x" * 10_000, "\x00\x01", "<b>stop</b>' OR 1=1"])
 def test_never_raises(text):
     detect_intent(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "talk to a person",
+        "I want to speak to someone",
+        "can I talk to a real person please",
+        "real person",
+        "agent",
+        "customer service",
+        "I need a human",
+        "connect me to an agent",
+        "cho tôi nói chuyện với người thật",
+        "cho toi noi chuyen voi nguoi that",
+        "cho em gặp nhân viên ạ",
+        "人工客服",
+        "我要人工客服",
+        "找真人",
+        "帮我转人工",
+    ],
+)
+def test_asking_for_a_person_is_the_human_intent(text):
+    assert detect_intent(text) == Intent("human")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("good morning", "greeting"),
+        ("xin chào ad", "greeting"),
+        ("您好", "greeting"),
+        ("thank you so much", "thanks"),
+        ("cam on ad nhieu nhe", "thanks"),
+        ("多谢你", "thanks"),
+        ("谢谢大家", "thanks"),
+    ],
+)
+def test_greetings_and_thanks_in_three_languages(text, kind):
+    assert detect_intent(text) == Intent(kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I talk to someone about my ID card",
+        "Someone stole my wallet",
+        "can an agent renew my licence for me?",
+        "nhân viên làm căn cước ở đâu",
+        "cán bộ tiếp dân giờ nào",
+        "找工作人员办身份证",
+        "人工智能",
+    ],
+)
+def test_hand_off_words_inside_a_question_are_not_a_command(text):
+    assert detect_intent(text) is None
