@@ -247,8 +247,14 @@ class AddVariantForm(forms.Form):
 
 
 class CreateFaqForm(forms.Form):
-    key = forms.SlugField(label=_("key"), max_length=100)
-    question = forms.CharField(label=_("question"), max_length=500)
+    key = forms.SlugField(
+        label=_("key"),
+        max_length=100,
+        help_text=_("Short stable id, lowercase words joined by hyphens, e.g. ho-chieu-le-phi."),
+    )
+    question = forms.CharField(
+        label=_("question"), max_length=500, widget=forms.TextInput(attrs={"size": 80, "class": "vTextField"})
+    )
     answer = forms.CharField(label=_("answer"), widget=forms.Textarea(attrs={"rows": 6, "cols": 80}))
     category = forms.CharField(label=_("category"), max_length=100, required=False)
     tags = forms.CharField(label=_("tags"), required=False, help_text=_("Comma-separated."))

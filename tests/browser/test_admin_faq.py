@@ -220,6 +220,9 @@ def test_editor_reviews_unanswered_questions(asgi_server, browser):
     run_action(page, [once.pk], "create_faq")
     expect(page.locator("input[name=question]")).to_have_value(UNKNOWN_ONCE, timeout=WAIT_MS)
     pages.record("create-faq")
+    expect(page.locator("#content")).to_contain_text("ho-chieu-le-phi")  # the key is explained
+    field = page.locator("input[name=question]").bounding_box()
+    assert field is not None and field["width"] > 400  # the citizen's question is readable, not cut at 20 chars
     page.fill("input[name=key]", "thu-vien-gio-mo-cua")
     page.fill("input[name=question]", "Thư viện tỉnh mở cửa giờ nào?")
     page.fill("textarea[name=answer]", "Thư viện tỉnh mở cửa 8:00–17:00 mọi ngày, kể cả chủ nhật.")
