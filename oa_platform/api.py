@@ -1,6 +1,8 @@
 """HTTP chat API for channel integrations: POST /api/v1/accounts/<slug>/messages/."""
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -66,3 +68,20 @@ class ChatMessagesView(APIView):
         if outcome.payload is None:
             body["conversation"] = {"status": outcome.inbound.conversation.status}
         return Response(body, status=status.HTTP_200_OK)
+
+
+_chat_messages_sync = ChatMessagesView.as_view()
+
+
+async def chat_messages(request, slug: str):
+    """The chat endpoint under ASGI: the DRF view runs on a worker thread of its own, so requests waiting on
+    PostgreSQL do not queue behind each other on Django's single thread for sync views."""
+    # Under a WSGI-style caller (the test client) stay on the caller's thread and so on its DB connection.
+    own_thread = isinstance(request, ASGIRequest)
+    return await sync_to_async(_chat_messages_sync, thread_sensitive=not own_thread)(request, slug=slug)
+
+
+# What drf-spectacular and Django's CSRF machinery look for on a DRF view function.
+for _attr in ("cls", "initkwargs", "view_class", "view_initkwargs", "csrf_exempt"):
+    if hasattr(_chat_messages_sync, _attr):
+        setattr(chat_messages, _attr, getattr(_chat_messages_sync, _attr))

@@ -65,7 +65,7 @@ def rate_limits_check(*checks: tuple[str, tuple[int, int]]) -> None:
     if client is not None:
         pipe = client.pipeline(transaction=False)
         for cache_key, _count, window in keyed:
-            full_key = cache.make_key(cache_key)
+            full_key = f"oa:{cache_key}"
             pipe.incr(full_key)
             pipe.expire(full_key, window + 1, nx=True)
         counts = pipe.execute()[0::2]
@@ -76,13 +76,31 @@ def rate_limits_check(*checks: tuple[str, tuple[int, int]]) -> None:
             raise RateLimited("Too many messages; please wait a moment.", retry_after=window)
 
 
-def _redis_client():
-    """The raw Redis client behind the default cache, or None for other backends (embedded default)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
+_redis = None
 
-    backend = caches["default"]
-    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+def _redis_client():
+    """One Redis client (and connection pool) per process for the counters, or None without Redis.
+
+    Not the cache backend's client: under ASGI Django builds cache backends per request context, and each
+    would open a new Redis connection."""
+    global _redis
+    if not settings.REDIS_URL:
+        return None
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def rate_limits_reset() -> None:
+    """Forget every counter (tests, and an operator lifting a block)."""
+    client = _redis_client()
+    if client is not None:
+        keys = list(client.scan_iter(match="oa:rl:*", count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 def _local_incr(cache_key: str, window: int) -> int:

@@ -4,6 +4,7 @@ set to English in Ha Noi still gets the agency's Vietnamese page until the citiz
 
 import re
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -23,16 +24,43 @@ def _account_language(path: str) -> str | None:
 
 
 class LocaleMiddleware:
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self._async = iscoroutinefunction(get_response)
+        if self._async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if self._async:
+            return self._acall(request)
+        account_language = None
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in SUPPORTED:
+            account_language = _account_language(request.path_info)
+        self._activate(request, account_language)
+        return self._finish(request, self.get_response(request))
+
+    async def _acall(self, request):
+        account_language = None
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in SUPPORTED and ACCOUNT_PATH.match(
+            request.path_info
+        ):
+            account_language = await sync_to_async(_account_language)(request.path_info)
+        self._activate(request, account_language)
+        return self._finish(request, await self.get_response(request))
+
+    @staticmethod
+    def _activate(request, account_language: str | None) -> None:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if chosen not in SUPPORTED:
-            chosen = _account_language(request.path_info) or settings.LANGUAGE_CODE
+            chosen = account_language or settings.LANGUAGE_CODE
         translation.activate(chosen)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+
+    @staticmethod
+    def _finish(request, response):
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
