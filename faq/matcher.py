@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, features
+from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, clean, features, fold
 from faq.question_types import QuestionTyper
 
 # Decision thresholds on the 0..100 score, tuned on the labelled dev set (faq/bench.py `tune`: maximise
@@ -102,6 +102,19 @@ _CONFLICT_TYPES = frozenset({"fee", "duration"})
 # so 1.0, off, until the type cues are richer).
 _TYPE_LEAD_MARGIN = 1.0
 _SENTENCE_RE = re.compile(r"[.?!;\n\u3002\uff1f\uff01\uff1b]+")
+# Question focus: a message of several clauses is also scored on its LAST question-like clause plus the
+# clause before it (no discount), the rest of the message counting as weak context at this share of its
+# word weights. Chinese run-on messages separate clauses with commas, so "，" splits clauses too.
+_CLAUSE_RE = re.compile(r"[^.?!;\n\u3002\uff1f\uff01\uff1b\uff0c]+[.?!;\n\u3002\uff1f\uff01\uff1b\uff0c]*")
+_CONTEXT_WEIGHT = 0.3
+# Question cues (diacritic-folded, whole words; Chinese: substrings) that make a clause question-like.
+_QUESTION_WORDS = frozenset(
+    "khong ko k hong hok gi j sao nao dau bao nhieu bn lau chua nhi ha how what where when which who why".split()
+)
+_QUESTION_OPENERS = frozenset("can could do does did is are should may will would".split())  # English, first word
+_QUESTION_PHRASES = ("the nao", "ra sao", "lam sao", "duoc khong", "co phai", "can i", "do i")
+_QUESTION_CJK = re.compile("[吗吧呢么哪几啥]|多少|什么|怎|如何|是否|能否|可否|请问")
+_FOCUS_MIN_TOKENS = 6  # shorter messages are their own question
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,27 @@ def _type_adjust(
     if message & _CONFLICT_TYPES and own & strong:
         return 1.0 - _TYPE_PENALTY
     return 1.0 + _TYPE_WEAK_BOOST if message & asked else 1.0
+
+
+def is_question_like(clause: str) -> bool:
+    """A clause that asks: it ends with a question mark or holds a question cue (vi/en/zh)."""
+    if "?" in clause or "\uff1f" in clause:
+        return True
+    if _QUESTION_CJK.search(clause) is not None:
+        return True
+    words = fold(clean(clause)).split()
+    words = [w.strip(".,!;:\"'()") for w in words]
+    if not words:
+        return False
+    if words[0] in _QUESTION_OPENERS or any(w in _QUESTION_WORDS for w in words):
+        return True
+    joined = " " + " ".join(words) + " "
+    return any(" " + p + " " in joined for p in _QUESTION_PHRASES)
+
+
+def split_clauses(text: str) -> list[str]:
+    """Sentences and Chinese comma clauses of a message, with their punctuation, blanks dropped."""
+    return [c for c in _CLAUSE_RE.findall(text) if c.strip(" .?!;\n\u3002\uff1f\uff01\uff1b\uff0c")]
 
 
 def _deletes(word: str) -> set[str]:
@@ -328,7 +362,7 @@ class Matcher:
                 chosen, best = c, self._vocab_df[c]
         return chosen
 
-    def _query(self, norm: Normalized) -> tuple[dict[str, float], frozenset[str], frozenset[str], float, float, str]:
+    def _corrected(self, norm: Normalized) -> tuple[Normalized, set[str]]:
         folded = list(norm.folded)
         tokens = list(norm.tokens)
         corrected: set[str] = set()
@@ -338,10 +372,26 @@ class Matcher:
                 folded[i] = fixed
                 tokens[i] = fixed
                 corrected.add(fixed)
-        q = Normalized(tuple(tokens), tuple(folded), norm.accented)
+        return Normalized(tuple(tokens), tuple(folded), norm.accented), corrected
+
+    def _query(
+        self, norm: Normalized, context: Normalized | None = None
+    ) -> tuple[dict[str, float], dict[str, float], frozenset[str], frozenset[str], float, float, str]:
+        """Feature weights (squared) of a message; `context` features not in `norm` count at `_CONTEXT_WEIGHT`."""
+        q, corrected = self._corrected(norm)
         f_list, a_list = features(q)
         f_set = frozenset(f_list)
         a_set = frozenset(a_list) if norm.accented else frozenset()
+        scale: dict[str, float] = {}
+        if context is not None and context.folded:
+            c, c_corrected = self._corrected(context)
+            corrected |= c_corrected
+            cf_list, ca_list = features(c)
+            extra_f = frozenset(cf_list) - f_set
+            extra_a = (frozenset(ca_list) - a_set) if norm.accented and context.accented else frozenset()
+            scale = dict.fromkeys(extra_f | extra_a, _CONTEXT_WEIGHT * _CONTEXT_WEIGHT)
+            f_set |= extra_f
+            a_set |= extra_a
         weights: dict[str, float] = {}
         w2 = self._w2
         unknown_uni = (_UNKNOWN_UNIGRAM * self._idf_unknown) ** 2
@@ -351,25 +401,25 @@ class Matcher:
             w = w2.get(f)
             if w is None:
                 bigram = " " in f or (len(f) == 2 and "\u3400" <= f[0])
-                all_weights[f] = unknown_bi if bigram else unknown_uni
+                w = unknown_bi if bigram else unknown_uni
+                all_weights[f] = w * scale.get(f, 1.0)
             else:
                 if corrected and (f in corrected or any(p in corrected for p in f.split(" "))):
                     # a one-edit correction may be wrong ("phạt" is a word, not a typo of "phan"): it helps
                     # ranking but counts less than a word the citizen actually typed
                     w *= _TYPO_WEIGHT**2
-                weights[f] = all_weights[f] = w
+                weights[f] = all_weights[f] = w * scale.get(f, 1.0)
         q_norm_f = math.sqrt(sum(all_weights[f] for f in f_set))
         q_norm_a = math.sqrt(sum(all_weights[f] for f in a_set))
-        return weights, f_set, a_set, q_norm_f, q_norm_a, " ".join(folded)
+        return weights, all_weights, f_set, a_set, q_norm_f, q_norm_a, " ".join(q.folded)
 
-    def _score_entries(self, norm: Normalized) -> dict[int, tuple[float, ...]]:
+    def _score_entries(self, norm: Normalized, context: Normalized | None = None) -> dict[int, tuple[float, ...]]:
         """entry -> (score 0..100, share of the message's weight the entry covers, key-term coverage, share of
         the message's word weight that no entry of the account knows, highest word weight the entry lacks relative
         to the message's highest, share of the message's word weight the entry holds)."""
-        weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(norm)
+        weights, all_weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(norm, context)
         if not weights or q_norm_f == 0:
             return {}
-        unknown_w = (_UNKNOWN_UNIGRAM * self._idf_unknown) ** 2
         acc: dict[int, float] = {}
         get = acc.get
         skipped: list[str] = []
@@ -397,7 +447,7 @@ class Matcher:
         # the message's most distinctive known words (unigrams): an entry that lacks them is about something
         # else even when the rest of the message overlaps ("nộp phạt" vs an entry about licence points)
         uni = [f for f in q_folded if " " not in f]
-        uni_w = {f: weights.get(f, unknown_w) for f in uni}
+        uni_w = {f: all_weights[f] for f in uni}
         key_terms = heapq.nlargest(_KEY_TERMS, uni, key=uni_w.__getitem__)
         key_total = sum(uni_w[f] for f in key_terms) or 1.0
         uni_total = sum(uni_w.values()) or 1.0
@@ -444,23 +494,57 @@ class Matcher:
             windows.append(self._normalizer(a + " " + b))
         return [n for n in windows if n.folded][-_MAX_CLAUSES:]
 
+    def _focus(self, text: str) -> list[tuple[Normalized, Normalized]] | None:
+        """Question focus of a message of several clauses: windows (the last question-like clause alone, with the
+        clause before it, with the clause after it), each with the rest of the message as context. None when no
+        clause asks; a window holding no content word (a word the account knows that is not in most of its
+        entries: "vậy có sao không" asks nothing) is left out."""
+        clauses = split_clauses(text[:_CLAUSE_CHARS])
+        if len(clauses) < 2:
+            return None
+        last = max((i for i, c in enumerate(clauses) if is_question_like(c)), default=None)
+        if last is None:
+            return None
+        postings, limit = self._postings, max(2, len(self._entries) // 4)
+        out = []
+        for start, end in ((last, last + 1), (last - 1, last + 1), (last, last + 2)):
+            if start < 0 or end > len(clauses):
+                continue
+            window = self._normalizer(" ".join(clauses[start:end]))
+            words = {f for f in features(window)[0] if " " not in f}  # words; Chinese: characters and bigrams
+            if not any(0 < len(postings.get(f, ())) <= limit for f in words):
+                continue
+            out.append((window, self._normalizer(" ".join(clauses[:start] + clauses[end:]))))
+        return out
+
     def rank_detail(self, text: str) -> list[tuple[float, ...]]:
         """Entries (index, score, coverage, key-term coverage, unknown share, highest uncovered word weight relative to
-        the message's highest, word coverage) best first; each entry scores as its best
-        phrasing, and a long message as its best sentence (or pair of sentences) when that scores higher."""
+        the message's highest, word coverage, type agreement) best first; each entry scores as its best phrasing; a
+        message of several clauses as its question focus (`_focus`) with the rest as weak context, and a long
+        message as its best sentence (or pair of sentences) when that scores higher."""
         norm = self._normalizer(text)
         if not norm.folded:
             return []
+        text = text if isinstance(text, str) else str(text)
         scores = self._score_entries(norm)
-        if len(norm.folded) >= _CLAUSE_MIN_TOKENS:
-            for clause in self._clauses(text if isinstance(text, str) else str(text)):
+        typed = norm
+        focus = self._focus(text) if len(norm.folded) >= _FOCUS_MIN_TOKENS else None
+        if focus:
+            typed = focus[0][0]  # the question clause alone says what is asked
+            for window, context in focus:
+                for e, row in self._score_entries(window, context).items():
+                    old = scores.get(e)
+                    if old is None or row[0] > old[0]:
+                        scores[e] = row
+        elif focus is None and len(norm.folded) >= _CLAUSE_MIN_TOKENS:
+            for clause in self._clauses(text):
                 for e, (s, *rest) in self._score_entries(clause).items():
                     s *= _CLAUSE_DISCOUNT
                     old = scores.get(e)
                     if old is None or s > old[0]:
                         scores[e] = (s, *rest)
         # last element: 1.0 when the entry asks (in some phrasing) a strong type the message asks, else 0.0
-        m_types = self._typer.types(norm.folded_text)
+        m_types = self._typer.types(typed.folded_text)
         strong = self._typer.strong
         entry_types = self._entry_types
         out = []
