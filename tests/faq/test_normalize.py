@@ -127,3 +127,13 @@ def test_phrase_rules_apply_anywhere_in_the_text():
     # rule heads at the start, in the middle and at the end; "thi" (exam) is a head of nothing accented
     assert normalize("dạ cho em hỏi dk tạm trú ntn ạ").tokens == ("đăng", "ký", "tạm", "trú", "như", "thế", "nào")
     assert normalize("thi bằng lái hết bn").tokens == ("thi", "giấy", "phép", "lái", "xe", "hết", "bao", "nhiêu")
+
+
+def test_english_word_forms_meet_one_spelling():
+    en = Normalizer("en")
+    assert "renew" in en("renewal of my identity card").tokens
+    assert en("renewal").tokens == en("renewing").tokens == en("renew").tokens
+    assert en("identity card").tokens == en("ID").tokens == en("id cards").tokens
+    assert en("driver's license").tokens == en("driving licence").tokens
+    assert en("how much is it to renew").tokens[0] == en("fee").tokens[0]
+    assert en("whats the cancellation process").tokens[:2] == en("what cancel").tokens
