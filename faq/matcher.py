@@ -293,16 +293,13 @@ class Matcher:
             df.update(accented_union)
             entry_docs.append(docs)
             entry_union.append(frozenset(union))
-        # question types (faq.question_types): one regex pass per distinct phrasing
-        typer = self._typer
-        type_cache = {phrasing: typer.types(doc[2]) for phrasing, doc in seen.items()}
-        entry_types = []
-        for entry in self._entries:
-            per_phrasing = [type_cache[p] for p in (entry.question, *entry.variants)]
-            # (the entry's own types, every type any phrasing asks)
-            entry_types.append((typer.entry_types_from(per_phrasing), frozenset().union(*per_phrasing)))
-        self._entry_types = entry_types
-        del seen, type_cache
+        # question types (faq.question_types) are computed lazily, per entry the first time it is a candidate
+        # (`_types_of`): most entries of a large account never are, and typing 40,000 phrasings costs a fifth of
+        # the build. Kept: the folded text of every phrasing, canonical question first (shared strings).
+        self._phrasing_texts = [tuple(seen[p][2] for p in (entry.question, *entry.variants)) for entry in self._entries]
+        self._entry_types: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._text_types: dict[str, frozenset[str]] = {}
+        del seen
 
         n = max(len(self._entries), 1)
         self._idf_unknown = math.log((n + 1) / 0.5)
@@ -321,18 +318,10 @@ class Matcher:
 
         self._postings = {f: tuple(es) for f, es in postings.items()}
         # one feature set per phrasing (folded | accented: the accented message words may meet a folded word
-        # of a phrasing typed without diacritics); a phrasing shared by two entries is stored once
-        finished: dict[int, tuple[frozenset[str], str, float, float]] = {}
-
-        def finish(doc: tuple[frozenset[str], frozenset[str], str]) -> tuple[frozenset[str], str, float, float]:
-            out = finished.get(id(doc))
-            if out is None:
-                f_set, a_set, text = doc
-                feats = f_set if a_set is f_set else f_set | a_set
-                out = finished[id(doc)] = (feats, text, norm(f_set), norm(a_set))
-            return out
-
-        self._entry_docs = [[finish(doc) for doc in docs] for docs in entry_docs]
+        # of a phrasing typed without diacritics) with its norms, finished lazily (`_docs_of`) the first time the
+        # entry is a candidate: most entries of a large account never are
+        self._raw_docs = entry_docs
+        self._entry_docs: dict[int, list[tuple[frozenset[str], str, float, float]]] = {}
         self._entry_union = [(u, norm(u)) for u in entry_union]
         self._common = max(_COMMON_MIN, int(n * _COMMON_SHARE))
 
@@ -461,7 +450,7 @@ class Matcher:
             # how much of the message the whole entry covers (words spread over phrasings and tags)
             u = union[e][0]
             coverage = sum(weights[f] for f in q_f_known & u) / q2_f
-            for feats, text, n_f, n_a in self._entry_docs[e]:
+            for feats, text, n_f, n_a in self._docs_of(e):
                 dot = sum(weights[f] for f in q_f_known & feats)
                 cosine = _similarity(dot / (n_f * n_f), dot / q2_f, coverage)
                 if use_accents:
@@ -546,17 +535,45 @@ class Matcher:
         # last element: 1.0 when the entry asks (in some phrasing) a strong type the message asks, else 0.0
         m_types = self._typer.types(typed.folded_text)
         strong = self._typer.strong
-        entry_types = self._entry_types
+        types_of = self._types_of
         out = []
         for e, (s, *rest) in scores.items():
             agree = 0.0
             if m_types:
-                adjust = _type_adjust(m_types, entry_types[e], strong)
-                s *= adjust
-                agree = 1.0 if m_types & entry_types[e][1] & strong else 0.0
+                types = types_of(e)
+                s *= _type_adjust(m_types, types, strong)
+                agree = 1.0 if m_types & types[1] & strong else 0.0
             out.append((e, s, *rest, agree))
         out.sort(key=lambda r: -r[1])
         return out
+
+    def _docs_of(self, e: int) -> list[tuple[frozenset[str], str, float, float]]:
+        """The entry's phrasings as (folded | accented features, folded text, folded norm, accented norm)."""
+        docs = self._entry_docs.get(e)
+        if docs is None:
+            w2 = self._w2
+            docs = []
+            for f_set, a_set, text in self._raw_docs[e]:
+                feats = f_set if a_set is f_set else f_set | a_set
+                n_f = math.sqrt(sum(map(w2.__getitem__, f_set))) or 1.0
+                n_a = n_f if a_set is f_set else (math.sqrt(sum(map(w2.__getitem__, a_set))) or 1.0)
+                docs.append((feats, text, n_f, n_a))
+            self._entry_docs[e] = docs
+        return docs
+
+    def _types_of(self, e: int) -> tuple[frozenset[str], frozenset[str]]:
+        """(the entry's own question types, every type any of its phrasings asks), computed once per entry."""
+        found = self._entry_types.get(e)
+        if found is None:
+            cache, typer = self._text_types, self._typer
+            per_phrasing = []
+            for text in self._phrasing_texts[e]:
+                t = cache.get(text)
+                if t is None:
+                    t = cache[text] = typer.types(text)
+                per_phrasing.append(t)
+            found = self._entry_types[e] = (typer.entry_types_from(per_phrasing), frozenset().union(*per_phrasing))
+        return found
 
     def rank(self, text: str) -> list[tuple[int, float]]:
         """Entries (index, score) best first."""
