@@ -495,11 +495,15 @@ class Matcher:
         if last is None:
             return None
         postings, limit = self._postings, max(2, len(self._entries) // 4)
+        seen = {self._normalizer(text).folded}
         out = []
         for start, end in ((last, last + 1), (last - 1, last + 1), (last, last + 2)):
             if start < 0 or end > len(clauses):
                 continue
             window = self._normalizer(" ".join(clauses[start:end]))
+            if window.folded in seen:  # the same words as the message or another window: nothing new to score
+                continue
+            seen.add(window.folded)
             words = {f for f in features(window)[0] if " " not in f}  # words; Chinese: characters and bigrams
             if not any(0 < len(postings.get(f, ())) <= limit for f in words):
                 continue

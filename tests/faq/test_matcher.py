@@ -334,3 +334,9 @@ def test_a_question_clause_without_content_words_falls_back_to_the_whole_message
     # "vậy có sao không" and its neighbour know no content word: no focus window
     assert m._focus("Em lo quá. Vậy có sao không?") == []
     assert m._focus("Em bị mất thẻ căn cước hôm qua rồi") is None  # one clause, nothing to focus
+
+
+def test_a_focus_window_with_the_same_words_as_the_message_is_not_scored_twice():
+    m = Matcher([Entry("lost", "Làm lại thẻ căn cước bị mất thế nào"), Entry("x", "Giờ làm việc")], language="vi")
+    # "ạ" after the question mark is politeness: the question clause is the whole message
+    assert m._focus("làm lại thẻ căn cước bị mất thế nào? ạ") == []
