@@ -493,11 +493,19 @@ def run_speed(
 
     for t in texts[:50]:  # warm-up
         matcher.match(t)
-    timings = []
-    for t in texts:
-        t0 = time.perf_counter()
-        matcher.match(t)
-        timings.append((time.perf_counter() - t0) * 1000)
+
+    def timed_pass() -> list[float]:
+        out = []
+        for t in texts:
+            t0 = time.perf_counter()
+            matcher.match(t)
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    # First pass: entries meet their first message (their per-entry tables are filled lazily, once).
+    # Second pass: the steady state of a process that has served the account for a while.
+    cold = timed_pass()
+    timings = timed_pass()
 
     choices = [p for e in entries for p in (e.question, *e.variants)]
     base_timings = []
@@ -522,6 +530,11 @@ def run_speed(
             "p95": round(_percentile(timings, 95), 3),
             "p99": round(_percentile(timings, 99), 3),
             "max": round(max(timings), 3),
+        },
+        "match_ms_first_pass": {
+            "mean": round(statistics.fmean(cold), 3),
+            "p99": round(_percentile(cold, 99), 3),
+            "max": round(max(cold), 3),
         },
         "baseline_ms": {
             "queries": len(base_timings),
@@ -594,7 +607,16 @@ def format_report(quality: dict | None = None, speed: dict | None = None, split:
             f"build {speed['build_s']} s CPU ({speed.get('build_wall_s')} s wall), "
             f"index memory {speed['memory_mb']} MiB (tracemalloc)"
         )
-        out.append(f"  match ms: mean {mm['mean']}  p50 {mm['p50']}  p95 {mm['p95']}  p99 {mm['p99']}  max {mm['max']}")
+        out.append(
+            f"  match ms (steady state): mean {mm['mean']}  p50 {mm['p50']}  p95 {mm['p95']}  p99 {mm['p99']}  "
+            f"max {mm['max']}"
+        )
+        cold = speed.get("match_ms_first_pass")
+        if cold:
+            out.append(
+                f"  match ms (first pass, per-entry tables filled on first use): mean {cold['mean']}  "
+                f"p99 {cold['p99']}  max {cold['max']}"
+            )
         b = speed["baseline_ms"]
         out.append(
             f"  extractOne(WRatio) ms over {b['queries']} messages: mean {b['mean']}  p99 {b['p99']}  "
