@@ -54,7 +54,9 @@ class Notice(models.Model):
     KIND_CANCEL = "cancel"  # withdraws an earlier notice, to exactly its recipients (CAP Cancel)
     KIND_CHOICES = [(KIND_ALERT, _("alert")), (KIND_UPDATE, _("update")), (KIND_CANCEL, _("cancel"))]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="notices")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="notices", verbose_name=_("account")
+    )
     category = models.SlugField(_("category (topic key)"), max_length=40)
     severity = models.CharField(_("severity"), max_length=10, choices=SEVERITY_CHOICES, default=SEVERITY_MODERATE)
     title_vi = models.CharField(_("title (Vietnamese)"), max_length=200)
@@ -72,7 +74,7 @@ class Notice(models.Model):
     audience_languages = models.JSONField(_("languages"), default=list, blank=True)
     send_at = models.DateTimeField(_("send at"), null=True, blank=True, help_text=_("empty: as soon as approved"))
     # When the dispatcher may send it: send_at moved past the quiet hours for moderate and minor notices.
-    dispatch_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    dispatch_at = models.DateTimeField(_("dispatch at"), null=True, blank=True, db_index=True, editable=False)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     mode = models.CharField(_("mode"), max_length=5, choices=MODE_CHOICES, default=MODE_LIVE)
     kind = models.CharField(_("kind"), max_length=6, choices=KIND_CHOICES, default=KIND_ALERT)
@@ -81,23 +83,37 @@ class Notice(models.Model):
     )
     status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_DRAFT)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
     )
-    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author_token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author token")
+    )
     approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("approver"),
     )
-    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    recipients_count = models.PositiveIntegerField(default=0)
+    approver_token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("approver token")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(_("recipients count"), default=0)
     # Final counts per status, filled when the notice leaves "sending" (live progress is counted on demand).
-    counts = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(_("final counts"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("notice")
@@ -132,7 +148,9 @@ class BroadcastSettings(models.Model):
     PHONE_ZNS = "zns"  # web-chat citizens with a phone get the notice by Zalo ZNS
     PHONE_CHOICES = [(PHONE_NONE, _("none")), (PHONE_SMS, "SMS"), (PHONE_ZNS, "Zalo ZNS")]
 
-    account = models.OneToOneField(OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_settings")
+    account = models.OneToOneField(
+        OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_settings", verbose_name=_("account")
+    )
     quiet_start = models.TimeField(_("quiet hours start"), default=dt.time(21, 0))
     quiet_end = models.TimeField(_("quiet hours end"), default=dt.time(6, 0))
     approval_policy = models.CharField(
@@ -158,7 +176,9 @@ class ProviderConfig(models.Model):
     KIND_WEBHOOK = "webhook"
     KIND_CHOICES = [(KIND_ZNS, "Zalo ZNS"), (KIND_SMS, _("SMS gateway")), (KIND_WEBHOOK, _("generic webhook"))]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_providers")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_providers", verbose_name=_("account")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES)
     is_enabled = models.BooleanField(_("enabled"), default=True)
     base_url = models.URLField(_("base URL"))
@@ -208,16 +228,16 @@ class Delivery(models.Model):
     ]
     RECEIVED_STATUSES = (STATUS_SENT, STATUS_DELIVERED, STATUS_READ)
 
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
-    language = models.CharField(max_length=8, default="vi")
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=STATUS_QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True, default="")
-    provider_message_id = models.CharField(max_length=128, blank=True, default="")
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("notice"))
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("citizen"))
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNEL_CHOICES)
+    language = models.CharField(_("language"), max_length=8, default="vi")
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True, default="")
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery")
@@ -247,18 +267,22 @@ class Chunk(models.Model):
     STATUS_DONE = "done"  # every delivery in the range reached a final status
     STATUS_CHOICES = [(STATUS_PENDING, _("pending")), (STATUS_RUNNING, _("running")), (STATUS_DONE, _("done"))]
 
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="chunks")
-    channel = models.CharField(max_length=10)
-    first_id = models.BigIntegerField()
-    last_id = models.BigIntegerField()
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=STATUS_PENDING)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    not_before = models.DateTimeField(null=True, blank=True, help_text="provider asked to wait (429)")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("notice"))
+    channel = models.CharField(_("channel"), max_length=10)
+    first_id = models.BigIntegerField(_("first delivery id"))
+    last_id = models.BigIntegerField(_("last delivery id"))
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_PENDING)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    not_before = models.DateTimeField(
+        _("not before"), null=True, blank=True, help_text=_("provider asked to wait (429)")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("delivery chunk")
+        verbose_name_plural = _("delivery chunks")
         constraints = [models.UniqueConstraint(fields=["notice", "first_id"], name="chunk_unique_start")]
         indexes = [
             models.Index(fields=["status", "lease_until"], name="chunk_status_lease"),

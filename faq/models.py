@@ -21,7 +21,9 @@ MAX_KEY = 100
 class FaqEntry(models.Model):
     """One routine question of an account and its official answer."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="faq_entries")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="faq_entries", verbose_name=_("account")
+    )
     key = models.SlugField(
         _("key"), max_length=MAX_KEY, help_text=_("Stable id within the account (kebab-case), used by import.")
     )
@@ -37,8 +39,8 @@ class FaqEntry(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Last day it is answered."))
     legal_basis = models.TextField(_("legal basis"), blank=True)
     last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("FAQ entry")
@@ -67,7 +69,7 @@ class FaqEntry(models.Model):
 class FaqVariant(models.Model):
     """Another phrasing of an entry's question (typed by staff or taken from an unanswered question)."""
 
-    entry = models.ForeignKey(FaqEntry, on_delete=models.CASCADE, related_name="variants")
+    entry = models.ForeignKey(FaqEntry, on_delete=models.CASCADE, related_name="variants", verbose_name=_("FAQ entry"))
     text = models.CharField(_("text"), max_length=MAX_QUESTION)
 
     class Meta:
@@ -82,14 +84,16 @@ class FaqVariant(models.Model):
 class Synonym(models.Model):
     """An account's own abbreviation or synonym, on top of the built-in dictionaries (faq/dictionaries/)."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="faq_synonyms")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="faq_synonyms", verbose_name=_("account")
+    )
     term = models.CharField(_("term"), max_length=100, help_text=_("What citizens type, e.g. 'gpkd'."))
     expansion = models.CharField(
         _("expansion"), max_length=200, help_text=_("What it means, e.g. 'giấy phép kinh doanh'.")
     )
     # Blank: every language of the account.
     language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("synonym")
@@ -119,10 +123,12 @@ class UnansweredQuestion(models.Model):
     STATUS_RESOLVED = "resolved"  # made a variant of an entry or a new entry; a repeat reopens it
     STATUS_CHOICES = [(STATUS_OPEN, _("open")), (STATUS_IGNORED, _("ignored")), (STATUS_RESOLVED, _("resolved"))]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="unanswered_questions")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="unanswered_questions", verbose_name=_("account")
+    )
     normalized = models.TextField(_("normalised text"))
     # SHA-256 of ``normalized``: the dedup key (a unique index on long text would exceed btree limits).
-    normalized_hash = models.CharField(max_length=64, editable=False)
+    normalized_hash = models.CharField(_("normalised text hash"), max_length=64, editable=False)
     sample_text = models.TextField(_("latest text"))
     decision = models.CharField(_("decision"), max_length=12, choices=DECISION_CHOICES)
     faq_key = models.CharField(_("closest FAQ"), max_length=MAX_KEY, blank=True)
@@ -153,9 +159,11 @@ class FaqIndexVersion(models.Model):
     Every process compares (version, changed_at) with the stamp of its cached index and rebuilds on a
     difference; ``changed_at`` guards against a version number reused after a rolled-back bump."""
 
-    account = models.OneToOneField(OfficialAccount, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    version = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(default=timezone.now)
+    account = models.OneToOneField(
+        OfficialAccount, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("account")
+    )
+    version = models.BigIntegerField(_("version"), default=0)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("FAQ index version")

@@ -24,7 +24,7 @@ def validate_timezone(value: str) -> None:
 class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200)
     code = models.SlugField(_("code"), max_length=60, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("agency")
@@ -36,7 +36,7 @@ class Agency(models.Model):
 
 
 class OfficialAccount(models.Model):
-    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="account")
+    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="account", verbose_name=_("agency"))
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("display name"), max_length=200)
     avatar_url = models.URLField(_("avatar URL"), blank=True)
@@ -53,7 +53,7 @@ class OfficialAccount(models.Model):
     working_days = models.CharField(
         _("staff working days"), max_length=20, default="0,1,2,3,4", help_text=_("0 = Monday … 6 = Sunday")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("official account")
@@ -87,8 +87,12 @@ class Membership(models.Model):
         (ROLE_MANAGER, _("manager")),
     ]
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("account")
+    )
     role = models.CharField(_("role"), max_length=20, choices=ROLE_CHOICES)
     in_test_group = models.BooleanField(
         _("in test group"), default=False, help_text=_("Receives notices sent in test mode.")
@@ -100,8 +104,9 @@ class Membership(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The citizen identity (e.g. own phone on the web chat) that receives test notices."),
+        verbose_name=_("test citizen"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -125,16 +130,23 @@ class ApiToken(models.Model):
     SCOPE_READ = "read"  # read notices and their status
     ALL_SCOPES = [SCOPE_CHAT, SCOPE_BROADCAST_WRITE, SCOPE_BROADCAST_APPROVE, SCOPE_READ]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12, editable=False, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    scopes = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False, db_index=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
@@ -164,18 +176,30 @@ class AuditLog(models.Model):
     """Who did what to which object, when. Written by services; read-only everywhere."""
 
     account = models.ForeignKey(
-        OfficialAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        OfficialAccount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+        verbose_name=_("account"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=150, blank=True, help_text=_("user name or API token name"))
+    actor_label = models.CharField(
+        _("actor name"), max_length=150, blank=True, help_text=_("user name or API token name")
+    )
     action = models.CharField(_("action"), max_length=40, db_index=True)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("audit log entry")
@@ -201,10 +225,12 @@ class Area(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
-    name_ascii = models.CharField(max_length=120, db_index=True)
+    name_ascii = models.CharField(_("name without diacritics"), max_length=120, db_index=True)
     level = models.CharField(_("level"), max_length=10, choices=LEVEL_CHOICES)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    path = models.CharField(max_length=100, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", verbose_name=_("parent area")
+    )
+    path = models.CharField(_("path"), max_length=100, db_index=True)
 
     class Meta:
         verbose_name = _("area")
@@ -234,8 +260,10 @@ class Citizen(models.Model):
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     language = models.CharField(_("preferred language"), max_length=8, choices=LANGUAGE_CHOICES, default="vi")
-    home_area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    home_area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("home area")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("citizen")
@@ -265,13 +293,15 @@ class Topic(models.Model):
         ("general", "Thông báo chung", "General notices", "综合通知"),
     ]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="topics")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="topics", verbose_name=_("account")
+    )
     key = models.SlugField(_("key"), max_length=40)
     name = models.CharField(_("name (Vietnamese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
-    subscribed_by_default = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    subscribed_by_default = models.BooleanField(_("subscribed by default"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         verbose_name = _("topic")
@@ -293,17 +323,22 @@ class Topic(models.Model):
 class Follow(models.Model):
     """A citizen following an account. Unfollowing keeps the row (and the history) with is_active off."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="follows")
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="follows")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="follows", verbose_name=_("account")
+    )
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="follows", verbose_name=_("citizen"))
     is_active = models.BooleanField(_("following"), default=True)
-    followed_at = models.DateTimeField(default=timezone.now)
-    unfollowed_at = models.DateTimeField(null=True, blank=True)
-    topics = models.ManyToManyField(Topic, through="TopicSubscription", related_name="follows", blank=True)
+    followed_at = models.DateTimeField(_("followed at"), default=timezone.now)
+    unfollowed_at = models.DateTimeField(_("unfollowed at"), null=True, blank=True)
+    topics = models.ManyToManyField(
+        Topic, through="TopicSubscription", related_name="follows", blank=True, verbose_name=_("topics")
+    )
     areas = models.ManyToManyField(
         Area,
         related_name="+",
         blank=True,
         help_text=_("Areas the citizen wants notices for; none: home area."),
+        verbose_name=_("areas"),
     )
 
     class Meta:
@@ -317,9 +352,9 @@ class Follow(models.Model):
 
 
 class TopicSubscription(models.Model):
-    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="subscriptions")
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
-    created_at = models.DateTimeField(auto_now_add=True)
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("follow"))
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("topic"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("topic subscription")
@@ -336,12 +371,16 @@ class FollowEvent(models.Model):
 
     KIND_FOLLOW = "follow"
     KIND_UNFOLLOW = "unfollow"
-    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=10, choices=[(KIND_FOLLOW, _("follow")), (KIND_UNFOLLOW, _("unfollow"))])
-    channel = models.CharField(max_length=20, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="events", verbose_name=_("follow"))
+    kind = models.CharField(
+        _("event"), max_length=10, choices=[(KIND_FOLLOW, _("follow")), (KIND_UNFOLLOW, _("unfollow"))]
+    )
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("follow event")
+        verbose_name_plural = _("follow events")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -351,7 +390,9 @@ class FollowEvent(models.Model):
 class ChannelConfig(models.Model):
     """Credentials of one messaging channel of an account (Zalo OA, WeChat OA, generic JSON webhook)."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="channel_configs")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="channel_configs", verbose_name=_("account")
+    )
     kind = models.CharField(
         _("channel"),
         max_length=20,
@@ -373,7 +414,7 @@ class ChannelConfig(models.Model):
     app_secret = models.CharField(_("Zalo app secret key (token renewal)"), max_length=256, blank=True)
     refresh_token = models.TextField(_("Zalo refresh token"), blank=True)
     callback_url = models.URLField(_("callback URL (generic channel)"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("channel configuration")
@@ -387,15 +428,21 @@ class ChannelConfig(models.Model):
 class WebhookEvent(models.Model):
     """An inbound provider event, kept once per dedup key so a retried delivery does nothing twice."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="webhook_events")
-    channel = models.CharField(max_length=20)
-    dedup_key = models.CharField(max_length=128, help_text=_("provider message id, or a hash of the body"))
-    event_type = models.CharField(max_length=60)
-    payload = models.JSONField(default=dict)
-    received_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="webhook_events", verbose_name=_("account")
+    )
+    channel = models.CharField(_("channel"), max_length=20)
+    dedup_key = models.CharField(
+        _("dedup key"), max_length=128, help_text=_("provider message id, or a hash of the body")
+    )
+    event_type = models.CharField(_("event type"), max_length=60)
+    payload = models.JSONField(_("payload"), default=dict)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         constraints = [
             models.UniqueConstraint(fields=["account", "channel", "dedup_key"], name="webhook_event_unique_dedup")
         ]
@@ -414,15 +461,24 @@ class Conversation(models.Model):
         (STATUS_OPEN, _("with staff")),
     ]
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="conversations")
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="conversations")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("account")
+    )
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="conversations", verbose_name=_("citizen")
+    )
     status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_BOT)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned to"),
     )
-    handoff_requested_at = models.DateTimeField(null=True, blank=True)
-    last_message_at = models.DateTimeField(default=timezone.now, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    handoff_requested_at = models.DateTimeField(_("hand-off requested at"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message at"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("conversation")
@@ -456,27 +512,38 @@ class Message(models.Model):
     DELIVERY_SENT = "sent"  # the provider accepted it
     DELIVERY_FAILED = "failed"  # the provider refused it for good; staff can see why
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    direction = models.CharField(max_length=3, choices=[(DIRECTION_IN, _("in")), (DIRECTION_OUT, _("out"))])
-    sender = models.CharField(max_length=10, default=SENDER_CITIZEN)
-    channel = models.CharField(max_length=20, default=Citizen.CHANNEL_WEB)
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
+    )
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=[(DIRECTION_IN, _("in")), (DIRECTION_OUT, _("out"))]
+    )
+    sender = models.CharField(_("sender"), max_length=10, default=SENDER_CITIZEN)
+    channel = models.CharField(_("channel"), max_length=20, default=Citizen.CHANNEL_WEB)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("staff author"),
     )
     # Bot replies: which FAQ entry answered, with what score and decision.
-    faq_key = models.CharField(max_length=100, blank=True)
-    score = models.FloatField(null=True, blank=True)
-    decision = models.CharField(max_length=10, blank=True, choices=DECISION_CHOICES)
-    suggestions = models.JSONField(default=list, blank=True)
-    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    faq_key = models.CharField(_("FAQ key"), max_length=100, blank=True)
+    score = models.FloatField(_("match score"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, blank=True, choices=DECISION_CHOICES)
+    suggestions = models.JSONField(_("suggestions"), default=list, blank=True)
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("in reply to")
+    )
     # Inbound dedup: the provider's message id (or a content hash) for events that arrive more than once.
-    external_id = models.CharField(max_length=128, null=True, blank=True)
-    delivery_status = models.CharField(max_length=10, blank=True, default=DELIVERY_NONE)
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
-    delivery_error = models.CharField(max_length=300, blank=True)
-    helpful = models.BooleanField(null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
+    delivery_status = models.CharField(_("delivery status"), max_length=10, blank=True, default=DELIVERY_NONE)
+    delivery_attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    delivery_error = models.CharField(_("delivery error"), max_length=300, blank=True)
+    helpful = models.BooleanField(_("helpful"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -502,11 +569,13 @@ class Message(models.Model):
 class SavedReply(models.Model):
     """A canned reply staff insert in the inbox (besides the account's FAQ answers)."""
 
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="saved_replies")
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="saved_replies", verbose_name=_("account")
+    )
     title = models.CharField(_("title"), max_length=100)
     text = models.TextField(_("text"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("saved reply")
