@@ -3,6 +3,7 @@
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -77,8 +78,18 @@ async def chat_messages(request, slug: str):
     """The chat endpoint under ASGI: the DRF view runs on a worker thread of its own, so requests waiting on
     PostgreSQL do not queue behind each other on Django's single thread for sync views."""
     # Under a WSGI-style caller (the test client) stay on the caller's thread and so on its DB connection.
-    own_thread = isinstance(request, ASGIRequest)
-    return await sync_to_async(_chat_messages_sync, thread_sensitive=not own_thread)(request, slug=slug)
+    if not isinstance(request, ASGIRequest):
+        return await sync_to_async(_chat_messages_sync)(request, slug=slug)
+    return await sync_to_async(_chat_on_worker_thread, thread_sensitive=False)(request, slug)
+
+
+def _chat_on_worker_thread(request, slug: str):
+    try:
+        return _chat_messages_sync(request, slug=slug)
+    finally:
+        # Django closes connections at the end of a request from another context; this thread's own
+        # connection goes back to the pool here, or it would stay checked out.
+        connections.close_all()
 
 
 # What drf-spectacular and Django's CSRF machinery look for on a DRF view function.
