@@ -39,6 +39,10 @@ def clean_text(text) -> str:
     """Validate and tidy a citizen's message. Raises ValidationFailed for empty or oversize text."""
     if not isinstance(text, str):
         raise ValidationFailed("text must be a string.", fields={"text": "required"})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. "\\ud800" in JSON: no database can store it
+        raise ValidationFailed("text is not valid Unicode.", fields={"text": "invalid"}) from exc
     text = text.translate(_CONTROL).strip()
     if not text:
         raise ValidationFailed("text is empty.", fields={"text": "empty"})

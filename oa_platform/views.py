@@ -160,6 +160,11 @@ def _body(request) -> dict:
         raise ValidationFailed("Malformed JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="malformed_json")
+    try:
+        # JSON may escape lone surrogates ("\\ud800"): valid JSON, but no database can store them.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("Malformed JSON: invalid Unicode (lone surrogate).", code="malformed_json") from exc
     return data
 
 
@@ -167,7 +172,8 @@ def _after(request, name: str = "after") -> int | None:
     raw = request.GET.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    # isdigit() alone accepts "²" and other Unicode digits that int() refuses
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationFailed(f"{name} must be a message id.", fields={name: raw[:20]})
     return int(raw)
 
