@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from oa_platform.errors import ValidationFailed
 from oa_platform.phones import InvalidPhone, normalize_phone
-from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check
+from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check, unicode_check
 
 SIGNATURE_HEADER = "X-OA-Signature"
 TIMESTAMP_HEADER = "X-OA-Timestamp"
@@ -64,6 +64,7 @@ def parse_event(body: bytes) -> GenericEvent:
         raise ValidationFailed("Malformed JSON.") from exc
     if not isinstance(payload, dict):
         raise ValidationFailed("The body must be a JSON object.")
+    unicode_check(payload)
     kind = payload.get("event", "message")
     if kind not in EVENTS:
         raise ValidationFailed("Unknown event.", fields={"event": f"one of {', '.join(EVENTS)}"})
@@ -71,7 +72,7 @@ def parse_event(body: bytes) -> GenericEvent:
     if not isinstance(citizen_id, str) or not citizen_id.strip() or len(citizen_id) > 128:
         raise ValidationFailed("citizen_id is required.", fields={"citizen_id": "required"})
     text = payload.get("text", "")
-    if kind == "message" and not isinstance(text, str):
+    if not isinstance(text, str):
         raise ValidationFailed("text must be a string.", fields={"text": "required"})
     msg_id = payload.get("id")
     if msg_id is not None and (not isinstance(msg_id, str | int) or len(str(msg_id)) > 100):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ def digest_equal(expected: str, given: str | None) -> bool:
     if not given:
         return False
     return hmac.compare_digest(expected.lower().encode(), given.strip().lower().encode())
+
+
+def unicode_check(payload) -> None:
+    """JSON may escape lone surrogates ("\\ud800"): valid JSON that no hash, log or database can encode."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("Malformed JSON: invalid Unicode (lone surrogate).") from exc
 
 
 def content_key(*parts: str) -> str:

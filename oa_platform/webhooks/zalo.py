@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from oa_platform.errors import ValidationFailed
-from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check
+from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check, unicode_check
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 EVENT_FOLLOW = "follow"
@@ -32,6 +32,7 @@ def parse_body(body: bytes) -> dict:
         raise ValidationFailed("Malformed JSON.") from exc
     if not isinstance(payload, dict):
         raise ValidationFailed("The body must be a JSON object.")
+    unicode_check(payload)
     return payload
 
 
