@@ -369,8 +369,8 @@ class CitizenAdmin(TenantScopedAdmin):
     def get_fields(self, request, obj=None):
         return ["channel", "external_id", "display_name", "masked_phone_display", "language", "home_area", "created_at"]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, *args, **kwargs):  # Django 6.1 adds action_location; 5.2 does not
+        actions = super().get_actions(request, *args, **kwargs)
         actions.pop("delete_selected", None)  # erase_data removes what an account holds, for that account only
         return actions
 
