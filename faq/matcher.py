@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from faq.calibration import Calibration, load_calibration
 from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, clean, features, fold
 from faq.question_types import QuestionTyper
 
@@ -207,6 +208,20 @@ def split_clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE_RE.findall(text) if c.strip(" .?!;\n\u3002\uff1f\uff01\uff1b\uff0c")]
 
 
+@dataclass(frozen=True)
+class _Exclusion:
+    """Offline self-supervision (`faq.calibration`): score as if one phrasing of an entry (or the whole entry) were
+    not in the index, without rebuilding it. IDF weights stay those of the full index (a small bias); words only
+    the excluded material holds are treated as words the account does not know."""
+
+    entry: int
+    whole: bool  # the whole entry is left out (an "account has no FAQ for this" negative)
+    hidden: frozenset[str]  # features known only through the excluded material
+    union: tuple[frozenset[str], float]  # the entry's union of features without the excluded phrasing
+    docs: tuple  # the entry's remaining phrasings (as `Matcher._docs_of`)
+    types: tuple[frozenset[str], frozenset[str]]  # the entry's question types without the excluded phrasing
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -223,8 +238,14 @@ class Matcher:
         answer_threshold: float | None = None,
         suggest_threshold: float | None = None,
         margin: float | None = None,
+        calibrated: bool | None = None,
     ):
         self.language = language
+        # The answer decision is the fixed rule (threshold + margin). `calibrated=True` opts in to the model of
+        # `faq.calibration` (fitted on the corpus alone) when its file exists. Not the default: measured on the dev
+        # set it answers far less for the same wrong-answer rate (see that module's docstring).
+        calibrated = bool(calibrated) and answer_threshold is None and margin is None
+        self.calibration: Calibration | None = load_calibration() if calibrated else None
         self.answer_threshold = DEFAULT_ANSWER_THRESHOLD if answer_threshold is None else answer_threshold
         self.suggest_threshold = DEFAULT_SUGGEST_THRESHOLD if suggest_threshold is None else suggest_threshold
         self.margin = DEFAULT_MARGIN if margin is None else margin
@@ -368,7 +389,7 @@ class Matcher:
         return Normalized(tuple(tokens), tuple(folded), norm.accented), corrected
 
     def _query(
-        self, norm: Normalized, context: Normalized | None = None
+        self, norm: Normalized, context: Normalized | None = None, hidden: frozenset[str] = frozenset()
     ) -> tuple[dict[str, float], dict[str, float], frozenset[str], frozenset[str], float, float, str]:
         """Feature weights (squared) of a message; `context` features not in `norm` count at `_CONTEXT_WEIGHT`."""
         q, corrected = self._corrected(norm)
@@ -391,7 +412,7 @@ class Matcher:
         unknown_bi = (_UNKNOWN_BIGRAM * self._idf_unknown) ** 2
         all_weights: dict[str, float] = {}
         for f in f_set | a_set:
-            w = w2.get(f)
+            w = w2.get(f) if f not in hidden else None
             if w is None:
                 bigram = " " in f or (len(f) == 2 and "\u3400" <= f[0])
                 w = unknown_bi if bigram else unknown_uni
@@ -406,11 +427,15 @@ class Matcher:
         q_norm_a = math.sqrt(sum(all_weights[f] for f in a_set))
         return weights, all_weights, f_set, a_set, q_norm_f, q_norm_a, " ".join(q.folded)
 
-    def _score_entries(self, norm: Normalized, context: Normalized | None = None) -> dict[int, tuple[float, ...]]:
+    def _score_entries(
+        self, norm: Normalized, context: Normalized | None = None, ex: _Exclusion | None = None
+    ) -> dict[int, tuple[float, ...]]:
         """entry -> (score 0..100, share of the message's weight the entry covers, key-term coverage, share of
         the message's word weight that no entry of the account knows, highest word weight the entry lacks relative
         to the message's highest, share of the message's word weight the entry holds)."""
-        weights, all_weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(norm, context)
+        weights, all_weights, q_folded, q_accented, q_norm_f, q_norm_a, q_text = self._query(
+            norm, context, ex.hidden if ex is not None else frozenset()
+        )
         if not weights or q_norm_f == 0:
             return {}
         acc: dict[int, float] = {}
@@ -426,10 +451,18 @@ class Matcher:
                 continue
             for e in entries:
                 acc[e] = get(e, 0.0) + w
-        if not acc:  # only common words: consider the entries holding the rarest of them
+        if not acc and skipped:  # only common words: consider the entries holding the rarest of them
             f = max(skipped, key=weights.__getitem__)
             acc = dict.fromkeys(postings[f][: _CANDIDATES * 4], weights[f])
         union = self._entry_union
+        docs_of = self._docs_of
+        if ex is not None:
+            if ex.whole:
+                acc.pop(ex.entry, None)
+            else:
+                union = list(union)
+                union[ex.entry] = ex.union
+                docs_of = lambda e: ex.docs if e == ex.entry else self._docs_of(e)  # noqa: E731
         if len(acc) > _CANDIDATES:
             short = heapq.nlargest(_CANDIDATES, acc, key=lambda e: acc[e] / union[e][1])
         else:
@@ -454,7 +487,7 @@ class Matcher:
             # how much of the message the whole entry covers (words spread over phrasings and tags)
             u = union[e][0]
             coverage = sum(weights[f] for f in q_f_known & u) / q2_f
-            for feats, text, n_f, n_a in self._docs_of(e):
+            for feats, text, n_f, n_a in docs_of(e):
                 dot = sum(weights[f] for f in q_f_known & feats)
                 cosine = _similarity(dot / (n_f * n_f), dot / q2_f, coverage)
                 if use_accents:
@@ -514,28 +547,32 @@ class Matcher:
             out.append((window, self._normalizer(" ".join(clauses[:start] + clauses[end:]))))
         return out
 
-    def rank_detail(self, text: str) -> list[tuple[float, ...]]:
+    def rank_detail(self, text: str, *, exclude: tuple[int, int | None] | None = None) -> list[tuple[float, ...]]:
         """Entries (index, score, coverage, key-term coverage, unknown share, highest uncovered word weight relative to
         the message's highest, word coverage, type agreement) best first; each entry scores as its best phrasing; a
         message of several clauses as its question focus (`_focus`) with the rest as weak context, and a long
-        message as its best sentence (or pair of sentences) when that scores higher."""
+        message as its best sentence (or pair of sentences) when that scores higher.
+
+        `exclude` (offline calibration only): (entry index, phrasing index) scores as if that phrasing were not
+        in the index, (entry index, None) as if the entry were not."""
+        ex = self._exclusion(*exclude) if exclude is not None else None
         norm = self._normalizer(text)
         if not norm.folded:
             return []
         text = text if isinstance(text, str) else str(text)
-        scores = self._score_entries(norm)
+        scores = self._score_entries(norm, None, ex)
         typed = norm
         focus = self._focus(text) if len(norm.folded) >= _FOCUS_MIN_TOKENS else None
         if focus:
             typed = focus[0][0]  # the question clause alone says what is asked
             for window, context in focus:
-                for e, row in self._score_entries(window, context).items():
+                for e, row in self._score_entries(window, context, ex).items():
                     old = scores.get(e)
                     if old is None or row[0] > old[0]:
                         scores[e] = row
         elif focus is None and len(norm.folded) >= _CLAUSE_MIN_TOKENS:
             for clause in self._clauses(text):
-                for e, (s, *rest) in self._score_entries(clause).items():
+                for e, (s, *rest) in self._score_entries(clause, None, ex).items():
                     s *= _CLAUSE_DISCOUNT
                     old = scores.get(e)
                     if old is None or s > old[0]:
@@ -544,6 +581,8 @@ class Matcher:
         m_types = self._typer.types(typed.folded_text)
         strong = self._typer.strong
         types_of = self._types_of
+        if ex is not None and not ex.whole:
+            types_of = lambda e: ex.types if e == ex.entry else self._types_of(e)  # noqa: E731
         out = []
         for e, (s, *rest) in scores.items():
             agree = 0.0
@@ -583,12 +622,50 @@ class Matcher:
             found = self._entry_types[e] = (typer.entry_types_from(per_phrasing), frozenset().union(*per_phrasing))
         return found
 
+    def _exclusion(self, e: int, p: int | None) -> _Exclusion:
+        cache = self.__dict__.setdefault("_exclusions", {})
+        found = cache.get((e, p))
+        if found is not None:
+            return found
+        postings = self._postings
+        if p is None:
+            hidden = frozenset(f for f in self._entry_union[e][0] if postings.get(f) == (e,))
+            found = _Exclusion(e, True, hidden, self._entry_union[e], (), self._types_of(e))
+        else:
+            texts = self._phrasing_texts[e]
+            left_out = texts[p]
+            kept_raw = [d for d in self._raw_docs[e] if d[2] != left_out]
+            union: set[str] = set()
+            for d in kept_raw:
+                union.update(d[0])
+            for tag in self._entries[e].tags:
+                union.update(features(self._normalizer(tag))[0])
+            gone = set().union(*(d[0] for d in self._raw_docs[e] if d[2] == left_out)) - union
+            hidden = frozenset(f for f in gone if postings.get(f) == (e,))
+            w2 = self._w2
+            u = frozenset(union)
+            norm = math.sqrt(sum(w2[f] for f in u if f in w2)) or 1.0
+            docs = tuple(d for d in self._docs_of(e) if d[1] != left_out)
+            typer = self._typer
+            per_phrasing = [typer.types(t) for i, t in enumerate(texts) if i != p and t != left_out]
+            types = (typer.entry_types_from(per_phrasing), frozenset().union(*per_phrasing))
+            found = _Exclusion(e, False, hidden, (u, norm), docs, types)
+        cache[(e, p)] = found
+        return found
+
     def rank(self, text: str) -> list[tuple[int, float]]:
         """Entries (index, score) best first."""
         return [(r[0], r[1]) for r in self.rank_detail(text)]
 
     def decide(self, ranked: list[tuple[float, ...]]) -> str:
-        """ "answer" | "suggest" | "fallback" for a ranked list (see the module docstring)."""
+        """ "answer" | "suggest" | "fallback" for a ranked list (see the module docstring); with a calibration,
+        "answer" when its logit reaches the cut-off (monotone in the top score and the lead)."""
+        if self.calibration is not None:
+            if not ranked or ranked[0][1] < self.suggest_threshold:
+                return "fallback"
+            if self.calibration.answer(ranked):
+                return "answer"
+            return "suggest" if ranked[0][1] >= self.suggest_threshold else "fallback"
         return decide_ranked(
             [(r[1], r[-1]) for r in ranked[:2]], self.answer_threshold, self.suggest_threshold, self.margin
         )

@@ -340,3 +340,93 @@ def test_a_focus_window_with_the_same_words_as_the_message_is_not_scored_twice()
     m = Matcher([Entry("lost", "Làm lại thẻ căn cước bị mất thế nào"), Entry("x", "Giờ làm việc")], language="vi")
     # "ạ" after the question mark is politeness: the question clause is the whole message
     assert m._focus("làm lại thẻ căn cước bị mất thế nào? ạ") == []
+
+
+# ----------------------------------------------------------------------------------- self-supervised calibration
+def test_exclude_a_phrasing_scores_as_if_it_were_not_indexed(matcher):
+    # given an entry whose variant alone holds "gắn chip" (index 0, phrasing 2: "Phí làm căn cước gắn chip")
+    text = "phí làm căn cước gắn chip"
+    full = {r[0]: r for r in matcher.rank_detail(text)}
+    # when that phrasing is left out
+    held_out = {r[0]: r for r in matcher.rank_detail(text, exclude=(0, 2))}
+    # then the entry still ranks (its other phrasings) but scores lower, and "chip" is now unknown to the account
+    assert 0 in held_out
+    assert held_out[0][1] < full[0][1]
+    assert held_out[0][4] > full[0][4]  # unknown share of the message's word weight
+    # and the full index is untouched afterwards
+    assert (
+        matcher.rank_detail(text)[0] == matcher.rank_detail(text)[0] and matcher.rank_detail(text)[0][1] == full[0][1]
+    )
+
+
+def test_exclude_a_whole_entry_removes_it_from_the_ranking(matcher):
+    ranked = matcher.rank_detail("sau bão lũ xử lý nước sạch thế nào", exclude=(4, None))
+    assert all(r[0] != 4 for r in ranked)
+    assert matcher.rank_detail("sau bão lũ xử lý nước sạch thế nào")[0][0] == 4
+
+
+def _row(score, runner_up, coverage=0.5):
+    return [(0, score, coverage, 1.0, 0.0, 0.0, coverage, 0.0), (1, runner_up, 0.3, 0.5, 0.0, 0.5, 0.3, 0.0)]
+
+
+def test_calibration_fit_keeps_signs_and_the_wrong_answer_cap():
+    import random
+
+    from faq.calibration import FEATURES, Calibration, decision_features, fit
+
+    rng = random.Random(3)
+    lines = []
+    for _ in range(400):  # right top entries score high and lead; wrong ones and out-of-scope lines do not
+        s = rng.uniform(30, 90)
+        lines.append({"kind": "pos", "top_right": True, "x": decision_features(_row(s, s - rng.uniform(5, 30)))})
+        s = rng.uniform(10, 50)
+        lines.append({"kind": "pos", "top_right": False, "x": decision_features(_row(s, s - rng.uniform(0, 8)))})
+        s = rng.uniform(5, 45)
+        lines.append({"kind": "neg", "top_right": False, "x": decision_features(_row(s, s - rng.uniform(0, 15), 0.2))})
+    model = fit(lines, max_wrong=0.02)
+    cal = Calibration.from_dict(model)
+    for (name, sign), c in zip(FEATURES, cal.coef, strict=True):
+        assert c * sign >= 0, name
+    assert model["self_supervised"]["wrong"] <= 0.02
+    assert model["self_supervised"]["correct"] > 0.3  # it does answer
+    # monotone: a higher top score (same runner-up) never turns an answer into a non-answer
+    decisions = [cal.answer(_row(s, 20.0)) for s in range(20, 101, 5)]
+    assert decisions == sorted(decisions) and decisions[-1] and not decisions[0]
+
+
+def test_calibrated_decide_is_monotone_in_score_and_opt_in(tmp_path):
+    from faq.calibration import FEATURES, Calibration, load_calibration
+
+    coef = {name: (1.0 if sign > 0 else -1.0) for name, sign in FEATURES}
+    data = {"features": [n for n, _ in FEATURES], "coef": coef, "intercept": -3.5, "cutoff": 0.0}
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(data))
+    cal = load_calibration(str(path))
+    assert cal == Calibration.from_dict(data)
+    assert load_calibration(str(tmp_path / "absent.json")) is None  # the matcher then keeps its rule
+    bad = dict(data, coef=dict(coef, score=-1.0))
+    with pytest.raises(ValueError):
+        Calibration.from_dict(bad)
+
+    m = Matcher(ENTRIES, language="vi")
+    assert m.calibration is None  # the fixed rule is the default
+    assert Matcher(ENTRIES, language="vi", calibrated=True, answer_threshold=40).calibration is None  # overrides
+    object.__setattr__(m, "calibration", cal)
+    decisions = [m.decide(_row(s, 10.0)) for s in range(5, 101, 5)]
+    order = {"fallback": 0, "suggest": 1, "answer": 2}
+    assert [order[d] for d in decisions] == sorted(order[d] for d in decisions)
+    assert decisions[0] == "fallback" and decisions[-1] == "answer"
+    assert m.decide([]) == "fallback"
+
+
+def test_perturbations_type_like_citizens():
+    import random
+
+    from faq.calibration import perturbations
+
+    styles = dict(perturbations("Làm thẻ căn cước hết bao nhiêu tiền?", "vi", random.Random(1)))
+    assert styles["no_diacritics"] == "lam the can cuoc het bao nhieu tien"
+    assert "bn" in styles["teencode"]
+    assert "căn cước" in styles["greeting"] and styles["greeting"] != styles["plain"]
+    assert styles["verbose"].endswith("Làm thẻ căn cước hết bao nhiêu tiền?")
+    assert len(styles["dropped"].split()) == len(styles["plain"].split()) - 1
