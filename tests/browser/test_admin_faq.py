@@ -105,8 +105,8 @@ class Pages:
 
     def record(self, shot: str | None = None):
         self.page.wait_for_load_state("load")
-        # every admin page, the custom ones too, has the admin's breadcrumb bar (Django 6: an <ol>)
-        expect(self.page.locator("nav ol.breadcrumbs")).to_be_visible()
+        # every admin page, the custom ones too, has the admin's breadcrumb bar (Django 6: an <ol>, 5.2: a <div>)
+        expect(self.page.locator("nav .breadcrumbs")).to_be_visible()
         self.seen.append((self.page.url, self.page.content()))
         if shot:
             ARTIFACTS.mkdir(exist_ok=True)
