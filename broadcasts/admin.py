@@ -219,7 +219,11 @@ class NoticeAdmin(TenantScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        notice = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        notice = (
+            self.get_queryset(request).filter(pk=object_id).first()
+            if str(object_id).isascii() and str(object_id).isdigit()
+            else None
+        )
         if notice is not None:
             extra_context.update(self.notice_context(request, notice))
             if notice.status != Notice.STATUS_DRAFT:

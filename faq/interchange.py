@@ -108,6 +108,8 @@ def parse_json(data: bytes | str) -> dict:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InterchangeError(f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}).") from exc
+    except RecursionError as exc:  # "[[[[…" thousands deep: valid JSON no FAQ file needs
+        raise InterchangeError("The file is not valid JSON (nested too deeply).") from exc
     return document
 
 

@@ -77,3 +77,55 @@ def test_unicode_digits_in_after_are_400(faq_account, after):
         response = client.get(f"/oa/{faq_account.slug}/{url}/", {"after": after})
         assert response.status_code == 400, url
         assert response.json()["error"]["fields"] == {"after": after}
+
+
+# --- admin ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("selected", ["abc", "99999999999999999999999", "1.5", "²"])
+def test_admin_action_with_tampered_ids_is_400_and_changes_nothing(client, tenant_a, selected):
+    from faq.models import FaqEntry
+    from tests.faq.conftest import add_faqs
+
+    add_faqs(tenant_a.account, [("k1", "Làm hộ chiếu ở đâu?", "Ở phòng xuất nhập cảnh.", [])])
+    client.force_login(tenant_a.manager)
+    before = FaqEntry.objects.count()
+    response = client.post(
+        "/admin/faq/faqentry/",
+        {"action": "delete_selected", "_selected_action": [selected], "index": "0", "post": "yes"},
+    )
+    assert response.status_code == 400
+    assert FaqEntry.objects.count() == before
+
+
+def test_admin_action_with_real_ids_still_runs(client, tenant_a):
+    from faq.models import FaqEntry
+    from tests.faq.conftest import add_faqs
+
+    add_faqs(tenant_a.account, [("k1", "Làm hộ chiếu ở đâu?", "Ở phòng xuất nhập cảnh.", [])])
+    entry = FaqEntry.objects.get(account=tenant_a.account, key="k1")
+    client.force_login(tenant_a.manager)
+    response = client.post(
+        "/admin/faq/faqentry/",
+        {"action": "delete_selected", "_selected_action": [str(entry.pk)], "index": "0", "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not FaqEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_admin_notice_change_with_unicode_digit_id_is_not_a_500(client, tenant_a):
+    client.force_login(tenant_a.manager)
+    response = client.get("/admin/broadcasts/notice/²/change/")
+    # Django's own handling of an unknown id: back to the list with a message
+    assert response.status_code == 302
+
+
+def test_faq_import_of_deeply_nested_json_is_400_and_imports_nothing(client, tenant_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from faq.models import FaqEntry
+
+    client.force_login(tenant_a.manager)
+    before = FaqEntry.objects.count()
+    upload = SimpleUploadedFile("faq.json", b"[" * 100_000 + b"]" * 100_000, content_type="application/json")
+    response = client.post(f"/admin/faq/faqentry/{tenant_a.account.slug}/import/", {"file": upload})
+    assert response.status_code == 400
+    assert FaqEntry.objects.count() == before
