@@ -1,11 +1,21 @@
 """One JSON error shape for the whole API: {"error": {"code", "message", "fields"?}}."""
 
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from oa_platform.errors import DomainError, RateLimited
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, plus a 400 for "[[[[…" nested deeper than Python's recursion limit (else a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
 
 
 def exception_handler(exc, context):

@@ -131,7 +131,7 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
             return await self._close(CLOSE_TOO_BIG)
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
             return await self._error("malformed_json", "Malformed JSON.")
         if not isinstance(content, dict):
             return await self._error("malformed_json", "A frame must be a JSON object.")

@@ -156,7 +156,7 @@ def _body(request) -> dict:
         raise ValidationFailed("Send JSON (Content-Type: application/json).", code="unsupported_media_type")
     try:
         data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise ValidationFailed("Malformed JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="malformed_json")
@@ -334,7 +334,7 @@ def api_inbox(request, account):
 @json_endpoint("GET")
 def api_areas(request, account):
     parent = request.GET.get("parent") or None
-    if parent is not None and len(parent) > 20:
+    if parent is not None and (len(parent) > 20 or "\x00" in parent):  # PostgreSQL refuses NUL in a query
         raise ValidationFailed("Unknown area.", fields={"parent": parent[:20]})
     areas = web_state.areas_under(parent)
     if areas is None:

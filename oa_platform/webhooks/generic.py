@@ -60,7 +60,7 @@ class GenericEvent:
 def parse_event(body: bytes) -> GenericEvent:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise ValidationFailed("Malformed JSON.") from exc
     if not isinstance(payload, dict):
         raise ValidationFailed("The body must be a JSON object.")

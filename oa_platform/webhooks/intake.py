@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -91,11 +90,23 @@ def digest_equal(expected: str, given: str | None) -> bool:
 
 
 def unicode_check(payload) -> None:
-    """JSON may escape lone surrogates ("\\ud800"): valid JSON that no hash, log or database can encode."""
-    try:
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationFailed("Malformed JSON: invalid Unicode (lone surrogate).") from exc
+    """Refuse strings (keys or values, at any depth) no database stores: JSON may escape lone surrogates
+    ("\\ud800") and NUL ("\\u0000"; PostgreSQL text and jsonb refuse it)."""
+    stack = [payload]
+    while stack:  # iterative: nesting depth is bounded by the body size, not by the recursion limit
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise ValidationFailed("Malformed JSON: NUL character in a string.")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValidationFailed("Malformed JSON: invalid Unicode (lone surrogate).") from exc
 
 
 def content_key(*parts: str) -> str:

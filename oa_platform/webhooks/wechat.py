@@ -167,5 +167,7 @@ def parse_message(fields: dict[str, str]) -> WeChatMessage:
         key = content_key("event", openid, fields.get("CreateTime", ""))
         return WeChatMessage(kind=kind, openid=openid, to_user=to_user, text="", dedup_key=key)
     msg_id = fields.get("MsgId", "")
+    if len(msg_id) > 64:  # WeChat's MsgId is a 64-bit number; longer ones would overflow the message's external id
+        raise ValidationFailed("MsgId too long.")
     key = f"m:{msg_id}" if msg_id else content_key(msg_type, openid, fields.get("CreateTime", ""))
     return WeChatMessage(kind=msg_type, openid=openid, to_user=to_user, text=fields.get("Content", ""), dedup_key=key)

@@ -28,7 +28,7 @@ def signature(*, app_id: str, body: bytes, timestamp: str, secret: str) -> str:
 def parse_body(body: bytes) -> dict:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise ValidationFailed("Malformed JSON.") from exc
     if not isinstance(payload, dict):
         raise ValidationFailed("The body must be a JSON object.")

@@ -129,3 +129,60 @@ def test_faq_import_of_deeply_nested_json_is_400_and_imports_nothing(client, ten
     response = client.post(f"/admin/faq/faqentry/{tenant_a.account.slug}/import/", {"file": upload})
     assert response.status_code == 400
     assert FaqEntry.objects.count() == before
+
+
+# --- deeply nested JSON: json.loads raises RecursionError, not ValueError ------------------------------------------
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("endpoint", ["messages", "profile", "subscriptions", "feedback"])
+def test_deeply_nested_json_is_400_on_the_citizen_page(faq_account, endpoint):
+    client, _ = citizen_client()
+    before = counts()
+    response = post_raw(client, f"/oa/{faq_account.slug}/{endpoint}/", DEEP)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+    assert counts() == before
+
+
+@pytest.mark.parametrize("path", ["messages/", "notices/"])
+def test_deeply_nested_json_is_400_on_the_api(api_client, tenant_a, path):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
+    before = counts()
+    response = api_client.post(
+        f"/api/v1/accounts/{tenant_a.account.slug}/{path}", data=DEEP, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+    assert counts() == before
+
+
+def test_areas_parent_with_nul_is_400(faq_account):
+    client, _ = citizen_client()
+    response = client.get(f"/oa/{faq_account.slug}/areas/", {"parent": "79\x00"})
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("frame", ["[" * 5000, '{"type": "message", "text": "\\ud800"}'])
+async def test_websocket_bad_frame_gets_an_error_frame_and_the_socket_stays_open(faq_account, frame):
+    from channels.db import database_sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from oa_platform import web_identity
+    from oa_platform.asgi import application
+    from tests.oa_platform.web_support import cookie_header
+
+    headers = [(b"origin", b"http://testserver"), (b"cookie", cookie_header(web_identity.new_cid()))]
+    comm = WebsocketCommunicator(application, f"/ws/oa/{faq_account.slug}/", headers=headers)
+    ok, _ = await comm.connect(timeout=5)
+    assert ok
+    before = await database_sync_to_async(counts)()
+    await comm.send_to(text_data=frame)
+    answer = await comm.receive_json_from(timeout=5)
+    assert answer["type"] == "error" and answer["code"] in ("malformed_json", "invalid")
+    # still usable afterwards
+    await comm.send_json_to({"type": "sync"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "messages"
+    assert await database_sync_to_async(counts)() == before
+    await comm.disconnect()

@@ -83,3 +83,57 @@ def test_generic_follow_without_text_still_works(client, channels_a, django_capt
         response = post_generic(client, b'{"event": "follow", "citizen_id": "c7"}')
     assert response.status_code == 200, response.content
     assert Follow.objects.get(citizen__external_id="c7").is_active
+
+
+DEEP = b"[" * 30_000 + b"]" * 30_000  # under the 64 KiB body limit, far over the recursion limit
+
+
+def test_generic_deeply_nested_json_is_400(client, channels_a):
+    before = counts()
+    response = post_generic(client, DEEP)
+    assert response.status_code == 400
+    assert counts() == before
+
+
+def test_zalo_deeply_nested_json_is_400(client, channels_a):
+    before = counts()
+    response = post_zalo(client, "agency-a", DEEP, "mac=00")
+    assert response.status_code == 400
+    assert counts() == before
+
+
+# PostgreSQL text and jsonb refuse NUL; the event used to be refused by the database (a 500) on PostgreSQL.
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"citizen_id": "c1\\u0000x", "text": "hi"}',
+        b'{"citizen_id": "c1", "text": "hi", "display_name": "a\\u0000"}',
+        b'{"citizen_id": "c1", "text": "hi", "extra": {"k\\u0000": 1}}',
+    ],
+)
+def test_generic_nul_anywhere_is_400_and_stores_nothing(client, channels_a, body, django_capture_on_commit_callbacks):
+    before = counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_generic(client, body)
+    assert response.status_code == 400, response.content
+    assert counts() == before
+
+
+def test_zalo_nul_in_text_is_400(client, channels_a, django_capture_on_commit_callbacks):
+    body, timestamp = _zalo({"event_name": "user_send_text", "sender": {"id": "u1"}, "message": {"text": "a\x00b"}})
+    before = counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_zalo(client, "agency-a", body, zalo_mac(body, timestamp))
+    assert response.status_code == 400
+    assert counts() == before
+
+
+def test_wechat_overlong_msg_id_is_400_and_stores_nothing(client, channels_a):
+    """The MsgId becomes the message's external id (128 chars): on PostgreSQL a longer one was a 500."""
+    from tests.webhooks.test_wechat import _params, _post, _text_xml
+
+    before = counts()
+    response = _post(client, _text_xml("xin chào", msg_id="9" * 500), _params())
+    assert response.status_code == 400
+    assert counts() == before
+    assert _post(client, _text_xml("xin chào", msg_id="9" * 20), _params()).status_code == 200
