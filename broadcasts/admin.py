@@ -164,7 +164,7 @@ class NoticeAdmin(TenantScopedAdmin):
 
     def delete_model(self, request, obj):
         if obj.status != Notice.STATUS_DRAFT:
-            raise PermissionDenied("Only drafts can be deleted; cancel the notice instead.")
+            raise PermissionDenied(_("Only drafts can be deleted; cancel the notice instead."))
         super().delete_model(request, obj)
 
     # -- extra views
@@ -205,7 +205,7 @@ class NoticeAdmin(TenantScopedAdmin):
                 outcome = services.notice_follow_up_create(notice=notice, kind=kind, actor=actor)
                 target = outcome.notice
             else:
-                raise ValidationFailed("Unknown action.")
+                raise ValidationFailed(_("Unknown action."))
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:
