@@ -96,14 +96,20 @@ class ImportReport:
 
 
 # --- parsing and validation ---------------------------------------------------------------------------------
+def _upload_text(data: bytes | str) -> str:
+    """An uploaded file as text: at most MAX_FILE_BYTES of UTF-8 (a byte-order mark is dropped)."""
+    if isinstance(data, str):
+        return data
+    if len(data) > MAX_FILE_BYTES:
+        raise InterchangeError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InterchangeError("The file is not UTF-8 text.") from exc
+
+
 def parse_json(data: bytes | str) -> dict:
-    if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
-            raise InterchangeError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InterchangeError("The file is not UTF-8 text.") from exc
+    data = _upload_text(data)
     try:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -276,13 +282,7 @@ def _uncell(value: str) -> str:
 
 def parse_csv(data: bytes | str, *, account: OfficialAccount) -> dict:
     """A CSV file of one account as a JSON interchange document (validated later by ``faq_import``)."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
-            raise InterchangeError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InterchangeError("The file is not UTF-8 text.") from exc
+    data = _upload_text(data)
     reader = csv.DictReader(io.StringIO(data, newline=""))
     header = set(reader.fieldnames or [])
     missing = CSV_REQUIRED - header

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 
 from oa_platform.errors import ValidationFailed
 from oa_platform.phones import InvalidPhone, normalize_phone
-from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check, unicode_check
+from oa_platform.webhooks.intake import (
+    SignatureInvalid,
+    content_key,
+    digest_equal,
+    freshness_check,
+    json_object,
+)
 
 SIGNATURE_HEADER = "X-OA-Signature"
 TIMESTAMP_HEADER = "X-OA-Timestamp"
@@ -58,13 +63,7 @@ class GenericEvent:
 
 
 def parse_event(body: bytes) -> GenericEvent:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
-        raise ValidationFailed("Malformed JSON.") from exc
-    if not isinstance(payload, dict):
-        raise ValidationFailed("The body must be a JSON object.")
-    unicode_check(payload)
+    payload = json_object(body)
     kind = payload.get("event", "message")
     if kind not in EVENTS:
         raise ValidationFailed("Unknown event.", fields={"event": f"one of {', '.join(EVENTS)}"})

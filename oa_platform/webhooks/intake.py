@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -129,3 +130,16 @@ def event_store(*, account: OfficialAccount, channel: str, dedup_key: str, event
     except IntegrityError:
         event = WebhookEvent.objects.get(account=account, channel=channel, dedup_key=dedup_key)
         return event, False
+
+
+def json_object(body: bytes) -> dict:
+    """A webhook's JSON body as an object, or ValidationFailed (malformed, nested too deep, not an object,
+    strings the database cannot store)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
+        raise ValidationFailed("Malformed JSON.") from exc
+    if not isinstance(payload, dict):
+        raise ValidationFailed("The body must be a JSON object.")
+    unicode_check(payload)
+    return payload

@@ -52,9 +52,9 @@ class SendResult:
     provider_id: str = ""
 
 
-def _post(url: str, *, headers: dict, content: bytes) -> httpx.Response | SendResult:
+def _post(url: str, *, headers: dict, content: bytes, params: dict | None = None) -> httpx.Response | SendResult:
     try:
-        response = httpx.post(url, headers=headers, content=content, timeout=SEND_TIMEOUT)
+        response = httpx.post(url, params=params, headers=headers, content=content, timeout=SEND_TIMEOUT)
     except httpx.TimeoutException:
         return SendResult(RESULT_RETRY, "timeout")
     except httpx.HTTPError as exc:
@@ -168,21 +168,12 @@ def wechat_token_refresh(config: ChannelConfig) -> str | None:
 
 def _wechat_post(config: ChannelConfig, body: bytes) -> httpx.Response | SendResult:
     url = config.api_base.rstrip("/") + "/cgi-bin/message/custom/send"
-    try:
-        response = httpx.post(
-            url,
-            params={"access_token": config.access_token},
-            headers={"Content-Type": "application/json"},
-            content=body,
-            timeout=SEND_TIMEOUT,
-        )
-    except httpx.TimeoutException:
-        return SendResult(RESULT_RETRY, "timeout")
-    except httpx.HTTPError as exc:
-        return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
-    if response.status_code >= 500:
-        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
-    return response
+    return _post(
+        url,
+        params={"access_token": config.access_token},
+        headers={"Content-Type": "application/json"},
+        content=body,
+    )
 
 
 def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:

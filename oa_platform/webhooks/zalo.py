@@ -7,11 +7,16 @@ key)>``, where ``timestamp`` is the one in the JSON body (milliseconds since the
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from oa_platform.errors import ValidationFailed
-from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, freshness_check, unicode_check
+from oa_platform.webhooks.intake import (
+    SignatureInvalid,
+    content_key,
+    digest_equal,
+    freshness_check,
+    json_object,
+)
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 EVENT_FOLLOW = "follow"
@@ -26,13 +31,7 @@ def signature(*, app_id: str, body: bytes, timestamp: str, secret: str) -> str:
 
 
 def parse_body(body: bytes) -> dict:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
-        raise ValidationFailed("Malformed JSON.") from exc
-    if not isinstance(payload, dict):
-        raise ValidationFailed("The body must be a JSON object.")
-    unicode_check(payload)
+    payload = json_object(body)
     return payload
 
 
