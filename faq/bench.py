@@ -414,6 +414,14 @@ _TEMPLATES = (
     "Hướng dẫn {a} {o} {q}",
     "Có thể {a} {o} {q} online không?",
 )
+# Answers are indexed too (their words the phrasings lack still explain a message): generated ones are as long
+# as the corpus's (~70 words) and name offices, documents, fees and delays like real ones.
+_ANSWER_TEMPLATE = (
+    "Để {a} {o} {q}, bạn nộp hồ sơ tại bộ phận một cửa của ủy ban nhân dân cấp xã hoặc trực tuyến trên Cổng "
+    "Dịch vụ công quốc gia. Hồ sơ gồm tờ khai theo mẫu số {n}, bản sao giấy tờ tùy thân và giấy tờ chứng minh "
+    "liên quan đến {o}. Lệ phí {fee}.000 đồng, nộp trực tuyến được giảm 50%. Thời hạn giải quyết {days} ngày "
+    "làm việc kể từ ngày nhận đủ hồ sơ hợp lệ; kết quả trả tại nơi nộp hoặc qua bưu điện."
+)
 
 
 def generate_entries(n: int, *, seed: int = 20240601, base: Iterable[Entry] = ()) -> list[Entry]:
@@ -430,7 +438,11 @@ def generate_entries(n: int, *, seed: int = 20240601, base: Iterable[Entry] = ()
         templates = rng.sample(_TEMPLATES, 4)
         phr = [" ".join(t.format(a=_ACTIONS[a], o=_OBJECTS[o], q=_QUALIFIERS[q]).split()) for t in templates]
         phr = [p[0].upper() + p[1:] for p in phr]
-        out.append(Entry(key=f"gen-{len(out):05d}", question=phr[0], variants=tuple(phr[1:]), answer="..."))
+        answer = _ANSWER_TEMPLATE.format(
+            a=_ACTIONS[a], o=_OBJECTS[o], q=_QUALIFIERS[q], n=rng.randrange(1, 40), fee=rng.choice((0, 20, 50, 100)),
+            days=rng.choice((3, 5, 7, 10, 15)),
+        )  # fmt: skip
+        out.append(Entry(key=f"gen-{len(out):05d}", question=phr[0], variants=tuple(phr[1:]), answer=answer))
     return out
 
 

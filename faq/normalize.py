@@ -249,6 +249,16 @@ class Normalizer:
             out_folded = [_fold_token(t) for t in out]
         return Normalized(tuple(out), tuple(out_folded), accented)
 
+    def plain_features(self, text: object) -> set[str]:
+        """Folded word unigrams + bigrams (Chinese: character n-grams) of a long text, without the phrase rules:
+        a cheap pass for FAQ answers, whose words only matter where a message uses a word no phrasing holds (such
+        a word is a plain word, not an abbreviation the rules would expand). Stemmed in English as `__call__`."""
+        cleaned = to_simplified(clean(text))
+        folded = [_fold_token(t) for t in self._raw_tokens(cleaned)]
+        if self.language == "en":
+            folded = [_fold_token(stem_en(t)) for t in folded]
+        return set(ngrams(folded))
+
     def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str]]:
         """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`.
 

@@ -141,7 +141,7 @@ def test_dev_set_regression_guard():
     overall = quality["matcher"]["overall"]
     assert overall["wrong"] <= 0.015
     assert overall["helped"] >= 0.982
-    assert overall["correct"] >= 0.835
+    assert overall["correct"] >= 0.85
     assert time.perf_counter() - started < 5
     json.dumps(quality)  # serialisable for the management command
 
@@ -239,6 +239,45 @@ def test_message_side_counts_words_spread_over_the_variants():
     # then the entry holding all of them wins clearly
     assert result.faq == "lost"
     assert result.decision == "answer"
+
+
+def test_a_word_only_the_answer_holds_explains_the_message():
+    # given two driving-licence entries; only one answer names epilepsy, no phrasing does
+    entries = [
+        Entry(
+            "medical",
+            "When do I need a medical test for my driving licence?",
+            ("Medical condition and driving licence",),
+            answer="Anyone with a condition such as epilepsy must tell us before driving.",
+        ),
+        Entry(
+            "renew",
+            "How do I renew my driving licence?",
+            ("Renew driving licence online",),
+            answer="Renew online or at any centre; bring your old licence.",
+        ),
+    ]
+    message = "do i have to tell you about my epilepsy if i drive"
+    with_answers = Matcher(entries, language="en")
+    without_answers = Matcher([Entry(e.key, e.question, e.variants) for e in entries], language="en")
+    # when the message's rare word is unknown to every phrasing
+    ranked = with_answers.rank(message)
+    # then the entry whose answer explains it ranks first and scores higher than without its answer
+    assert with_answers._entries[ranked[0][0]].key == "medical"
+    before = dict((without_answers._entries[e].key, s) for e, s in without_answers.rank(message))
+    assert ranked[0][1] > before["medical"]
+
+
+def test_answer_words_the_phrasings_know_add_nothing():
+    # given an answer that repeats a word another entry's phrasing holds
+    entries = [
+        Entry("fee", "How much is a passport?", answer="A passport renewal costs 50."),
+        Entry("renew", "How do I renew a passport?", answer="Apply online."),
+    ]
+    plain = Matcher([Entry(e.key, e.question) for e in entries], language="en")
+    with_answers = Matcher(entries, language="en")
+    # when the message uses that known word, then the answer does not change any score
+    assert with_answers.rank("renew my passport") == plain.rank("renew my passport")
 
 
 # ----------------------------------------------------------------------------------- question types
