@@ -50,6 +50,14 @@ def test_greetings_and_politeness_are_stripped():
     assert normalize("请问身份证怎么办", "zh").tokens == ("身份证怎么办",)
 
 
+def test_english_hedges_ask_the_plain_question():
+    # "is it possible to walk in" asks what "can i walk in" asks; "i was wondering" carries nothing
+    assert normalize("Is it possible to walk in?", "en").tokens == normalize("can i walk in", "en").tokens
+    assert normalize("I was wondering, could you tell me the passport fee", "en").tokens == normalize(
+        "passport fee", "en"
+    ).tokens
+
+
 def test_traditional_chinese_becomes_simplified():
     assert normalize("臨時身份證有效期多久", "zh").tokens == normalize("临时身份证有效期多久", "zh").tokens
 
