@@ -53,9 +53,10 @@ def test_greetings_and_politeness_are_stripped():
 def test_english_hedges_ask_the_plain_question():
     # "is it possible to walk in" asks what "can i walk in" asks; "i was wondering" carries nothing
     assert normalize("Is it possible to walk in?", "en").tokens == normalize("can i walk in", "en").tokens
-    assert normalize("I was wondering, could you tell me the passport fee", "en").tokens == normalize(
-        "passport fee", "en"
-    ).tokens
+    assert (
+        normalize("I was wondering, could you tell me the passport fee", "en").tokens
+        == normalize("passport fee", "en").tokens
+    )
 
 
 def test_traditional_chinese_becomes_simplified():
