@@ -59,6 +59,12 @@ def test_english_hedges_ask_the_plain_question():
     )
 
 
+def test_vietnamese_time_words_are_context_not_topic():
+    # "last year / this year / yesterday" situate the story; the question is the same without them
+    assert normalize("tiêm cúm năm ngoái rồi năm nay tiêm nữa").tokens == ("tiêm", "cúm", "rồi", "tiêm", "nữa")
+    assert normalize("hom qua em lam mat cccd").folded == normalize("em lam mat cccd").folded
+
+
 def test_traditional_chinese_becomes_simplified():
     assert normalize("臨時身份證有效期多久", "zh").tokens == normalize("临时身份证有效期多久", "zh").tokens
 
