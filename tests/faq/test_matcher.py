@@ -139,9 +139,9 @@ def test_dev_set_regression_guard():
         load_corpus(_SHARED / "faq_corpus.json"), load_queries(_SHARED / "queries_dev.jsonl"), baselines=False
     )
     overall = quality["matcher"]["overall"]
-    assert overall["wrong"] <= 0.025
+    assert overall["wrong"] <= 0.022
     assert overall["helped"] >= 0.982
-    assert overall["correct"] >= 0.88
+    assert overall["correct"] >= 0.89
     assert time.perf_counter() - started < 5
     json.dumps(quality)  # serialisable for the management command
 
