@@ -324,6 +324,7 @@ class FaqMatch:
     suggestions: list[Candidate] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     answer: str = ""  # the answer text when decision == "answer", else ""
+    categories: tuple[str, ...] = ()  # the account's topics from the same index (faq.selectors.faq_categories)
 
 
 def faq_match(*, account: OfficialAccount, text) -> FaqMatch:
@@ -341,6 +342,7 @@ def faq_match(*, account: OfficialAccount, text) -> FaqMatch:
         suggestions=list(result.suggestions),
         candidates=list(result.candidates),
         answer=answer,
+        categories=index.categories,
     )
 
 

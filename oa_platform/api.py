@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from oa_platform.chat import chat_rate_check, chat_receive
 from oa_platform.models import ApiToken, Citizen
-from oa_platform.services import citizen_get_or_create
+from oa_platform.services import citizen_conversation_get_or_create
 
 
 class ChatMessageIn(serializers.Serializer):
@@ -57,14 +57,15 @@ class ChatMessagesView(APIView):
         values = data.validated_data
         account = request.auth.account
         chat_rate_check(ip=client_ip(request), citizen_key=f"{account.pk}:{values['citizen_id']}")
-        citizen, _created = citizen_get_or_create(
+        citizen, conversation = citizen_conversation_get_or_create(
+            account=account,
             channel=Citizen.CHANNEL_WEB,
             external_id=values["citizen_id"],
             display_name=values.get("display_name", ""),
             language=values.get("language"),
             phone=values.get("phone") or None,
         )
-        outcome = chat_receive(account=account, citizen=citizen, text=values["text"])
+        outcome = chat_receive(account=account, citizen=citizen, text=values["text"], conversation=conversation)
         body = {"reply": outcome.payload}
         if outcome.payload is None:
             body["conversation"] = {"status": outcome.inbound.conversation.status}

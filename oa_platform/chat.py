@@ -133,11 +133,16 @@ def _payload(text: str, decision: str, faq: str | None = None, score: float = 0.
     return body
 
 
-def _topics_text(account: OfficialAccount, language: str) -> str:
-    from faq.selectors import faq_categories
+# The fallback names this many topics at most.
+MAX_TOPICS = 8
 
-    categories = faq_categories(account=account)[:8]
-    return ", ".join(categories)
+
+def _topics_text(account: OfficialAccount, language: str, categories=None) -> str:
+    if categories is None:
+        from faq.selectors import faq_categories
+
+        categories = faq_categories(account=account)
+    return ", ".join(categories[:MAX_TOPICS])
 
 
 def _intent_reply(*, account, citizen, intent, language) -> dict:
@@ -200,7 +205,7 @@ def _faq_reply(*, account, text, language) -> dict:
     text = _(
         "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được chuyển tới cán bộ. "
         'Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.'
-    ) % {"topics": _topics_text(account, language)}
+    ) % {"topics": _topics_text(account, language, result.categories)}
     return _payload(text, result.decision, None, result.score, offer_human=True)
 
 
@@ -223,14 +228,20 @@ def chat_receive(
     text,
     channel: str | None = None,
     external_id: str | None = None,
+    conversation: Conversation | None = None,
 ) -> ChatOutcome:
     """Store the citizen's message and the bot's reply in one transaction and return both.
 
     ``external_id`` makes the call idempotent: the same id again returns the stored reply and writes nothing.
+    ``conversation``: the (account, citizen) conversation when the caller already loaded it
+    (``services.citizen_conversation_get_or_create``); otherwise it is read or created here.
     """
     text = clean_text(text)
     channel = channel or citizen.channel
-    conversation = conversation_for(account=account, citizen=citizen)
+    if conversation is None:
+        conversation = conversation_for(account=account, citizen=citizen)
+    elif (conversation.account_id, conversation.citizen_id) != (account.pk, citizen.pk):
+        raise ValueError("The conversation is not this citizen's conversation with this account.")
     if external_id:
         previous = Message.objects.filter(conversation=conversation, external_id=external_id).first()
         if previous is not None:

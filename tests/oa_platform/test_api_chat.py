@@ -191,3 +191,22 @@ def test_unknown_account_is_4xx_not_500(api_client, chat_tenant):
     _account, token = chat_tenant
     response = send(api_client, "no-such-account", token, {"citizen_id": "c", "text": "hi"})
     assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    "text,decision,ceiling",
+    [("đổi căn cước hết bao nhiêu tiền", "answer", 8), ("qwxz blorp", "fallback", 9)],
+)
+def test_a_known_citizens_message_takes_few_queries(
+    api_client, chat_tenant, django_assert_max_num_queries, text, decision, ceiling
+):
+    # given: a citizen who wrote before
+    account, token = chat_tenant
+    send(api_client, account.slug, token, {"citizen_id": "c-q", "text": "Làm hộ chiếu ở đâu?"})
+    # when/then: token with its account; citizen with conversation; (savepoint here, BEGIN in production);
+    # the inbound message; the FAQ index version; the unanswered upsert (fallback only); the reply;
+    # last_message_at; release (COMMIT)
+    with django_assert_max_num_queries(ceiling):
+        response = send(api_client, account.slug, token, {"citizen_id": "c-q", "text": text})
+    assert response.json()["reply"]["decision"] == decision
+    assert Message.objects.count() == 4
