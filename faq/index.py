@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from faq.matcher import Entry, Matcher
 from faq.models import FaqEntry, FaqIndexVersion, FaqVariant, Synonym
+from oa_platform.compiled_queries import CompiledQuery
 from oa_platform.models import OfficialAccount
 
 
@@ -44,8 +45,19 @@ _lock = threading.Lock()
 builds = 0
 
 
+# Read before every match: compiled to SQL once per process (see oa_platform.compiled_queries).
+_stamp = CompiledQuery(
+    lambda account_id: (
+        FaqIndexVersion.objects.filter(account_id=account_id)
+        .order_by("account_id")
+        .values_list("version", "changed_at")[:1]
+    ),
+    account_id=-730_001,
+)
+
+
 def current_stamp(account_id: int) -> tuple:
-    row = FaqIndexVersion.objects.filter(account_id=account_id).values_list("version", "changed_at").first()
+    row = _stamp.first(account_id=account_id)
     return tuple(row) if row else (0, None)
 
 

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, FilteredRelation, Model, Q
+from django.db.models import FilteredRelation, Model, Q
 from django.utils import timezone
 
+from oa_platform.compiled_queries import CompiledQuery
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import (
     LANGUAGE_CHOICES,
@@ -217,8 +218,21 @@ def citizen_get_or_create(
     return citizen, created
 
 
-# The conversation's columns, read beside its citizen in one query (see citizen_conversation_get_or_create).
+_CITIZEN_COLUMNS = [f.attname for f in Citizen._meta.concrete_fields]
 _CONVERSATION_COLUMNS = [f.attname for f in Conversation._meta.concrete_fields]
+# A citizen LEFT JOIN their conversation with one account, compiled once per process (the chat API runs it
+# for every message). Conversation columns are all NULL when the citizen has not written to this account.
+_citizen_with_conversation = CompiledQuery(
+    lambda account_id, channel, external_id: (
+        Citizen.objects.filter(channel=channel, external_id=external_id)
+        .annotate(_conversation=FilteredRelation("conversations", condition=Q(conversations__account_id=account_id)))
+        .order_by("pk")
+        .values_list(*_CITIZEN_COLUMNS, *(f"_conversation__{name}" for name in _CONVERSATION_COLUMNS))[:1]
+    ),
+    account_id=-730_001,
+    channel="\x00channel",
+    external_id="\x00external_id",
+)
 
 
 def citizen_conversation_get_or_create(
@@ -239,12 +253,8 @@ def citizen_conversation_get_or_create(
     external_id, e164, defaults = _citizen_clean(
         channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone
     )
-    citizen = (
-        Citizen.objects.filter(channel=channel, external_id=external_id)
-        .annotate(_conversation=FilteredRelation("conversations", condition=Q(conversations__account=account)))
-        .annotate(**{f"_conversation_{name}": F(f"_conversation__{name}") for name in _CONVERSATION_COLUMNS})
-        .first()
-    )
+    row = _citizen_with_conversation.first(account_id=account.pk, channel=channel, external_id=external_id)
+    citizen = Citizen.from_db("default", _CITIZEN_COLUMNS, row[: len(_CITIZEN_COLUMNS)]) if row else None
     if citizen is None:
         try:
             with transaction.atomic():
@@ -256,9 +266,9 @@ def citizen_conversation_get_or_create(
             )
     else:
         _citizen_refresh(citizen, e164=e164, display_name=display_name)
-        if citizen._conversation_id is not None:
-            values = [getattr(citizen, f"_conversation_{name}") for name in _CONVERSATION_COLUMNS]
-            conversation = Conversation.from_db(citizen._state.db, _CONVERSATION_COLUMNS, values)
+        values = row[len(_CITIZEN_COLUMNS) :]
+        if values[_CONVERSATION_COLUMNS.index("id")] is not None:
+            conversation = Conversation.from_db("default", _CONVERSATION_COLUMNS, values)
             conversation.account, conversation.citizen = account, citizen
             return citizen, conversation
     conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)

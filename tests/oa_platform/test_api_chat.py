@@ -98,6 +98,23 @@ def test_revoked_token_is_401(api_client, chat_tenant):
     assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
 
 
+def test_revocation_and_account_deactivation_take_effect_on_the_next_request(api_client, chat_tenant):
+    from oa_platform.models import OfficialAccount
+    from oa_platform.services import token_revoke
+
+    # given: a token in use
+    account, token = chat_tenant
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 200
+    # when: its account is deactivated (plain SQL, as another process would), then reactivated
+    OfficialAccount.objects.filter(pk=account.pk).update(is_active=False)
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
+    OfficialAccount.objects.filter(pk=account.pk).update(is_active=True)
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 200
+    # when: the token is revoked; then: the very next request is refused
+    token_revoke(token=ApiToken.objects.get(key_hash=ApiToken.hash(token)))
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
+
+
 def test_another_accounts_token_is_403(api_client, chat_tenant):
     account, _token = chat_tenant
     other = factories.make_account("other-agency")
