@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from oa_platform import live
+from oa_platform.compiled_queries import CompiledInsert
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
@@ -209,6 +210,10 @@ def _faq_reply(*, account, text, language) -> dict:
     return _payload(text, result.decision, None, result.score, offer_human=True)
 
 
+# Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
+_message_insert = CompiledInsert(Message)
+
+
 def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
     # get_or_create reads first and only opens a savepoint to create; it re-reads on a concurrent insert.
     conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
@@ -249,7 +254,7 @@ def chat_receive(
     language = reply_language(citizen, account)
     try:
         with transaction.atomic():
-            inbound = Message.objects.create(
+            inbound = _message_insert.create(
                 conversation=conversation,
                 direction=Message.DIRECTION_IN,
                 sender=Message.SENDER_CITIZEN,
@@ -261,7 +266,7 @@ def chat_receive(
             if conversation.status == Conversation.STATUS_BOT:
                 with translation.override(language):
                     payload = _decide(account=account, citizen=citizen, text=text, language=language)
-                reply = Message.objects.create(
+                reply = _message_insert.create(
                     conversation=conversation,
                     direction=Message.DIRECTION_OUT,
                     sender=Message.SENDER_BOT,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet, signals
+from django.db.models.sql import InsertQuery
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,63 @@ class CompiledQuery:
     def first(self, using: str = "default", **values: str | int) -> tuple | None:
         rows = self.rows(using, **values)
         return rows[0] if rows else None
+
+
+class CompiledInsert:
+    """``model.objects.create(**values)`` with its INSERT compiled once per process (per database alias).
+
+    The SQL is what ``Model.save()`` sends for a new row (the ORM's insert compiler builds it once, with
+    ``RETURNING`` the primary key); each call prepares every field's value the same way the compiler does
+    (``pre_save(add=True)`` then ``get_db_prep_save``). Falls back to ``objects.create`` while anything listens
+    to the model's pre_save/post_save signals, or on a backend that cannot return the new key.
+    """
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        meta = model._meta
+        self._fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        self._returning = list(meta.db_returning_fields)
+        self._sql: dict[str, str] = {}
+
+    def _compile(self, using: str) -> str | None:
+        connection = connections[using]
+        if not connection.features.can_return_columns_from_insert:
+            return None
+        sample = self.model()
+        query = InsertQuery(self.model)
+        query.insert_values(self._fields, [sample])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = self._returning
+        [(sql, params)] = compiler.as_sql()
+        # Only plain SQL with one placeholder per field is reused: _params() must give what the ORM sent.
+        ours = self._params(sample, connection)
+        if (
+            len(params) != len(ours)
+            or any(type(a) is not type(b) for a, b in zip(params, ours, strict=True))
+            or sql.count("%s") != len(ours)
+            or list(compiler.returning_params)
+        ):
+            return None
+        return sql
+
+    def _params(self, obj: Model, connection) -> list:
+        return [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in self._fields]
+
+    def create(self, using: str = "default", **values) -> Model:
+        if signals.pre_save.has_listeners(self.model) or signals.post_save.has_listeners(self.model):
+            return self.model._default_manager.using(using).create(**values)
+        if using not in self._sql:
+            self._sql[using] = self._compile(using)
+        sql = self._sql[using]
+        if sql is None:
+            return self.model._default_manager.using(using).create(**values)
+        obj = self.model(**values)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self._params(obj, connection))
+            returned = cursor.fetchone()
+        for field, value in zip(self._returning, returned, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+        return obj

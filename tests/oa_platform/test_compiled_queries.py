@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models.signals import post_save
 
-from oa_platform.compiled_queries import CompiledQuery
-from oa_platform.models import ApiToken, Citizen
+from oa_platform.compiled_queries import CompiledInsert, CompiledQuery
+from oa_platform.models import ApiToken, Citizen, Conversation, Message
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +54,51 @@ def test_markers_must_land_once_and_values_must_have_the_markers_type():
         query.rows(cid=5)
     with pytest.raises(TypeError):
         query.rows(other="x")
+
+
+def message_fields(message):
+    return {f.attname: getattr(message, f.attname) for f in Message._meta.concrete_fields if f.attname != "id"}
+
+
+def test_compiled_insert_stores_what_create_stores(django_assert_num_queries):
+    # given: a conversation, and one message created by the ORM
+    account = factories.make_account()
+    conversation = Conversation.objects.create(account=account, citizen=factories.make_citizen())
+    values = {
+        "conversation": conversation,
+        "direction": Message.DIRECTION_OUT,
+        "sender": Message.SENDER_BOT,
+        "channel": "zalo",
+        "text": "Trả lời",
+        "faq_key": "cccd",
+        "score": 87.5,
+        "decision": "suggest",
+        "suggestions": [{"faq": "a", "question": "Câu hỏi?"}],
+        "delivery_status": Message.DELIVERY_QUEUED,
+    }
+    by_orm = Message.objects.create(**values)
+    # when
+    with django_assert_num_queries(1):
+        compiled = CompiledInsert(Message).create(**values, in_reply_to=by_orm)
+    # then: a saved instance whose stored row matches the ORM's, field by field (defaults included)
+    assert compiled.pk and not compiled._state.adding and compiled.pk != by_orm.pk
+    stored = Message.objects.get(pk=compiled.pk)
+    expected = message_fields(Message.objects.get(pk=by_orm.pk)) | {"in_reply_to_id": by_orm.pk}
+    assert message_fields(stored) | {"created_at": None} == expected | {"created_at": None}
+    assert stored.created_at == compiled.created_at and stored.created_at >= by_orm.created_at
+
+
+def test_compiled_insert_falls_back_to_save_while_signals_listen():
+    seen = []
+
+    def listener(sender, instance, created, **kwargs):
+        seen.append((instance.pk, created))
+
+    account = factories.make_account()
+    conversation = Conversation.objects.create(account=account, citizen=factories.make_citizen())
+    post_save.connect(listener, sender=Message)
+    try:
+        message = CompiledInsert(Message).create(conversation=conversation, direction="in", text="hi")
+    finally:
+        post_save.disconnect(listener, sender=Message)
+    assert seen == [(message.pk, True)]
