@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import FilteredRelation, Model, Q
 from django.utils import timezone
 
-from oa_platform.compiled_queries import CompiledQuery
+from oa_platform.compiled_queries import CompiledInsert, CompiledQuery
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import (
     LANGUAGE_CHOICES,
@@ -233,6 +233,8 @@ _citizen_with_conversation = CompiledQuery(
     channel="\x00channel",
     external_id="\x00external_id",
 )
+_citizen_insert = CompiledInsert(Citizen)
+_conversation_insert = CompiledInsert(Conversation)
 
 
 def citizen_conversation_get_or_create(
@@ -258,8 +260,8 @@ def citizen_conversation_get_or_create(
     if citizen is None:
         try:
             with transaction.atomic():
-                citizen = Citizen.objects.create(channel=channel, external_id=external_id, **defaults)
-                return citizen, Conversation.objects.create(account=account, citizen=citizen)
+                citizen = _citizen_insert.create(channel=channel, external_id=external_id, **defaults)
+                return citizen, _conversation_insert.create(account=account, citizen=citizen)
         except IntegrityError:  # the same citizen's first message raced in twice: the other one created it
             citizen, _created = citizen_get_or_create(
                 channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone

@@ -227,3 +227,14 @@ def test_a_known_citizens_message_takes_few_queries(
         response = send(api_client, account.slug, token, {"citizen_id": "c-q", "text": text})
     assert response.json()["reply"]["decision"] == decision
     assert Message.objects.count() == 4
+
+
+def test_a_new_citizens_first_message_takes_few_queries(api_client, chat_tenant, django_assert_max_num_queries):
+    # given: the token used and the FAQ index built (by another citizen's message)
+    account, token = chat_tenant
+    send(api_client, account.slug, token, {"citizen_id": "earlier", "text": "Đăng ký xe máy mới"})
+    # when/then: token; citizen read (none); citizen + conversation inserted in one transaction (4); the exchange (6)
+    with django_assert_max_num_queries(12):
+        response = send(api_client, account.slug, token, {"citizen_id": "new-1", "text": "Làm hộ chiếu ở đâu?"})
+    assert response.json()["reply"]["decision"] == "answer"
+    assert counts() == (2, 2, 4)
