@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from faq.matcher import Entry, Matcher
 from faq.models import FaqEntry, FaqIndexVersion, FaqVariant, Synonym
+from oa_platform.compiled_queries import CompiledQuery
 from oa_platform.models import OfficialAccount
 
 
@@ -31,7 +33,11 @@ class AccountIndex:
     matcher: Matcher
     answers: dict[str, str]  # key -> answer text
     questions: dict[str, str]  # key -> canonical question
+    categories: tuple[str, ...] = ()  # the entries' topics, most used first (see rank_categories)
 
+
+# A fallback lists a handful of topics; more is noise in a chat bubble.
+MAX_CATEGORIES = 20
 
 _cache: dict[int, AccountIndex] = {}
 _lock = threading.Lock()
@@ -39,13 +45,38 @@ _lock = threading.Lock()
 builds = 0
 
 
+# Read before every match: compiled to SQL once per process (see oa_platform.compiled_queries).
+_stamp = CompiledQuery(
+    lambda account_id: (
+        FaqIndexVersion.objects.filter(account_id=account_id)
+        .order_by("account_id")
+        .values_list("version", "changed_at")[:1]
+    ),
+    account_id=-730_001,
+)
+
+
 def current_stamp(account_id: int) -> tuple:
-    row = FaqIndexVersion.objects.filter(account_id=account_id).values_list("version", "changed_at").first()
+    row = _stamp.first(account_id=account_id)
     return tuple(row) if row else (0, None)
 
 
 def local_day(account: OfficialAccount) -> datetime.date:
     return timezone.localtime(timezone.now(), account.tzinfo).date()
+
+
+def rank_categories(rows: Iterable[tuple[str, list | None]]) -> list[str]:
+    """Distinct categories of (category, tags) rows, else their tags, most used first (then by name)."""
+    categories: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    for category, entry_tags in rows:
+        if category:
+            categories[category] = categories.get(category, 0) + 1
+        for tag in entry_tags or []:
+            if isinstance(tag, str) and tag:
+                tags[tag] = tags.get(tag, 0) + 1
+    chosen = categories or tags
+    return [name for name, _n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CATEGORIES]
 
 
 def index_for(account: OfficialAccount) -> AccountIndex:
@@ -73,7 +104,7 @@ def build_index(account: OfficialAccount, *, stamp: tuple = (0, None)) -> Accoun
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .order_by("pk")
-        .values_list("pk", "key", "question", "answer", "tags")
+        .values_list("pk", "key", "question", "answer", "tags", "category")
     )
     dated = FaqEntry.objects.filter(account=account, is_active=True).filter(
         Q(valid_from__isnull=False) | Q(valid_until__isnull=False)
@@ -93,7 +124,7 @@ def build_index(account: OfficialAccount, *, stamp: tuple = (0, None)) -> Accoun
             answer=answer,
             tags=tuple(t for t in (tags or []) if isinstance(t, str)),
         )
-        for pk, key, question, answer, tags in rows
+        for pk, key, question, answer, tags, _category in rows
     ]
     synonyms = {
         term: expansion
@@ -111,6 +142,7 @@ def build_index(account: OfficialAccount, *, stamp: tuple = (0, None)) -> Accoun
         matcher=matcher,
         answers={e.key: e.answer for e in entries},
         questions={e.key: e.question for e in entries},
+        categories=tuple(rank_categories((category, tags) for *_row, tags, category in rows)),
     )
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from faq.index import local_day
+from faq.index import local_day, rank_categories
 from faq.models import FaqEntry, FaqVariant, Synonym, UnansweredQuestion
 from oa_platform.models import OfficialAccount
-
-# A fallback lists a handful of topics; more is noise in a chat bubble.
-MAX_CATEGORIES = 20
 
 
 def entries_for_account(*, account: OfficialAccount, active_only: bool = False) -> QuerySet[FaqEntry]:
@@ -39,16 +36,7 @@ def faq_categories(*, account: OfficialAccount) -> list[str]:
         .exclude(valid_until__lt=today)
         .values_list("category", "tags")
     )
-    categories: dict[str, int] = {}
-    tags: dict[str, int] = {}
-    for category, entry_tags in rows:
-        if category:
-            categories[category] = categories.get(category, 0) + 1
-        for tag in entry_tags or []:
-            if isinstance(tag, str) and tag:
-                tags[tag] = tags.get(tag, 0) + 1
-    chosen = categories or tags
-    return [name for name, _n in sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CATEGORIES]
+    return rank_categories(rows)
 
 
 def unanswered_for_account(

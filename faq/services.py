@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -324,6 +324,7 @@ class FaqMatch:
     suggestions: list[Candidate] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     answer: str = ""  # the answer text when decision == "answer", else ""
+    categories: tuple[str, ...] = ()  # the account's topics from the same index (faq.selectors.faq_categories)
 
 
 def faq_match(*, account: OfficialAccount, text) -> FaqMatch:
@@ -341,6 +342,7 @@ def faq_match(*, account: OfficialAccount, text) -> FaqMatch:
         suggestions=list(result.suggestions),
         candidates=list(result.candidates),
         answer=answer,
+        categories=index.categories,
     )
 
 
@@ -352,47 +354,60 @@ def unanswered_key(*, account: OfficialAccount, text) -> str:
     return folded or clean(text)
 
 
-@transaction.atomic
 def unanswered_record(
     *, account: OfficialAccount, text, decision: str, faq_key: str | None = None
 ) -> UnansweredQuestion | None:
     """Count one more occurrence of a question the bot did not answer outright (race-safe upsert).
 
     Returns None for text that is empty after cleaning. A resolved item that comes back is reopened;
-    an ignored one keeps its status and only counts."""
+    an ignored one keeps its status and only counts. One statement (INSERT ... ON CONFLICT DO UPDATE ...
+    RETURNING, PostgreSQL and SQLite >= 3.35): no read first, no savepoint, and two processes counting the
+    same question at once both land on the one row."""
     if decision not in dict(UnansweredQuestion.DECISION_CHOICES):
         raise ValidationFailed(f"Unknown decision {decision!r}.", fields={"decision": "invalid"})
     sample = clean(text) if not isinstance(text, str) else text.strip()
     normalized = unanswered_key(account=account, text=text)
     if not normalized or not sample:
         return None
-    digest = hashlib.sha256(normalized.encode()).hexdigest()
     now = timezone.now()
-    changes = {
-        "count": F("count") + 1,
-        "last_seen": now,
+    values = {
+        "account": account.pk,
+        "normalized": normalized,
+        "normalized_hash": hashlib.sha256(normalized.encode()).hexdigest(),
         "sample_text": sample[:MAX_SAMPLE],
         "decision": decision,
         "faq_key": (faq_key or "")[:MAX_KEY],
+        "count": 1,
+        "first_seen": now,
+        "last_seen": now,
+        "status": UnansweredQuestion.STATUS_OPEN,
     }
-    rows = UnansweredQuestion.objects.filter(account=account, normalized_hash=digest)
-    if not rows.update(**changes):
-        try:
-            with transaction.atomic():
-                return UnansweredQuestion.objects.create(
-                    account=account,
-                    normalized=normalized,
-                    normalized_hash=digest,
-                    sample_text=sample[:MAX_SAMPLE],
-                    decision=decision,
-                    faq_key=(faq_key or "")[:MAX_KEY],
-                    first_seen=now,
-                    last_seen=now,
-                )
-        except IntegrityError:  # another process inserted it first: count on its row
-            rows.update(**changes)
-    rows.filter(status=UnansweredQuestion.STATUS_RESOLVED).update(status=UnansweredQuestion.STATUS_OPEN)
-    return rows.first()
+    sql, params = _unanswered_upsert_sql(values)
+    return next(iter(UnansweredQuestion.objects.raw(sql, params)))
+
+
+def _unanswered_upsert_sql(values: dict) -> tuple[str, list]:
+    connection = connections[router.db_for_write(UnansweredQuestion)]
+    meta = UnansweredQuestion._meta
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    fields = [meta.get_field(name) for name in values]
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+
+    def col(name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    # On a repeat: count it, keep first_seen, take the latest text/decision, reopen a resolved item.
+    updates = [f"{col('count')} = {table}.{col('count')} + 1"]
+    updates += [f"{col(name)} = excluded.{col(name)}" for name in ("last_seen", "sample_text", "decision", "faq_key")]
+    updates.append(f"{col('status')} = CASE WHEN {table}.{col('status')} = %s THEN %s ELSE {table}.{col('status')} END")
+    params += [UnansweredQuestion.STATUS_RESOLVED, UnansweredQuestion.STATUS_OPEN]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({col('account')}, {col('normalized_hash')}) DO UPDATE SET {', '.join(updates)} "
+        f"RETURNING {', '.join(qn(f.column) for f in meta.concrete_fields)}"
+    )
+    return sql, params
 
 
 @transaction.atomic

@@ -1,9 +1,6 @@
 """HTTP chat API for channel integrations: POST /api/v1/accounts/<slug>/messages/."""
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
-from django.db import connections
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -11,7 +8,7 @@ from rest_framework.views import APIView
 
 from oa_platform.chat import chat_rate_check, chat_receive
 from oa_platform.models import ApiToken, Citizen
-from oa_platform.services import citizen_get_or_create
+from oa_platform.services import citizen_conversation_get_or_create
 
 
 class ChatMessageIn(serializers.Serializer):
@@ -43,6 +40,10 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+# A plain sync view: under ASGI Django runs each request's sync code on a thread of that request's own (every
+# middleware is async-capable, tests/oa_platform/test_asgi.py), so chat requests waiting on PostgreSQL do not queue
+# behind each other, and Django returns the connection to the pool when the request finishes. (The docstring
+# would become the endpoint's OpenAPI description, hence a comment.)
 class ChatMessagesView(APIView):
     required_scope = ApiToken.SCOPE_CHAT
 
@@ -57,42 +58,16 @@ class ChatMessagesView(APIView):
         values = data.validated_data
         account = request.auth.account
         chat_rate_check(ip=client_ip(request), citizen_key=f"{account.pk}:{values['citizen_id']}")
-        citizen, _created = citizen_get_or_create(
+        citizen, conversation = citizen_conversation_get_or_create(
+            account=account,
             channel=Citizen.CHANNEL_WEB,
             external_id=values["citizen_id"],
             display_name=values.get("display_name", ""),
             language=values.get("language"),
             phone=values.get("phone") or None,
         )
-        outcome = chat_receive(account=account, citizen=citizen, text=values["text"])
+        outcome = chat_receive(account=account, citizen=citizen, text=values["text"], conversation=conversation)
         body = {"reply": outcome.payload}
         if outcome.payload is None:
             body["conversation"] = {"status": outcome.inbound.conversation.status}
         return Response(body, status=status.HTTP_200_OK)
-
-
-_chat_messages_sync = ChatMessagesView.as_view()
-
-
-async def chat_messages(request, slug: str):
-    """The chat endpoint under ASGI: the DRF view runs on a worker thread of its own, so requests waiting on
-    PostgreSQL do not queue behind each other on Django's single thread for sync views."""
-    # Under a WSGI-style caller (the test client) stay on the caller's thread and so on its DB connection.
-    if not isinstance(request, ASGIRequest):
-        return await sync_to_async(_chat_messages_sync)(request, slug=slug)
-    return await sync_to_async(_chat_on_worker_thread, thread_sensitive=False)(request, slug)
-
-
-def _chat_on_worker_thread(request, slug: str):
-    try:
-        return _chat_messages_sync(request, slug=slug)
-    finally:
-        # Django closes connections at the end of a request from another context; this thread's own
-        # connection goes back to the pool here, or it would stay checked out.
-        connections.close_all()
-
-
-# What drf-spectacular and Django's CSRF machinery look for on a DRF view function.
-for _attr in ("cls", "initkwargs", "view_class", "view_initkwargs", "csrf_exempt"):
-    if hasattr(_chat_messages_sync, _attr):
-        setattr(chat_messages, _attr, getattr(_chat_messages_sync, _attr))

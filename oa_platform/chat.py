@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from oa_platform import live
+from oa_platform.compiled_queries import CompiledInsert
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
@@ -133,11 +134,16 @@ def _payload(text: str, decision: str, faq: str | None = None, score: float = 0.
     return body
 
 
-def _topics_text(account: OfficialAccount, language: str) -> str:
-    from faq.selectors import faq_categories
+# The fallback names this many topics at most.
+MAX_TOPICS = 8
 
-    categories = faq_categories(account=account)[:8]
-    return ", ".join(categories)
+
+def _topics_text(account: OfficialAccount, language: str, categories=None) -> str:
+    if categories is None:
+        from faq.selectors import faq_categories
+
+        categories = faq_categories(account=account)
+    return ", ".join(categories[:MAX_TOPICS])
 
 
 def _intent_reply(*, account, citizen, intent, language) -> dict:
@@ -200,8 +206,12 @@ def _faq_reply(*, account, text, language) -> dict:
     text = _(
         "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được chuyển tới cán bộ. "
         'Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.'
-    ) % {"topics": _topics_text(account, language)}
+    ) % {"topics": _topics_text(account, language, result.categories)}
     return _payload(text, result.decision, None, result.score, offer_human=True)
+
+
+# Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
+_message_insert = CompiledInsert(Message)
 
 
 def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
@@ -223,14 +233,20 @@ def chat_receive(
     text,
     channel: str | None = None,
     external_id: str | None = None,
+    conversation: Conversation | None = None,
 ) -> ChatOutcome:
     """Store the citizen's message and the bot's reply in one transaction and return both.
 
     ``external_id`` makes the call idempotent: the same id again returns the stored reply and writes nothing.
+    ``conversation``: the (account, citizen) conversation when the caller already loaded it
+    (``services.citizen_conversation_get_or_create``); otherwise it is read or created here.
     """
     text = clean_text(text)
     channel = channel or citizen.channel
-    conversation = conversation_for(account=account, citizen=citizen)
+    if conversation is None:
+        conversation = conversation_for(account=account, citizen=citizen)
+    elif (conversation.account_id, conversation.citizen_id) != (account.pk, citizen.pk):
+        raise ValueError("The conversation is not this citizen's conversation with this account.")
     if external_id:
         previous = Message.objects.filter(conversation=conversation, external_id=external_id).first()
         if previous is not None:
@@ -238,7 +254,7 @@ def chat_receive(
     language = reply_language(citizen, account)
     try:
         with transaction.atomic():
-            inbound = Message.objects.create(
+            inbound = _message_insert.create(
                 conversation=conversation,
                 direction=Message.DIRECTION_IN,
                 sender=Message.SENDER_CITIZEN,
@@ -250,7 +266,7 @@ def chat_receive(
             if conversation.status == Conversation.STATUS_BOT:
                 with translation.override(language):
                     payload = _decide(account=account, citizen=citizen, text=text, language=language)
-                reply = Message.objects.create(
+                reply = _message_insert.create(
                     conversation=conversation,
                     direction=Message.DIRECTION_OUT,
                     sender=Message.SENDER_BOT,

@@ -10,7 +10,7 @@ urlpatterns = [
     path("oa/<slug:slug>/", include("oa_platform.web_urls")),
     path("webhooks/", include("oa_platform.webhooks.urls")),
     path("staff/", include("oa_platform.staff_urls")),
-    path("api/v1/accounts/<slug:slug>/messages/", api.chat_messages, name="api-chat-messages"),
+    path("api/v1/accounts/<slug:slug>/messages/", api.ChatMessagesView.as_view(), name="api-chat-messages"),
     path("api/v1/", include("broadcasts.urls")),
     path(
         "api/schema/",

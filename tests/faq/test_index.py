@@ -85,3 +85,25 @@ def test_language_change_rebuilds(tenant_a, faqs_a):
     faq_match(account=account, text=QUESTION)
     assert index.builds == builds + 1
     assert index.index_for(account).matcher.language == "en"
+
+
+def test_match_carries_the_topics_of_the_same_index(tenant_a, faqs_a):
+    # given: categories on active entries, one inactive, one not valid yet, and tags only on another account
+    import datetime
+
+    from django.utils import timezone
+
+    from faq.selectors import faq_categories
+    from faq.services import faq_entry_create
+
+    account = tenant_a.account
+    faq_entry_create(account=account, key="t1", question="Câu một?", answer="a", category="Cư trú")
+    faq_entry_create(account=account, key="t2", question="Câu hai?", answer="a", category="Cư trú")
+    faq_entry_create(account=account, key="t3", question="Câu ba?", answer="a", category="Ẩn", is_active=False)
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    faq_entry_create(account=account, key="t4", question="Câu bốn?", answer="a", category="Sau", valid_from=later)
+    # when
+    result = faq_match(account=account, text="qwxz blorp")
+    # then: what the selector lists, without another query
+    assert list(result.categories) == faq_categories(account=account)
+    assert result.categories[0] == "Cư trú" and "Ẩn" not in result.categories and "Sau" not in result.categories

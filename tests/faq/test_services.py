@@ -263,6 +263,24 @@ def test_unanswered_ignored_stays_ignored_resolved_reopens(tenant_a, faqs_a):
     assert other.status == "open"
 
 
+def test_unanswered_record_is_one_statement_and_returns_the_stored_row(tenant_a, django_assert_num_queries):
+    # given: an item counted once and resolved
+    account = tenant_a.account
+    first = unanswered_record(account=account, text="giá vàng hôm nay", decision="fallback")
+    UnansweredQuestion.objects.filter(pk=first.pk).update(status="resolved")
+    # when: it comes back, as a suggestion this time
+    with django_assert_num_queries(1):
+        again = unanswered_record(account=account, text="Giá vàng hôm nay?", decision="suggest", faq_key="gplx-mat")
+    # then: the same row, counted, reopened, first_seen kept; the returned object is the stored row
+    stored = UnansweredQuestion.objects.get()
+    assert again.pk == first.pk == stored.pk
+    assert (again.count, again.status, again.decision, again.faq_key) == (2, "open", "suggest", "gplx-mat")
+    assert (stored.count, stored.status, stored.sample_text) == (2, "open", "Giá vàng hôm nay?")
+    assert again.first_seen == stored.first_seen == first.first_seen
+    assert again.last_seen == stored.last_seen > first.last_seen
+    assert again.account_id == account.pk and again.resolved_entry_id is None
+
+
 def test_add_as_variant_teaches_the_matcher(tenant_a, faqs_a):
     text = "bị rớt mất bằng lái xe ngoài đường"
     item = unanswered_record(account=tenant_a.account, text=text, decision="fallback")

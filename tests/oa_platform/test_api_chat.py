@@ -98,6 +98,23 @@ def test_revoked_token_is_401(api_client, chat_tenant):
     assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
 
 
+def test_revocation_and_account_deactivation_take_effect_on_the_next_request(api_client, chat_tenant):
+    from oa_platform.models import OfficialAccount
+    from oa_platform.services import token_revoke
+
+    # given: a token in use
+    account, token = chat_tenant
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 200
+    # when: its account is deactivated (plain SQL, as another process would), then reactivated
+    OfficialAccount.objects.filter(pk=account.pk).update(is_active=False)
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
+    OfficialAccount.objects.filter(pk=account.pk).update(is_active=True)
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 200
+    # when: the token is revoked; then: the very next request is refused
+    token_revoke(token=ApiToken.objects.get(key_hash=ApiToken.hash(token)))
+    assert send(api_client, account.slug, token, {"citizen_id": "c", "text": "hi"}).status_code == 401
+
+
 def test_another_accounts_token_is_403(api_client, chat_tenant):
     account, _token = chat_tenant
     other = factories.make_account("other-agency")
@@ -191,3 +208,33 @@ def test_unknown_account_is_4xx_not_500(api_client, chat_tenant):
     _account, token = chat_tenant
     response = send(api_client, "no-such-account", token, {"citizen_id": "c", "text": "hi"})
     assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    "text,decision,ceiling",
+    [("đổi căn cước hết bao nhiêu tiền", "answer", 8), ("qwxz blorp", "fallback", 9)],
+)
+def test_a_known_citizens_message_takes_few_queries(
+    api_client, chat_tenant, django_assert_max_num_queries, text, decision, ceiling
+):
+    # given: a citizen who wrote before
+    account, token = chat_tenant
+    send(api_client, account.slug, token, {"citizen_id": "c-q", "text": "Làm hộ chiếu ở đâu?"})
+    # when/then: token with its account; citizen with conversation; (savepoint here, BEGIN in production);
+    # the inbound message; the FAQ index version; the unanswered upsert (fallback only); the reply;
+    # last_message_at; release (COMMIT)
+    with django_assert_max_num_queries(ceiling):
+        response = send(api_client, account.slug, token, {"citizen_id": "c-q", "text": text})
+    assert response.json()["reply"]["decision"] == decision
+    assert Message.objects.count() == 4
+
+
+def test_a_new_citizens_first_message_takes_few_queries(api_client, chat_tenant, django_assert_max_num_queries):
+    # given: the token used and the FAQ index built (by another citizen's message)
+    account, token = chat_tenant
+    send(api_client, account.slug, token, {"citizen_id": "earlier", "text": "Đăng ký xe máy mới"})
+    # when/then: token; citizen read (none); citizen + conversation inserted in one transaction (4); the exchange (6)
+    with django_assert_max_num_queries(12):
+        response = send(api_client, account.slug, token, {"citizen_id": "new-1", "text": "Làm hộ chiếu ở đâu?"})
+    assert response.json()["reply"]["decision"] == "answer"
+    assert counts() == (2, 2, 4)

@@ -39,3 +39,36 @@ def test_chat_api_answers_through_the_asgi_server(asgi_server, tenant_a):  # noq
     headers = {"Authorization": f"Token {tenant_a.token}", "Content-Type": "application/json"}
     refused = httpx.post(url, content=b"{nope", headers=headers, timeout=10)
     assert refused.status_code == 400
+
+
+# PostgreSQL only: the SQLite test database is in memory with a shared cache, where two connections writing at
+# once get "database table is locked" at once instead of waiting (the file database waits, WAL + busy timeout).
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_chat_requests_run_side_by_side_under_the_asgi_server(asgi_server, tenant_a, monkeypatch):  # noqa: F811
+    # given: a chat engine that lets a message through only once two requests are inside it at the same time
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from oa_platform import api
+
+    barrier = threading.Barrier(2, timeout=5)
+    real_chat_receive = api.chat_receive
+
+    def chat_receive_in_step(**kwargs):
+        barrier.wait()  # raises BrokenBarrierError (a 500) when the requests are served one after the other
+        return real_chat_receive(**kwargs)
+
+    monkeypatch.setattr(api, "chat_receive", chat_receive_in_step)
+    url = f"{asgi_server}/api/v1/accounts/{tenant_a.account.slug}/messages/"
+
+    def send(citizen_id):
+        body = {"citizen_id": citizen_id, "text": "xin chào"}
+        return httpx.post(url, json=body, headers={"Authorization": f"Token {tenant_a.token}"}, timeout=15)
+
+    # when: two citizens write at once
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(send, ["side-1", "side-2"]))
+    # then: both were answered, neither queued behind the other
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert Message.objects.count() == 4

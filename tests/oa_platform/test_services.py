@@ -143,6 +143,58 @@ def test_invalid_phone_for_known_citizen_changes_nothing():
     assert citizen.phone == "+84912345678"
 
 
+def test_citizen_conversation_get_or_create_new_then_known(django_assert_max_num_queries):
+    account = factories.make_account()
+    # given/when: a first message creates the citizen and the conversation
+    citizen, conversation = services.citizen_conversation_get_or_create(
+        account=account, channel="web", external_id=" c-9 ", display_name="Lan", language="EN", phone="0912345678"
+    )
+    assert (citizen.external_id, citizen.language, citizen.phone) == ("c-9", "en", "+84912345678")
+    assert (conversation.account_id, conversation.citizen_id, conversation.status) == (account.pk, citizen.pk, "bot")
+    # when: the citizen writes again; then: one query, the stored rows, relations already attached
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.STATUS_WAITING)
+    with django_assert_max_num_queries(1):
+        again, same = services.citizen_conversation_get_or_create(account=account, channel="web", external_id="c-9")
+        assert same.citizen is again and same.account is account
+    assert (again.pk, same.pk, same.status) == (citizen.pk, conversation.pk, "waiting")
+    assert same.last_message_at == Conversation.objects.get().last_message_at
+    assert (Citizen.objects.count(), Conversation.objects.count()) == (1, 1)
+
+
+def test_citizen_conversation_get_or_create_per_account_and_profile_rules():
+    account, other = factories.make_account(), factories.make_account()
+    citizen = factories.make_citizen("c-1", display_name="Lan", phone="0912345678")
+    theirs = Conversation.objects.create(account=other, citizen=citizen)
+    # a known citizen's first message to this account: a new conversation, the same citizen, the profile rules
+    again, conversation = services.citizen_conversation_get_or_create(
+        account=account, channel="web", external_id="c-1", display_name="Mai", phone="0987654321"
+    )
+    assert again.pk == citizen.pk and conversation.pk != theirs.pk and conversation.account_id == account.pk
+    citizen.refresh_from_db()
+    assert (citizen.display_name, citizen.phone) == ("Lan", "+84987654321")
+    # the other account's conversation is never returned
+    _again, mine = services.citizen_conversation_get_or_create(account=account, channel="web", external_id="c-1")
+    assert mine.pk == conversation.pk
+    _again, still_theirs = services.citizen_conversation_get_or_create(account=other, channel="web", external_id="c-1")
+    assert still_theirs.pk == theirs.pk
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"channel": "web", "external_id": "p1", "phone": "12"},
+        {"channel": "web", "external_id": ""},
+        {"channel": "web", "external_id": "x" * 129},
+        {"channel": "fax", "external_id": "p3"},
+    ],
+)
+def test_citizen_conversation_get_or_create_refuses_bad_input_and_stores_nothing(kwargs):
+    account = factories.make_account()
+    with pytest.raises(ValidationFailed):
+        services.citizen_conversation_get_or_create(account=account, **kwargs)
+    assert not Citizen.objects.exists() and not Conversation.objects.exists()
+
+
 def test_citizen_update_profile():
     citizen = factories.make_citizen()
     area = Area.objects.filter(level=Area.LEVEL_PROVINCE).first()
@@ -267,3 +319,39 @@ def test_citizen_erase_removes_the_citizen_when_nothing_else_holds_it(tenant_a):
     counts = services.citizen_erase(account=tenant_a.account, citizen=citizen)
     assert counts["citizen"] == 1 and not Citizen.objects.filter(pk=citizen.pk).exists()
     assert not FollowEvent.objects.filter(follow__citizen_id=citizen.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_citizen_conversation_first_message_race_makes_one_of_each():
+    # given: a new citizen's first message arriving in 8 connections at once
+    import threading
+
+    from django.db import connection
+
+    account = factories.make_account("race-conversation")
+    barrier = threading.Barrier(8)
+    errors, conversations = [], []
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            _citizen, conversation = services.citizen_conversation_get_or_create(
+                account=account, channel="web", external_id="new-1"
+            )
+            conversations.append(conversation.pk)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    # when
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # then: one citizen, one conversation, every caller got it
+    assert errors == []
+    assert Citizen.objects.count() == 1 and Conversation.objects.count() == 1
+    assert set(conversations) == {Conversation.objects.get().pk} and len(conversations) == 8

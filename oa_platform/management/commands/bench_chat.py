@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from oa_platform.models import ApiToken, OfficialAccount
+from oa_platform.models import ApiToken, Conversation, OfficialAccount
 from oa_platform.services import token_issue
 
 QUERIES = Path(settings.BASE_DIR).parent / "shared" / "faq" / "queries_dev.jsonl"
@@ -37,11 +37,28 @@ end
 
 LUA_POST = """
 local questions = {%s}
+local citizens = %d
 local counter = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+init = function(args)
+  -- wrk's Lua starts every thread with the same random sequence: seed per run and thread
+  math.randomseed(os.time() * 100 + (tid or 0))
+  run = tostring(os.time()) .. "-" .. tostring(tid or 0)
+end
 request = function()
   counter = counter + 1
   local q = questions[(counter %% #questions) + 1]
-  local body = '{"citizen_id": "bench-' .. math.random(1, 100000) .. '", "text": ' .. q .. '}'
+  local citizen
+  if citizens > 0 then
+    citizen = "bench-" .. math.random(1, citizens)
+  else
+    citizen = "new-" .. run .. "-" .. counter
+  end
+  local body = '{"citizen_id": "' .. citizen .. '", "text": ' .. q .. '}'
   return wrk.format("POST", "/api/v1/accounts/%s/messages/",
     {["Content-Type"] = "application/json", ["Authorization"] = "Token %s"}, body)
 end
@@ -63,6 +80,13 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=32)
         parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
         parser.add_argument("--queries", default=str(QUERIES))
+        parser.add_argument(
+            "--citizens",
+            type=int,
+            default=0,
+            help="0 (default): every chat request is a new citizen's first message; N: each request comes from "
+            "a citizen drawn at random from a pool of N who keep writing (e.g. 200)",
+        )
 
     def handle(self, *args, **opts):
         wrk = shutil.which("wrk")
@@ -105,13 +129,15 @@ class Command(BaseCommand):
                 report = Path(tmp) / "report.lua"
                 report.write_text(LUA_REPORT)
                 post = Path(tmp) / "post.lua"
-                post.write_text(LUA_POST % (lua_questions, opts["slug"], raw) + LUA_REPORT)
+                post.write_text(LUA_POST % (lua_questions, max(0, opts["citizens"]), opts["slug"], raw) + LUA_REPORT)
                 base = f"http://127.0.0.1:{port}"
                 args = ["-t", "2", "-c", str(opts["connections"]), "-d", f"{opts['duration']}s", "--timeout", "10s"]
                 # warm both paths (index build, connection pools) before measuring
                 self._wrk(wrk, [*args[:4], "-d", "3s", "-s", str(post), base])
                 trivial = self._wrk(wrk, [*args, "-s", str(report), base + "/healthz"])
+                conversations = Conversation.objects.filter(account=account).count()
                 chat = self._wrk(wrk, [*args, "-s", str(post), base])
+                new_citizens = Conversation.objects.filter(account=account).count() - conversations
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -124,11 +150,21 @@ class Command(BaseCommand):
                 f"{name:<28}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
                 f"{row['errors']:>8}{row['non2xx']:>9}"
             )
+        traffic = (
+            f"citizens drawn at random from a pool of {opts['citizens']}"
+            if opts["citizens"] > 0
+            else "a new citizen per request"
+        )
+        self.stdout.write(
+            f"chat traffic: {traffic}; {new_citizens} of {chat['requests']} chat requests opened a new conversation"
+        )
         self.stdout.write(f"chat/trivial requests per second: {ratio} (target >= 0.5)")
         result = {
             "database": engine,
             "workers": opts["workers"],
             "connections": opts["connections"],
+            "citizens": opts["citizens"],
+            "new_citizens": new_citizens,
             "trivial": trivial,
             "chat": chat,
             "ratio_rps": ratio,
