@@ -53,20 +53,7 @@ class FaqEntryForm(forms.ModelForm):
 
     class Meta:
         model = FaqEntry
-        fields = [
-            "account",
-            "key",
-            "question",
-            "answer",
-            "language",
-            "category",
-            "tags",
-            "is_active",
-            "valid_from",
-            "valid_until",
-            "legal_basis",
-            "last_reviewed",
-        ]
+        fields = ["account", "key", *services.ENTRY_FIELDS]  # what the services may write, in the same order
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
