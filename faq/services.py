@@ -363,6 +363,17 @@ def unanswered_record(
     an ignored one keeps its status and only counts. One statement (INSERT ... ON CONFLICT DO UPDATE ...
     RETURNING, PostgreSQL and SQLite >= 3.35): no read first, no savepoint, and two processes counting the
     same question at once both land on the one row."""
+    statement = unanswered_statement(account=account, text=text, decision=decision, faq_key=faq_key)
+    if statement is None:
+        return None
+    return next(iter(UnansweredQuestion.objects.raw(*statement)))
+
+
+def unanswered_statement(
+    *, account: OfficialAccount, text, decision: str, faq_key: str | None = None
+) -> tuple[str, list] | None:
+    """The upsert of ``unanswered_record`` as (sql, params), for a caller that runs it inside a larger
+    statement (the chat stores an exchange in one); None when there is nothing to record."""
     if decision not in dict(UnansweredQuestion.DECISION_CHOICES):
         raise ValidationFailed(f"Unknown decision {decision!r}.", fields={"decision": "invalid"})
     sample = clean(text) if not isinstance(text, str) else text.strip()
@@ -382,8 +393,7 @@ def unanswered_record(
         "last_seen": now,
         "status": UnansweredQuestion.STATUS_OPEN,
     }
-    sql, params = _unanswered_upsert_sql(values)
-    return next(iter(UnansweredQuestion.objects.raw(sql, params)))
+    return _unanswered_upsert_sql(values)
 
 
 def _unanswered_upsert_sql(values: dict) -> tuple[str, list]:

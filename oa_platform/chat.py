@@ -8,16 +8,17 @@ generic webhook) goes through ``chat_receive`` so they all give the same decisio
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, NotSupportedError, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from oa_platform import live
-from oa_platform.compiled_queries import CompiledInsert
+from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
@@ -192,22 +193,23 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
     return _payload(text, Message.DECISION_FALLBACK, intent="stop")
 
 
-def _faq_reply(*, account, text, language) -> dict:
-    from faq.services import faq_match, unanswered_record
+def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | None]:
+    """The FAQ matcher's reply, and the unanswered-question upsert to store with it (suggest and fallback)."""
+    from faq.services import faq_match, unanswered_statement
 
     result = faq_match(account=account, text=text)
     if result.decision == Message.DECISION_ANSWER:
-        return _payload(result.answer, result.decision, result.faq, result.score)
+        return _payload(result.answer, result.decision, result.faq, result.score), None
     suggestions = [{"faq": c.key, "question": c.question} for c in result.suggestions]
-    unanswered_record(account=account, text=text, decision=result.decision, faq_key=result.faq)
+    unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
     if result.decision == Message.DECISION_SUGGEST:
         lines = [_("Bạn muốn hỏi:")] + [f"{i}. {s['question']}" for i, s in enumerate(suggestions, 1)]
-        return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions)
+        return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions), unanswered
     text = _(
         "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được chuyển tới cán bộ. "
         'Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.'
     ) % {"topics": _topics_text(account, language, result.categories)}
-    return _payload(text, result.decision, None, result.score, offer_human=True)
+    return _payload(text, result.decision, None, result.score, offer_human=True), unanswered
 
 
 # Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
@@ -235,12 +237,17 @@ def chat_receive(
     external_id: str | None = None,
     conversation: Conversation | None = None,
 ) -> ChatOutcome:
-    """Store the citizen's message and the bot's reply in one transaction and return both.
+    """Store the citizen's message and the bot's reply together (all or nothing) and return both.
 
     ``external_id`` makes the call idempotent: the same id again returns the stored reply and writes nothing.
     ``conversation``: the (account, citizen) conversation when the caller already loaded it
     (``services.citizen_conversation_get_or_create``); otherwise it is read or created here.
+
+    The reply is decided first, then the exchange is written (``_exchange_store``: on PostgreSQL one
+    statement). Commands that change state (subscribe, stop, a person) run in one transaction with it.
     """
+    from faq.intents import detect_intent
+
     text = clean_text(text)
     channel = channel or citizen.channel
     if conversation is None:
@@ -251,22 +258,29 @@ def chat_receive(
         previous = Message.objects.filter(conversation=conversation, external_id=external_id).first()
         if previous is not None:
             return _replay(previous)
-    language = reply_language(citizen, account)
+    inbound = Message(
+        conversation=conversation,
+        direction=Message.DIRECTION_IN,
+        sender=Message.SENDER_CITIZEN,
+        channel=channel,
+        text=text,
+        external_id=external_id or None,
+    )
+    reply = payload = None
     try:
-        with transaction.atomic():
-            inbound = _message_insert.create(
-                conversation=conversation,
-                direction=Message.DIRECTION_IN,
-                sender=Message.SENDER_CITIZEN,
-                channel=channel,
-                text=text,
-                external_id=external_id or None,
-            )
-            reply = payload = None
-            if conversation.status == Conversation.STATUS_BOT:
-                with translation.override(language):
-                    payload = _decide(account=account, citizen=citizen, text=text, language=language)
-                reply = _message_insert.create(
+        if conversation.status != Conversation.STATUS_BOT:
+            _exchange_store(conversation=conversation, inbound=inbound)
+        else:
+            language = reply_language(citizen, account)
+            intent = detect_intent(text, language=account.language)
+            writes = intent is not None and intent.kind not in _READ_ONLY_INTENTS
+            with transaction.atomic() if writes else nullcontext(), translation.override(language):
+                if intent is not None:
+                    payload = _intent_reply(account=account, citizen=citizen, intent=intent, language=language)
+                    unanswered = None
+                else:
+                    payload, unanswered = _faq_reply(account=account, text=text, language=language)
+                reply = Message(
                     conversation=conversation,
                     direction=Message.DIRECTION_OUT,
                     sender=Message.SENDER_BOT,
@@ -276,29 +290,80 @@ def chat_receive(
                     score=payload["score"],
                     decision=payload["decision"],
                     suggestions=payload["suggestions"],
-                    in_reply_to=inbound,
                     delivery_status="" if channel == Citizen.CHANNEL_WEB else Message.DELIVERY_QUEUED,
                 )
-                payload["message_id"] = reply.pk
-            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
+                _exchange_store(conversation=conversation, inbound=inbound, reply=reply, unanswered=unanswered)
+            payload["message_id"] = reply.pk
     except IntegrityError:
+        if not external_id:
+            raise
         # The same provider event raced in twice; the first one stored everything.
         previous = Message.objects.get(conversation=conversation, external_id=external_id)
         return _replay(previous)
-    if reply is None or conversation.status != Conversation.STATUS_BOT or payload.get("intent") == "human":
+    if reply is None or payload.get("intent") == "human":
         # Staff watch conversations that wait for or are held by a person; a bot exchange needs no push (the
         # channel that asked gets the reply in its response).
         transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation.pk))
     return ChatOutcome(inbound=inbound, reply=reply, payload=payload)
 
 
-def _decide(*, account, citizen, text, language) -> dict:
-    from faq.intents import detect_intent
+# Small talk that only reads: its exchange needs no transaction of its own.
+_READ_ONLY_INTENTS = frozenset({"greeting", "thanks", "help"})
 
-    intent = detect_intent(text, language=account.language)
-    if intent is not None:
-        return _intent_reply(account=account, citizen=citizen, intent=intent, language=language)
-    return _faq_reply(account=account, text=text, language=language)
+
+def _exchange_store(
+    *,
+    conversation: Conversation,
+    inbound: Message,
+    reply: Message | None = None,
+    unanswered: tuple[str, list] | None = None,
+) -> None:
+    """Write one exchange: the inbound message, the bot's reply to it (if any), the conversation's
+    last_message_at and the unanswered-question upsert (if any). All or nothing.
+
+    PostgreSQL: one statement (data-modifying WITH), so no BEGIN/COMMIT round trips; a savepoint only when
+    the caller holds a transaction, so that a duplicate provider event fails alone. Elsewhere (SQLite, or
+    while signal listeners need ``save()``): the same writes one by one in a transaction."""
+    now = timezone.now()
+    if connections["default"].vendor == "postgresql":
+        try:
+            parts = _exchange_parts(conversation, inbound, reply, unanswered, now)
+        except NotSupportedError:  # signal listeners on Message: save() one by one below
+            pass
+        else:
+            replied = "(SELECT id FROM reply)" if reply is not None else "NULL"
+            inbound_id, reply_id = writes_together(parts, f"(SELECT id FROM inbound), {replied}")
+            _message_insert.stored(inbound, (inbound_id,))
+            if reply is not None:
+                reply.in_reply_to = inbound
+                _message_insert.stored(reply, (reply_id,))
+            conversation.last_message_at = now
+            return
+    with transaction.atomic():
+        _message_insert.insert(inbound)
+        if reply is not None:
+            reply.in_reply_to = inbound
+            _message_insert.insert(reply)
+        if unanswered is not None:
+            with connections["default"].cursor() as cursor:
+                cursor.execute(*unanswered)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        conversation.last_message_at = now
+
+
+def _exchange_parts(conversation, inbound, reply, unanswered, now) -> list[tuple[str, tuple[str, list]]]:
+    connection = connections["default"]
+    qn = connection.ops.quote_name
+    meta = Conversation._meta
+    last_message_at = meta.get_field("last_message_at")
+    parts = [("inbound", _message_insert.statement(inbound))]
+    if reply is not None:
+        parts.append(("reply", _message_insert.statement(reply, exprs={"in_reply_to_id": "(SELECT id FROM inbound)"})))
+    touched = f"UPDATE {qn(meta.db_table)} SET {qn(last_message_at.column)} = %s WHERE {qn(meta.pk.column)} = %s"
+    parts.append(("touched", (touched, [last_message_at.get_db_prep_save(now, connection), conversation.pk])))
+    if unanswered is not None:
+        parts.append(("unanswered", unanswered))
+    return parts
 
 
 def reply_payload(message: Message) -> dict:

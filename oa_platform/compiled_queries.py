@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import NotSupportedError, connections, transaction
 from django.db.models import Model, QuerySet, signals
 from django.db.models.sql import InsertQuery
 
@@ -125,21 +126,82 @@ class CompiledInsert:
     def _params(self, obj: Model, connection) -> list:
         return [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in self._fields]
 
-    def create(self, using: str = "default", **values) -> Model:
-        if signals.pre_save.has_listeners(self.model) or signals.post_save.has_listeners(self.model):
-            return self.model._default_manager.using(using).create(**values)
+    def _sql_for(self, using: str) -> str | None:
         if using not in self._sql:
             self._sql[using] = self._compile(using)
-        sql = self._sql[using]
+        return self._sql[using]
+
+    def _listened(self) -> bool:
+        return signals.pre_save.has_listeners(self.model) or signals.post_save.has_listeners(self.model)
+
+    def create(self, using: str = "default", **values) -> Model:
+        return self.insert(self.model(**values), using)
+
+    def insert(self, obj: Model, using: str = "default") -> Model:
+        """Insert the new instance ``obj`` (as ``obj.save(force_insert=True)`` would) and return it."""
+        sql = None if self._listened() else self._sql_for(using)
         if sql is None:
-            return self.model._default_manager.using(using).create(**values)
-        obj = self.model(**values)
+            obj.save(using=using, force_insert=True)
+            return obj
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, self._params(obj, connection))
             returned = cursor.fetchone()
+        return self.stored(obj, returned, using)
+
+    def stored(self, obj: Model, returned, using: str = "default") -> Model:
+        """Mark ``obj`` saved with the values ``RETURNING`` gave (its primary key)."""
         for field, value in zip(self._returning, returned, strict=True):
             setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = using
         return obj
+
+    def statement(self, obj: Model, using: str = "default", *, exprs: dict[str, str] | None = None) -> tuple[str, list]:
+        """The INSERT of the new instance ``obj`` as (sql, params), to run inside a larger statement (a
+        PostgreSQL ``WITH`` of several writes: one round trip, atomic without BEGIN/COMMIT). It returns the
+        primary key (give it to ``stored``).
+
+        ``exprs``: field attname -> SQL used instead of that field's value, e.g. ``"(SELECT id FROM inbound)"``
+        for a key another part of the statement returns. Raises NotSupportedError where ``insert`` would not
+        use the compiled SQL (signal listeners, a backend that cannot return the key): run it alone then."""
+        sql = None if self._listened() else self._sql_for(using)
+        if sql is None:
+            raise NotSupportedError(f"{self.model.__name__}: no compiled INSERT to compose")
+        params = self._params(obj, connections[using])
+        exprs = exprs or {}
+        unknown = set(exprs) - {field.attname for field in self._fields}
+        if unknown:
+            raise ValueError(f"not insertable fields of {self.model.__name__}: {sorted(unknown)}")
+        if not exprs:
+            return sql, params
+        # _compile() checked that VALUES holds exactly one placeholder per field, in field order.
+        head, values_keyword, tail = sql.partition(" VALUES (")
+        pieces = tail.split("%s")
+        parts, kept = [pieces[0]], []
+        for field, value, piece in zip(self._fields, params, pieces[1:], strict=True):
+            if field.attname in exprs:
+                parts.append(exprs[field.attname])
+            else:
+                parts.append("%s")
+                kept.append(value)
+            parts.append(piece)
+        return head + values_keyword + "".join(parts), kept
+
+
+def writes_together(parts: list[tuple[str, tuple[str, list]]], select: str, using: str = "default") -> tuple:
+    """Run several writes as one PostgreSQL statement, ``WITH name AS (sql), ... SELECT select``, and return
+    its row. One round trip, and atomic without BEGIN/COMMIT. Inside a caller's transaction it runs in a
+    savepoint, so that a failure (e.g. a unique constraint) rolls back this statement only.
+
+    ``parts``: (name, (sql, params)) in order; later parts and ``select`` may read earlier parts' RETURNING
+    rows, e.g. ``(SELECT id FROM inbound)``."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        raise NotSupportedError("data-modifying WITH needs PostgreSQL")
+    sql = "WITH " + ", ".join(f"{name} AS ({statement[0]})" for name, statement in parts) + f" SELECT {select}"
+    params = [param for _name, statement in parts for param in statement[1]]
+    with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, NotSupportedError, connections, transaction
 from django.db.models import FilteredRelation, Model, Q
 from django.utils import timezone
 
-from oa_platform.compiled_queries import CompiledInsert, CompiledQuery
+from oa_platform.compiled_queries import CompiledInsert, CompiledQuery, writes_together
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import (
     LANGUAGE_CHOICES,
@@ -237,6 +237,34 @@ _citizen_insert = CompiledInsert(Citizen)
 _conversation_insert = CompiledInsert(Conversation)
 
 
+def _citizen_conversation_insert(*, account: OfficialAccount, citizen: Citizen) -> tuple[Citizen, Conversation]:
+    """Insert a new citizen and their conversation with ``account``: one statement on PostgreSQL, else a
+    transaction. Raises IntegrityError when the citizen exists already (nothing is stored then)."""
+    conversation = Conversation(account=account, citizen=citizen)
+    if connections["default"].vendor == "postgresql":
+        try:
+            parts = [
+                ("citizen", _citizen_insert.statement(citizen)),
+                (
+                    "conversation",
+                    _conversation_insert.statement(conversation, exprs={"citizen_id": "(SELECT id FROM citizen)"}),
+                ),
+            ]
+        except NotSupportedError:  # signal listeners: save() below
+            pass
+        else:
+            citizen_id, conversation_id = writes_together(
+                parts, "(SELECT id FROM citizen), (SELECT id FROM conversation)"
+            )
+            _citizen_insert.stored(citizen, (citizen_id,))
+            conversation.citizen = citizen
+            return citizen, _conversation_insert.stored(conversation, (conversation_id,))
+    with transaction.atomic():
+        _citizen_insert.insert(citizen)
+        conversation.citizen = citizen
+        return citizen, _conversation_insert.insert(conversation)
+
+
 def citizen_conversation_get_or_create(
     *,
     account: OfficialAccount,
@@ -259,9 +287,9 @@ def citizen_conversation_get_or_create(
     citizen = Citizen.from_db("default", _CITIZEN_COLUMNS, row[: len(_CITIZEN_COLUMNS)]) if row else None
     if citizen is None:
         try:
-            with transaction.atomic():
-                citizen = _citizen_insert.create(channel=channel, external_id=external_id, **defaults)
-                return citizen, _conversation_insert.create(account=account, citizen=citizen)
+            return _citizen_conversation_insert(
+                account=account, citizen=Citizen(channel=channel, external_id=external_id, **defaults)
+            )
         except IntegrityError:  # the same citizen's first message raced in twice: the other one created it
             citizen, _created = citizen_get_or_create(
                 channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone

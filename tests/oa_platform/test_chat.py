@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
 from faq.models import UnansweredQuestion
@@ -128,3 +129,39 @@ def test_a_question_costs_a_bounded_number_of_queries(account):
         chat_receive(account=account, citizen=citizen, text="thủ tục cấp thẻ căn cước lần đầu như thế nào")
 
     assert len(queries) <= 10, [q["sql"] for q in queries.captured_queries]
+
+
+def stored_exchange(citizen):
+    messages = Message.objects.filter(conversation__citizen=citizen).order_by("pk")
+    rows = [
+        (m.direction, m.sender, m.text, m.decision, m.faq_key, m.score, m.suggestions, m.in_reply_to_id is not None)
+        for m in messages
+    ]
+    conversation = Conversation.objects.get(citizen=citizen)
+    assert conversation.last_message_at is not None and conversation.last_message_at >= messages.last().created_at
+    return rows
+
+
+@pytest.mark.parametrize("text", ["thủ tục cấp thẻ căn cước lần đầu như thế nào", "cho hỏi về thuế đất", "xin chào"])
+def test_the_exchange_is_stored_alike_in_one_statement_and_one_by_one(account, text):
+    # given: two citizens; while a listener is connected to Message saves, the exchange is saved one by one
+    composed, saved = factories.make_citizen(), factories.make_citizen()
+    seen = []
+
+    def listener(sender, instance, created, **kwargs):
+        seen.append(instance.pk)
+
+    # when
+    first = chat_receive(account=account, citizen=composed, text=text)
+    post_save.connect(listener, sender=Message)
+    try:
+        second = chat_receive(account=account, citizen=saved, text=text)
+    finally:
+        post_save.disconnect(listener, sender=Message)
+    # then: the same rows and reply (ids aside), the listener saw both saves, and an unanswered question counted twice
+    assert {**first.payload, "message_id": 0} == {**second.payload, "message_id": 0}
+    assert stored_exchange(composed) == stored_exchange(saved)
+    assert seen == [second.inbound.pk, second.reply.pk] and second.reply.in_reply_to_id == second.inbound.pk
+    assert first.reply.in_reply_to_id == first.inbound.pk and first.payload["message_id"] == first.reply.pk
+    counted = list(UnansweredQuestion.objects.filter(account=account).values_list("count", flat=True))
+    assert counted == ([] if first.payload["decision"] == "answer" or "intent" in first.payload else [2])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, NotSupportedError, connection
 from django.db.models.signals import post_save
 
-from oa_platform.compiled_queries import CompiledInsert, CompiledQuery
+from oa_platform.compiled_queries import CompiledInsert, CompiledQuery, writes_together
 from oa_platform.models import ApiToken, Citizen, Conversation, Message
 from tests import factories
 
@@ -102,3 +103,68 @@ def test_compiled_insert_falls_back_to_save_while_signals_listen():
     finally:
         post_save.disconnect(listener, sender=Message)
     assert seen == [(message.pk, True)]
+
+
+def new_citizen_and_conversation(account, external_id):
+    citizen = Citizen(channel="web", external_id=external_id, display_name="An")
+    return citizen, Conversation(account=account, citizen=citizen)
+
+
+@pytest.mark.postgres
+def test_writes_together_runs_composed_inserts_as_one_statement(django_assert_num_queries):
+    # given: a new citizen and their conversation, the conversation's citizen_id taken from the first insert
+    account = factories.make_account()
+    citizens, conversations = CompiledInsert(Citizen), CompiledInsert(Conversation)
+    citizen, conversation = new_citizen_and_conversation(account, "w-1")
+    parts = [
+        ("citizen", citizens.statement(citizen)),
+        ("conversation", conversations.statement(conversation, exprs={"citizen_id": "(SELECT id FROM citizen)"})),
+    ]
+    # when: one statement (a savepoint around it only because the test holds a transaction)
+    with django_assert_num_queries(3):
+        citizen_id, conversation_id = writes_together(parts, "(SELECT id FROM citizen), (SELECT id FROM conversation)")
+    citizens.stored(citizen, (citizen_id,))
+    # then: both rows, linked, with the model's defaults
+    stored = Conversation.objects.select_related("citizen").get(pk=conversation_id)
+    assert stored.citizen == citizen and stored.citizen.display_name == "An" and not citizen._state.adding
+    assert stored.account == account and stored.status == Conversation.STATUS_BOT
+
+
+@pytest.mark.postgres
+def test_writes_together_stores_nothing_when_one_part_fails():
+    # given: a new citizen, then one whose (channel, external id) is taken
+    factories.make_citizen(external_id="taken")
+    inserts = CompiledInsert(Citizen)
+    parts = [
+        ("fresh", inserts.statement(Citizen(channel="web", external_id="w-2"))),
+        ("clash", inserts.statement(Citizen(channel="web", external_id="taken"))),
+    ]
+    # when/then: the statement fails as a whole, and the caller's transaction goes on
+    with pytest.raises(IntegrityError):
+        writes_together(parts, "(SELECT id FROM fresh)")
+    assert not Citizen.objects.filter(external_id="w-2").exists()
+
+
+def test_statement_refuses_what_it_cannot_compose():
+    account = factories.make_account()
+    citizen, _conversation = new_citizen_and_conversation(account, "w-3")
+    with pytest.raises(ValueError, match="not insertable"):
+        CompiledInsert(Citizen).statement(citizen, exprs={"nickname": "NULL"})
+    post_save.connect(noop_listener, sender=Citizen)
+    try:
+        with pytest.raises(NotSupportedError):
+            CompiledInsert(Citizen).statement(citizen)
+    finally:
+        post_save.disconnect(noop_listener, sender=Citizen)
+
+
+def noop_listener(**kwargs):
+    pass
+
+
+def test_writes_together_runs_on_postgresql_only():
+    if connection.vendor == "postgresql":
+        assert writes_together([("one", ("SELECT 1 AS id", []))], "(SELECT id FROM one)") == (1,)
+    else:
+        with pytest.raises(NotSupportedError):
+            writes_together([("one", ("SELECT 1 AS id", []))], "(SELECT id FROM one)")
