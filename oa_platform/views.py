@@ -11,8 +11,9 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
@@ -42,6 +43,21 @@ def home(request):
 
 def healthz(request):
     return JsonResponse({"ok": True})
+
+
+def bad_request(request, exception=None):
+    """Django's 400 handler (``handler400``): a request Django refuses before any view runs, e.g. a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE (then 413) or too many form fields. JSON in the API's error shape for
+    API, webhook and script clients; a short page for a browser that asked for HTML."""
+    too_large = isinstance(exception, RequestDataTooBig)
+    status = 413 if too_large else 400
+    if too_large:
+        code, message = "too_large", f"Request body larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    else:
+        code, message = "bad_request", "The request could not be read."
+    if "text/html" in request.headers.get("Accept", ""):
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    return _error(status, code, message)
 
 
 def client_ip(request) -> str:

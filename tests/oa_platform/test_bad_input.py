@@ -186,3 +186,38 @@ async def test_websocket_bad_frame_gets_an_error_frame_and_the_socket_stays_open
     assert (await comm.receive_json_from(timeout=5))["type"] == "messages"
     assert await database_sync_to_async(counts)() == before
     await comm.disconnect()
+
+
+# One byte over Django's request body limit (DATA_UPLOAD_MAX_MEMORY_SIZE): refused before any view reads it.
+def oversize_body(settings) -> bytes:
+    return b'{"citizen_id": "c", "text": "' + b"a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+
+
+def test_a_body_over_the_limit_is_a_json_413_on_the_api(api_client, tenant_a, settings):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
+    before = counts()
+    response = api_client.post(
+        f"/api/v1/accounts/{tenant_a.account.slug}/messages/",
+        data=oversize_body(settings),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert counts() == before
+
+
+def test_a_body_over_the_limit_is_a_json_413_on_the_page(faq_account, settings):
+    client, _ = citizen_client()
+    before = counts()
+    response = post_raw(client, f"/oa/{faq_account.slug}/messages/", oversize_body(settings))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert counts() == before
+
+
+def test_a_browser_form_over_the_limit_gets_a_short_413_page(client, settings):
+    response = client.post(
+        "/admin/login/", data={"username": "a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/plain") and b"larger than" in response.content

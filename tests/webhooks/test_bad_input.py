@@ -137,3 +137,17 @@ def test_wechat_overlong_msg_id_is_400_and_stores_nothing(client, channels_a):
     assert response.status_code == 400
     assert counts() == before
     assert _post(client, _text_xml("xin chào", msg_id="9" * 20), _params()).status_code == 200
+
+
+@pytest.mark.parametrize("send", ["zalo", "generic"])
+def test_a_body_over_the_request_limit_is_a_json_413(client, channels_a, settings, send):
+    # Over DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses the body before the webhook's own 64 KiB check reads it.
+    body = b'{"text": "' + b"a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    if send == "zalo":
+        ts = str(int(time.time() * 1000))
+        response = post_zalo(client, "agency-a", body, zalo_mac(body, ts))
+    else:
+        response = post_generic(client, body)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert counts() == (0, 0, 0, 0)
