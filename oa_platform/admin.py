@@ -30,6 +30,7 @@ from oa_platform.admin_scoping import (
     staff_account_ids,
 )
 from oa_platform.errors import DomainError
+from oa_platform.initial_password import initial_password_set
 from oa_platform.models import (
     Agency,
     ApiToken,
@@ -205,6 +206,7 @@ class MembershipAdmin(TenantScopedAdmin):
                     password=password,
                     is_staff=True,
                 )
+                initial_password_set(user=user)
                 request._oa_new_password = (user.get_username(), password)
             elif not user.is_staff:
                 user.is_staff = True

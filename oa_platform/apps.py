@@ -7,7 +7,7 @@ class OaPlatformConfig(AppConfig):
     verbose_name = _("Official Accounts")
 
     def ready(self):
-        from oa_platform import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from oa_platform import initial_password, schema  # noqa: F401 - login signal; OpenAPI auth extension
         from oa_platform.webhooks import broadcast_adapter
 
         broadcast_adapter.register()  # notices to Zalo/WeChat followers go out on those channels

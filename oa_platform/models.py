@@ -117,6 +117,24 @@ class Membership(models.Model):
         return f"{self.user} · {self.account} · {self.role}"
 
 
+class InitialPassword(models.Model):
+    """The first password of a staff user created by a manager (shown to that manager once). While the
+    user's password is still this one, staff pages send them to the password change form."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    password_hash = models.CharField(_("password hash"), max_length=256)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("initial password")
+        verbose_name_plural = _("initial passwords")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -8,7 +8,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from oa_platform.models import ApiToken, AuditLog, ChannelConfig, Citizen, Conversation, Follow, Membership
+from oa_platform.models import (
+    ApiToken,
+    AuditLog,
+    ChannelConfig,
+    Citizen,
+    Conversation,
+    Follow,
+    InitialPassword,
+    Membership,
+)
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.oa_platform.admin_urls")]
@@ -263,3 +272,35 @@ def test_admin_header_names_only_own_accounts(client, tenant_a, tenant_b):
     client.force_login(tenant_a.editor)
     html = client.get(reverse("admin:index")).content.decode()
     assert tenant_a.account.name in html and tenant_b.account.name not in html
+
+
+def test_new_staff_member_must_choose_a_password_before_anything_else(client, tenant_a):
+    # given: a manager creates a staff member, who gets a generated password shown once
+    client.force_login(tenant_a.manager)
+    response = client.post(
+        reverse("admin:oa_platform_membership_add"),
+        {"account": tenant_a.account.pk, "username": "can-bo-2", "role": "editor"},
+    )
+    password = re.search(r'id="first-password"[^>]*>([^<]+)<', response.content.decode()).group(1)
+    client.logout()
+    # when: they log in with it
+    assert client.login(username="can-bo-2", password=password)
+    # then: every admin page sends them to the password change form, which itself opens
+    for page in (reverse("admin:index"), reverse("admin:faq_faqentry_changelist")):
+        response = client.get(page)
+        assert response.status_code == 302 and response["Location"] == reverse("admin:password_change")
+    assert client.get(reverse("admin:password_change")).status_code == 200
+    # when: they choose their own password, then the admin opens as usual
+    changed = client.post(
+        reverse("admin:password_change"),
+        {"old_password": password, "new_password1": "Mat-khau-rieng-2026", "new_password2": "Mat-khau-rieng-2026"},
+    )
+    assert changed.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert not InitialPassword.objects.exists()
+
+
+def test_staff_with_their_own_password_are_not_sent_to_the_change_form(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert "oa_initial_password" not in client.session
