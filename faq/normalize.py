@@ -243,7 +243,13 @@ class Normalizer:
         if not heads:
             out, out_folded = raw, folded
         else:
-            out, out_folded = self._apply_rules(raw, folded, heads)
+            out, out_folded, expanded = self._apply_rules(raw, folded, heads)
+            if expanded:
+                # an expansion may complete a phrase that its short form hid: "cho e hỏi" -> "cho em hỏi" (a
+                # greeting), "r" -> "rồi", "pls" -> "please" (fillers); a second pass reads the canonical words
+                heads = [i for i, f in enumerate(out_folded) if f in rules]
+                if heads:
+                    out, out_folded, _ = self._apply_rules(out, out_folded, heads)
         if self.language == "en":
             out = [stem_en(t) for t in out]
             out_folded = [_fold_token(t) for t in out]
@@ -259,8 +265,9 @@ class Normalizer:
             folded = [_fold_token(stem_en(t)) for t in folded]
         return set(ngrams(folded))
 
-    def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str]]:
-        """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`.
+    def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str], bool]:
+        """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`; the flag says
+        whether a phrase was replaced by other words (not only dropped).
 
         A token typed without diacritics may match a key's folded spelling; a token typed with diacritics
         must match the key exactly ("hỏng" is not the teen-code "hong")."""
@@ -269,6 +276,7 @@ class Normalizer:
         out_folded: list[str] = []
         n = len(raw)
         i = 0
+        expanded = False
         for h in heads:
             if h < i:  # inside a phrase already expanded
                 continue
@@ -286,13 +294,15 @@ class Normalizer:
                     ):
                         break
                 else:
-                    out.extend(value_tokens)
-                    out_folded.extend(_fold_token(t) for t in value_tokens)
+                    if value_tokens:
+                        out.extend(value_tokens)
+                        out_folded.extend(_fold_token(t) for t in value_tokens)
+                        expanded = expanded or value_tokens != key_tokens
                     i = h + k
                     break
         out.extend(raw[i:])
         out_folded.extend(folded[i:])
-        return out, out_folded
+        return out, out_folded, expanded
 
 
 _FOLD_CACHE: dict[str, str] = {}
