@@ -162,3 +162,20 @@ def test_an_expanded_short_form_completes_a_greeting_or_filler():
     assert normalize("cho e hoi lam ho chieu").tokens == ("lam", "ho", "chieu")
     assert normalize("mk mất cccd r").tokens == ("mình", "mất", "căn", "cước")
     assert normalize("pls renew my id", "en").tokens == normalize("renew my id", "en").tokens
+
+
+def test_politeness_and_fillers_of_three_languages_are_stripped():
+    assert normalize("a/c ơi cho mình hỏi xíu làm hộ chiếu ở đâu vậy ạ, em xin cảm ơn").tokens == (
+        "làm",
+        "hộ",
+        "chiếu",
+        "ở",
+        "đâu",
+    )
+    assert normalize("kính gửi sở, em muốn hỏi làm hộ chiếu").tokens == ("làm", "hộ", "chiếu")
+    assert (
+        normalize("Hi there, quick q: how do I renew my ID? Thanks in advance", "en").tokens
+        == normalize("how do I renew my ID", "en").tokens
+    )
+    assert normalize("打扰了，请问下派出所几点上班，谢谢啦", "zh").tokens == normalize("派出所几点上班", "zh").tokens
+    assert normalize("老师好，想问一下身份证咋办", "zh").tokens == ("身份证怎么办",)
