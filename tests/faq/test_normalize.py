@@ -179,3 +179,26 @@ def test_politeness_and_fillers_of_three_languages_are_stripped():
     )
     assert normalize("打扰了，请问下派出所几点上班，谢谢啦", "zh").tokens == normalize("派出所几点上班", "zh").tokens
     assert normalize("老师好，想问一下身份证咋办", "zh").tokens == ("身份证怎么办",)
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "canonical"),
+    [
+        ("vi", "đăng kí tạm trú", "đăng ký tạm trú"),  # i/y spellings fold apart ("ki" vs "ky")
+        ("vi", "thi lí thuyết", "thi lý thuyết"),
+        ("vi", "mất chứng minh thư", "mất chứng minh nhân dân"),
+        ("vi", "nhập hk cho con", "nhập hộ khẩu cho con"),
+        ("vi", "quên mk vneid", "quên mật khẩu vneid"),
+        ("vi", "đổi blx xe hơi", "đổi giấy phép lái xe ô tô"),
+        ("vi", "làm hộ chiếu chỗ nào", "làm hộ chiếu ở đâu"),
+        ("vi", "làm căn cước mấy tiền", "làm căn cước bao nhiêu tiền"),
+        ("en", "what is the charging for an id", "what is the fee for an id card"),
+        ("en", "when can i pick up my id", "when can i collect my id"),
+        ("zh", "派出所周六上班吗", "派出所周六办公吗"),
+        ("zh", "我儿子办身份证", "我孩子办身份证"),
+        ("zh", "驾驶本丢了怎么弄", "驾驶证丢了怎么办"),
+    ],
+)
+def test_everyday_spellings_meet_the_official_words(language, typed, canonical):
+    norm = Normalizer(language)
+    assert norm(typed).folded == norm(canonical).folded
