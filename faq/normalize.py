@@ -137,7 +137,7 @@ def stem_en(word: str) -> str:
         if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
             word = word[: len(word) - len(suffix)] + repl
             break
-    if len(word) > 4 and word.endswith("e"):
+    if len(word) >= 4 and word.endswith("e") and not word.endswith("ee"):
         word = word[:-1]
     return word
 

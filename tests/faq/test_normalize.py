@@ -202,3 +202,11 @@ def test_politeness_and_fillers_of_three_languages_are_stripped():
 def test_everyday_spellings_meet_the_official_words(language, typed, canonical):
     norm = Normalizer(language)
     assert norm(typed).folded == norm(canonical).folded
+
+
+def test_english_stems_of_four_letter_e_words_meet_their_inflections():
+    from faq.normalize import stem_en
+
+    assert stem_en("move") == stem_en("moved") == stem_en("moving") == stem_en("moves")
+    assert stem_en("name") == stem_en("names") == stem_en("named")
+    assert stem_en("fee") == "fee" and stem_en("free") == "free"  # "-ee" words keep their spelling
