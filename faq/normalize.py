@@ -190,6 +190,10 @@ class Normalizer:
         for rules in self._rules.values():
             rules.sort(key=lambda r: -len(r[0]))
         self._max_rule_len = max((len(r[0]) for rs in self._rules.values() for r in rs), default=1)
+        # common words head multi-word rules only ("xe" of "xe hơi", "làm" of "làm ơn"): a position is a rule head
+        # when its word heads a one-word rule or it starts the first two words of a longer one
+        self._single_heads = {f for f, rs in self._rules.items() if any(len(r[0]) == 1 for r in rs)}
+        self._pair_heads = {r[1][:2] for rs in self._rules.values() for r in rs if len(r[0]) > 1}
 
     @staticmethod
     def _zh_rule(phrases: Mapping[str, str], stop: list[str]):
@@ -237,9 +241,8 @@ class Normalizer:
                 cleaned = self._zh_replace(cleaned)
         raw = self._raw_tokens(cleaned)
         folded = [_fold_token(t) for t in raw]
-        rules = self._rules
         # most tokens start no rule: copy the runs between rule heads in one slice
-        heads = [i for i, f in enumerate(folded) if f in rules]
+        heads = self._heads(folded)
         if not heads:
             out, out_folded = raw, folded
         else:
@@ -247,7 +250,7 @@ class Normalizer:
             if expanded:
                 # an expansion may complete a phrase that its short form hid: "cho e hỏi" -> "cho em hỏi" (a
                 # greeting), "r" -> "rồi", "pls" -> "please" (fillers); a second pass reads the canonical words
-                heads = [i for i, f in enumerate(out_folded) if f in rules]
+                heads = self._heads(out_folded)
                 if heads:
                     out, out_folded, _ = self._apply_rules(out, out_folded, heads)
         if self.language == "en":
@@ -264,6 +267,15 @@ class Normalizer:
         if self.language == "en":
             folded = [_fold_token(stem_en(t)) for t in folded]
         return set(ngrams(folded))
+
+    def _heads(self, folded: list[str]) -> list[int]:
+        """Positions where a phrase rule may start (a necessary condition on the folded words)."""
+        rules, single, pairs = self._rules, self._single_heads, self._pair_heads
+        return [
+            i
+            for i, f in enumerate(folded)
+            if f in rules and (f in single or (i + 1 < len(folded) and (f, folded[i + 1]) in pairs))
+        ]
 
     def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str], bool]:
         """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`; the flag says

@@ -210,3 +210,11 @@ def test_english_stems_of_four_letter_e_words_meet_their_inflections():
     assert stem_en("move") == stem_en("moved") == stem_en("moving") == stem_en("moves")
     assert stem_en("name") == stem_en("names") == stem_en("named")
     assert stem_en("fee") == "fee" and stem_en("free") == "free"  # "-ee" words keep their spelling
+
+
+def test_a_common_word_is_a_rule_head_only_before_the_rest_of_its_phrase():
+    # "xe" starts "xe hơi" (-> "ô tô") but is no one-word rule: "xe máy" costs no rule lookup and stays as typed
+    vi = Normalizer("vi")
+    assert vi._heads(["xe", "may"]) == []
+    assert vi._heads(["xe", "hoi"]) == [0]
+    assert vi("xe hơi").tokens == ("ô", "tô") and vi("xe máy").tokens == ("xe", "máy")
