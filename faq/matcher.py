@@ -368,11 +368,13 @@ class Matcher:
             count = len(es)
             if f[0] != ACCENT_PREFIX and " " not in f and len(f) >= _MIN_TYPO_LEN and f.isalpha():
                 vocab_df[f] = count
+        # ties between equally frequent words go to the same word whatever the set and dict orders (which follow
+        # the process's string hash seed): the more frequent word, then the alphabetically first
         deletes: dict[str, str] = {}
         for word, count in vocab_df.items():
             for d in _deletes(word):
                 best = deletes.get(d)
-                if best is None or vocab_df[best] < count:
+                if best is None or (-count, word) < (-vocab_df[best], best):
                     deletes[d] = word
         self._vocab_df = vocab_df
         self._deletes = deletes
@@ -381,11 +383,14 @@ class Matcher:
     def _correct(self, word: str) -> str | None:
         if word in self._vocab_df or len(word) < _MIN_TYPO_LEN or not word.isalpha() or not word.isascii():
             return None
+        vocab_df = self._vocab_df
         chosen: str | None = None
-        best = -1
+        best: tuple[int, str] | None = None
         for c in [self._deletes.get(word)] + [self._deletes.get(d) for d in _deletes(word)] + list(_deletes(word)):
-            if c and c in self._vocab_df and self._vocab_df[c] > best:
-                chosen, best = c, self._vocab_df[c]
+            if c and c in vocab_df:
+                rank = (-vocab_df[c], c)  # the more frequent word, then the alphabetically first (see `_build`)
+                if best is None or rank < best:
+                    chosen, best = c, rank
         return chosen
 
     def _corrected(self, norm: Normalized) -> tuple[Normalized, set[str]]:

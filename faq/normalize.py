@@ -137,7 +137,7 @@ def stem_en(word: str) -> str:
         if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
             word = word[: len(word) - len(suffix)] + repl
             break
-    if len(word) > 4 and word.endswith("e"):
+    if len(word) >= 4 and word.endswith("e") and not word.endswith("ee"):
         word = word[:-1]
     return word
 
@@ -190,6 +190,10 @@ class Normalizer:
         for rules in self._rules.values():
             rules.sort(key=lambda r: -len(r[0]))
         self._max_rule_len = max((len(r[0]) for rs in self._rules.values() for r in rs), default=1)
+        # common words head multi-word rules only ("xe" of "xe hơi", "làm" of "làm ơn"): a position is a rule head
+        # when its word heads a one-word rule or it starts the first two words of a longer one
+        self._single_heads = {f for f, rs in self._rules.items() if any(len(r[0]) == 1 for r in rs)}
+        self._pair_heads = {r[1][:2] for rs in self._rules.values() for r in rs if len(r[0]) > 1}
 
     @staticmethod
     def _zh_rule(phrases: Mapping[str, str], stop: list[str]):
@@ -237,13 +241,18 @@ class Normalizer:
                 cleaned = self._zh_replace(cleaned)
         raw = self._raw_tokens(cleaned)
         folded = [_fold_token(t) for t in raw]
-        rules = self._rules
         # most tokens start no rule: copy the runs between rule heads in one slice
-        heads = [i for i, f in enumerate(folded) if f in rules]
+        heads = self._heads(folded)
         if not heads:
             out, out_folded = raw, folded
         else:
-            out, out_folded = self._apply_rules(raw, folded, heads)
+            out, out_folded, expanded = self._apply_rules(raw, folded, heads)
+            if expanded:
+                # an expansion may complete a phrase that its short form hid: "cho e hỏi" -> "cho em hỏi" (a
+                # greeting), "r" -> "rồi", "pls" -> "please" (fillers); a second pass reads the canonical words
+                heads = self._heads(out_folded)
+                if heads:
+                    out, out_folded, _ = self._apply_rules(out, out_folded, heads)
         if self.language == "en":
             out = [stem_en(t) for t in out]
             out_folded = [_fold_token(t) for t in out]
@@ -259,8 +268,18 @@ class Normalizer:
             folded = [_fold_token(stem_en(t)) for t in folded]
         return set(ngrams(folded))
 
-    def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str]]:
-        """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`.
+    def _heads(self, folded: list[str]) -> list[int]:
+        """Positions where a phrase rule may start (a necessary condition on the folded words)."""
+        rules, single, pairs = self._rules, self._single_heads, self._pair_heads
+        return [
+            i
+            for i, f in enumerate(folded)
+            if f in rules and (f in single or (i + 1 < len(folded) and (f, folded[i + 1]) in pairs))
+        ]
+
+    def _apply_rules(self, raw: list[str], folded: list[str], heads: list[int]) -> tuple[list[str], list[str], bool]:
+        """Expand dictionary phrases (longest first) starting at the rule-head positions `heads`; the flag says
+        whether a phrase was replaced by other words (not only dropped).
 
         A token typed without diacritics may match a key's folded spelling; a token typed with diacritics
         must match the key exactly ("hỏng" is not the teen-code "hong")."""
@@ -269,6 +288,7 @@ class Normalizer:
         out_folded: list[str] = []
         n = len(raw)
         i = 0
+        expanded = False
         for h in heads:
             if h < i:  # inside a phrase already expanded
                 continue
@@ -286,13 +306,15 @@ class Normalizer:
                     ):
                         break
                 else:
-                    out.extend(value_tokens)
-                    out_folded.extend(_fold_token(t) for t in value_tokens)
+                    if value_tokens:
+                        out.extend(value_tokens)
+                        out_folded.extend(_fold_token(t) for t in value_tokens)
+                        expanded = expanded or value_tokens != key_tokens
                     i = h + k
                     break
         out.extend(raw[i:])
         out_folded.extend(folded[i:])
-        return out, out_folded
+        return out, out_folded, expanded
 
 
 _FOLD_CACHE: dict[str, str] = {}

@@ -173,6 +173,14 @@ def test_a_typo_correction_counts_less_than_the_typed_word():
     assert typo[1] < exact[1]
 
 
+def test_a_typo_between_two_equally_frequent_words_is_corrected_the_same_way_every_time():
+    # "minh" is one edit from "sinh" and from "mien", each in one entry: the choice must not follow the order of
+    # the entries or of a set (which changes with the process's string hash seed)
+    a, b = Entry("a", "Giấy khai sinh"), Entry("b", "Tiêm miễn phí")
+    picks = {Matcher(entries, language="vi")._correct("minh") for entries in ([a, b], [b, a])}
+    assert picks == {"mien"}
+
+
 def test_detail_reports_coverage_and_unknown_words(matcher):
     covered = matcher.rank_detail("lệ phí làm căn cước")[0]
     assert matcher._entries[covered[0]].key == "cccd-le-phi"
