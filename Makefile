@@ -46,15 +46,19 @@ messages: $(VENV)/.dev
 bench: bench-faq bench-fanout bench-chat bench-live
 
 bench-faq: $(VENV)/.dev
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py bench_faq
 
 bench-fanout: $(VENV)/.dev
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py bench_fanout
 
 bench-chat: $(VENV)/.dev
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py bench_chat
 
 bench-live: $(VENV)/.dev
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py bench_live
 
 ## Production processes (PostgreSQL + Redis in DATABASE_URL / REDIS_URL)

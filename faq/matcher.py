@@ -502,18 +502,19 @@ class Matcher:
         q_unknown = q_folded - weights.keys() if _ANSWER_SHARE else frozenset()
         answer_of = self._answer_of
         q2_a = q_norm_a * q_norm_a or 1.0
+        weight = weights.__getitem__  # sum(map(...)) is the same sum, in the same order, without a generator
         for e in short:
             best = 0.0
             # how much of the message the whole entry covers (words spread over phrasings and tags)
             u = union[e][0]
-            coverage = sum(weights[f] for f in q_f_known & u) / q2_f
+            coverage = sum(map(weight, q_f_known & u)) / q2_f
             if q_unknown:
-                coverage += _ANSWER_SHARE * sum(all_weights[f] for f in q_unknown & answer_of(e)) / q2_f
+                coverage += _ANSWER_SHARE * sum(map(all_weights.__getitem__, q_unknown & answer_of(e))) / q2_f
             for feats, text, n_f, n_a in docs_of(e):
-                dot = sum(weights[f] for f in q_f_known & feats)
+                dot = sum(map(weight, q_f_known & feats))
                 cosine = _similarity(dot / (n_f * n_f), dot / q2_f, coverage)
                 if use_accents:
-                    dot = sum(weights[f] for f in q_a_known & feats)
+                    dot = sum(map(weight, q_a_known & feats))
                     accented = _similarity(dot / (n_a * n_a), dot / q2_a, coverage)
                     cosine = (1 - _ACCENT_SHARE) * cosine + _ACCENT_SHARE * accented
                 # two unrelated sentences already score ~50: only the part above chance counts
