@@ -244,7 +244,9 @@ def chat_receive(
     (``services.citizen_conversation_get_or_create``); otherwise it is read or created here.
 
     The reply is decided first, then the exchange is written (``_exchange_store``: on PostgreSQL one
-    statement). Commands that change state (subscribe, stop, a person) run in one transaction with it.
+    statement). Commands that change state (subscribe, stop, a person) run in one transaction with it, so
+    when the same provider event races in twice, the loser's changes roll back with its duplicate insert:
+    an intent's side effects must stay in the database (a task goes out with ``transaction.on_commit``).
     """
     from faq.intents import detect_intent
 
@@ -292,7 +294,9 @@ def chat_receive(
                     suggestions=payload["suggestions"],
                     delivery_status="" if channel == Citizen.CHANNEL_WEB else Message.DELIVERY_QUEUED,
                 )
-                _exchange_store(conversation=conversation, inbound=inbound, reply=reply, unanswered=unanswered)
+                _exchange_store(
+                    conversation=conversation, inbound=inbound, reply=reply, unanswered=unanswered, own_block=writes
+                )
             payload["message_id"] = reply.pk
     except IntegrityError:
         if not external_id:
@@ -317,13 +321,15 @@ def _exchange_store(
     inbound: Message,
     reply: Message | None = None,
     unanswered: tuple[str, list] | None = None,
+    own_block: bool = False,
 ) -> None:
     """Write one exchange: the inbound message, the bot's reply to it (if any), the conversation's
     last_message_at and the unanswered-question upsert (if any). All or nothing.
 
     PostgreSQL: one statement (data-modifying WITH), so no BEGIN/COMMIT round trips; a savepoint only when
-    the caller holds a transaction, so that a duplicate provider event fails alone. Elsewhere (SQLite, or
-    while signal listeners need ``save()``): the same writes one by one in a transaction."""
+    the caller holds a transaction, so that a duplicate provider event fails alone (none when ``own_block``:
+    chat_receive's own block rolls back whole). Elsewhere (SQLite, or while signal listeners need ``save()``):
+    the same writes one by one in a transaction."""
     now = timezone.now()
     if connections["default"].vendor == "postgresql":
         try:
@@ -332,7 +338,9 @@ def _exchange_store(
             pass
         else:
             replied = "(SELECT id FROM reply)" if reply is not None else "NULL"
-            inbound_id, reply_id = writes_together(parts, f"(SELECT id FROM inbound), {replied}")
+            inbound_id, reply_id = writes_together(
+                parts, f"(SELECT id FROM inbound), {replied}", savepoint=not own_block
+            )
             _message_insert.stored(inbound, (inbound_id,))
             if reply is not None:
                 reply.in_reply_to = inbound

@@ -163,8 +163,9 @@ class CompiledInsert:
         primary key (give it to ``stored``).
 
         ``exprs``: field attname -> SQL used instead of that field's value, e.g. ``"(SELECT id FROM inbound)"``
-        for a key another part of the statement returns. Raises NotSupportedError where ``insert`` would not
-        use the compiled SQL (signal listeners, a backend that cannot return the key): run it alone then."""
+        for a key another part of the statement returns: trusted SQL written in the code, never input, and
+        without "%". Raises NotSupportedError where ``insert`` would not use the compiled SQL (signal
+        listeners, a backend that cannot return the key): run it alone then."""
         sql = None if self._listened() else self._sql_for(using)
         if sql is None:
             raise NotSupportedError(f"{self.model.__name__}: no compiled INSERT to compose")
@@ -173,6 +174,8 @@ class CompiledInsert:
         unknown = set(exprs) - {field.attname for field in self._fields}
         if unknown:
             raise ValueError(f"not insertable fields of {self.model.__name__}: {sorted(unknown)}")
+        if any("%" in expr for expr in exprs.values()):  # would shift the placeholders that follow it
+            raise ValueError("exprs are trusted SQL without '%'")
         if not exprs:
             return sql, params
         # _compile() checked that VALUES holds exactly one placeholder per field, in field order.
@@ -189,10 +192,13 @@ class CompiledInsert:
         return head + values_keyword + "".join(parts), kept
 
 
-def writes_together(parts: list[tuple[str, tuple[str, list]]], select: str, using: str = "default") -> tuple:
+def writes_together(
+    parts: list[tuple[str, tuple[str, list]]], select: str, using: str = "default", *, savepoint: bool = True
+) -> tuple:
     """Run several writes as one PostgreSQL statement, ``WITH name AS (sql), ... SELECT select``, and return
     its row. One round trip, and atomic without BEGIN/COMMIT. Inside a caller's transaction it runs in a
-    savepoint, so that a failure (e.g. a unique constraint) rolls back this statement only.
+    savepoint, so that a failure (e.g. a unique constraint) rolls back this statement only; ``savepoint=False``
+    when the caller's block rolls back as a whole on any failure anyway (saves two round trips).
 
     ``parts``: (name, (sql, params)) in order; later parts and ``select`` may read earlier parts' RETURNING
     rows, e.g. ``(SELECT id FROM inbound)``."""
@@ -201,7 +207,7 @@ def writes_together(parts: list[tuple[str, tuple[str, list]]], select: str, usin
         raise NotSupportedError("data-modifying WITH needs PostgreSQL")
     sql = "WITH " + ", ".join(f"{name} AS ({statement[0]})" for name, statement in parts) + f" SELECT {select}"
     params = [param for _name, statement in parts for param in statement[1]]
-    with transaction.atomic(using=using) if connection.in_atomic_block else nullcontext():
+    with transaction.atomic(using=using) if savepoint and connection.in_atomic_block else nullcontext():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()

@@ -118,13 +118,12 @@ class Membership(models.Model):
 
 
 class InitialPassword(models.Model):
-    """The first password of a staff user created by a manager (shown to that manager once). While the
-    user's password is still this one, staff pages send them to the password change form."""
+    """A staff user whose password a manager's creation generated (and saw, once). Until they save a password
+    of their own in the admin's change form, staff pages send them there (oa_platform.initial_password)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
-    password_hash = models.CharField(_("password hash"), max_length=256)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from oa_platform import live
+from oa_platform.initial_password import initial_password_pending
 from oa_platform.selectors import accounts_for_user
 
 CLOSE_FORBIDDEN = 4403
@@ -14,6 +15,8 @@ CLOSE_FORBIDDEN = 4403
 
 @database_sync_to_async
 def _account_id(user, slug: str) -> int | None:
+    if initial_password_pending(user):  # must choose their own password first (as on the staff pages)
+        return None
     account = accounts_for_user(user).filter(slug=slug).only("pk").first()
     return account.pk if account else None
 

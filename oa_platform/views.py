@@ -52,9 +52,10 @@ def bad_request(request, exception=None):
     too_large = isinstance(exception, RequestDataTooBig)
     status = 413 if too_large else 400
     if too_large:
-        code, message = "too_large", f"Request body larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        code, message = "too_large", _("The request is larger than %(limit)s MB.") % {"limit": limit}
     else:
-        code, message = "bad_request", "The request could not be read."
+        code, message = "bad_request", _("The request could not be read.")
     if "text/html" in request.headers.get("Accept", ""):
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     return _error(status, code, message)

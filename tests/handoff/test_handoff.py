@@ -246,6 +246,7 @@ async def test_staff_socket_is_scoped_and_pushes_changes(tenant_a, tenant_b):
     from channels.routing import URLRouter
     from channels.testing import WebsocketCommunicator
 
+    from oa_platform.initial_password import initial_password_set
     from oa_platform.routing import websocket_urlpatterns
 
     app = URLRouter(websocket_urlpatterns)
@@ -258,6 +259,12 @@ async def test_staff_socket_is_scoped_and_pushes_changes(tenant_a, tenant_b):
     anonymous = WebsocketCommunicator(app, "/ws/staff/agency-a/")
     connected, _ = await anonymous.connect()
     assert not connected
+    # and a member who has not yet replaced the password a manager generated
+    await database_sync_to_async(initial_password_set)(user=tenant_a.broadcaster)
+    unchanged = WebsocketCommunicator(app, "/ws/staff/agency-a/")
+    unchanged.scope["user"] = tenant_a.broadcaster
+    connected, code = await unchanged.connect()
+    assert not connected and code == 4403
     # the account's staff get told when a conversation changes
     member = WebsocketCommunicator(app, "/ws/staff/agency-a/")
     member.scope["user"] = tenant_a.editor

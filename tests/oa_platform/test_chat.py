@@ -1,7 +1,10 @@
 """The conversation engine: one decision for every channel, idempotent on provider ids, quiet while staff hold."""
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
@@ -165,3 +168,49 @@ def test_the_exchange_is_stored_alike_in_one_statement_and_one_by_one(account, t
     assert first.reply.in_reply_to_id == first.inbound.pk and first.payload["message_id"] == first.reply.pk
     counted = list(UnansweredQuestion.objects.filter(account=account).values_list("count", flat=True))
     assert counted == ([] if first.payload["decision"] == "answer" or "intent" in first.payload else [2])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_provider_event_racing_in_twice_is_stored_once_and_replayed(tenant_a):
+    # given: the first delivery of an event has stored its exchange (a subscription too) but not yet committed
+    account = tenant_a.account
+    citizen = factories.make_citizen(channel="zalo")
+    chat_receive(account=account, citizen=citizen, text="xin chào")  # the conversation exists
+    stored, release, outcomes = threading.Event(), threading.Event(), {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = chat_receive(
+                    account=account, citizen=citizen, text="dang ky bao lu", external_id="e-1"
+                )
+                stored.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            stored.wait(10)
+            outcomes["second"] = chat_receive(
+                account=account, citizen=citizen, text="dang ky bao lu", external_id="e-1"
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    # when: the second delivery has looked for the event (not visible yet) and waits on the unique index
+    stored.wait(10)
+    time.sleep(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    # then: the second replays the first's reply; one exchange and one follow are stored
+    assert not outcomes["first"].duplicate and outcomes["second"].duplicate
+    contract = ("text", "decision", "faq", "score", "suggestions", "message_id")
+    assert [outcomes["second"].payload[k] for k in contract] == [outcomes["first"].payload[k] for k in contract]
+    assert Message.objects.filter(conversation__citizen=citizen, external_id="e-1").count() == 1
+    assert Follow.objects.filter(account=account, citizen=citizen).count() == 1

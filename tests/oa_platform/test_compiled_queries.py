@@ -168,3 +168,9 @@ def test_writes_together_runs_on_postgresql_only():
     else:
         with pytest.raises(NotSupportedError):
             writes_together([("one", ("SELECT 1 AS id", []))], "(SELECT id FROM one)")
+
+
+def test_statement_refuses_an_expression_with_a_percent_sign():
+    citizen = Citizen(channel="web", external_id="w-4")
+    with pytest.raises(ValueError, match="trusted SQL"):
+        CompiledInsert(Citizen).statement(citizen, exprs={"display_name": "'100%'"})
