@@ -214,6 +214,8 @@ CHAT_RATE_IP = (int(os.environ.get("CHAT_RATE_IP", "600")), 60)
 # WebSocket frames larger than this are refused (close code 1009).
 WS_MAX_FRAME = 8 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Whole request bodies of multipart uploads (the admin's FAQ import); others stop at the 2 MiB above.
+MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 
 # --- Security  ---
 SESSION_COOKIE_HTTPONLY = True

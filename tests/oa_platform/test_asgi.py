@@ -1,5 +1,7 @@
 """The production path: the chat API through a real ASGI server, and a middleware chain that stays async."""
 
+import json
+
 import httpx
 import pytest
 from django.conf import settings
@@ -72,3 +74,23 @@ def test_chat_requests_run_side_by_side_under_the_asgi_server(asgi_server, tenan
     # then: both were answered, neither queued behind the other
     assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
     assert Message.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunked_bodies_are_read_and_capped_by_the_asgi_server(asgi_server, tenant_a):  # noqa: F811
+    faq_entry_create(account=tenant_a.account, key="ho-chieu", question="Làm hộ chiếu ở đâu?", answer="Tại phòng XNC.")
+    url = f"{asgi_server}/api/v1/accounts/{tenant_a.account.slug}/messages/"
+    headers = {"Authorization": f"Token {tenant_a.token}", "Content-Type": "application/json"}
+
+    def chunked(body: bytes, size: int = 64 * 1024):  # a generator: httpx sends it without Content-Length
+        for start in range(0, len(body), size):
+            yield body[start : start + size]
+
+    body = json.dumps({"citizen_id": "chunked-1", "text": "làm hộ chiếu ở đâu"}).encode()
+    answered = httpx.post(url, content=chunked(body, 16), headers=headers, timeout=10)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["reply"]["faq"] == "ho-chieu"
+    oversize = b'{"citizen_id": "chunked-2", "text": "' + b"a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    refused = httpx.post(url, content=chunked(oversize), headers=headers, timeout=10)
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "too_large"
+    assert not Message.objects.filter(conversation__citizen__external_id="chunked-2").exists()
