@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from faq import matcher as matcher_module
 from faq.matcher import Candidate, Entry, Matcher, MatchResult
 
 ENTRIES = [
@@ -171,6 +172,18 @@ def test_a_typo_correction_counts_less_than_the_typed_word():
     typo = m.rank("thủ tục xuaat cảnh")[0]  # one extra letter: corrected to "xuat"
     assert exact[0] == typo[0] == 0
     assert typo[1] < exact[1]
+
+
+def test_a_corrected_word_weighs_the_typo_share_of_the_typed_word():
+    # given an index that knows "xuat"
+    m = Matcher([Entry("a", "Thủ tục xuất cảnh"), Entry("b", "Giờ làm việc")], language="vi")
+    # when the word is typed right, and with one extra letter
+    exact = m._query(m._normalizer("xuat canh"))[0]
+    typo = m._query(m._normalizer("xuaat canh"))[0]
+    # then the correction keeps _TYPO_WEIGHT of the word's weight (squared weights), the other word is untouched
+    assert typo["xuat"] == pytest.approx(exact["xuat"] * matcher_module._TYPO_WEIGHT**2)
+    assert typo["canh"] == exact["canh"]
+    assert 0.5 < matcher_module._TYPO_WEIGHT < 1.0
 
 
 def test_a_typo_between_two_equally_frequent_words_is_corrected_the_same_way_every_time():
