@@ -348,7 +348,10 @@ class TenantScopingMixin:
     def obj_accounts(self, obj) -> set[int]:
         return accounts_of(obj, self.tenant_paths())
 
-    def _allowed_on(self, request, obj, perm: str) -> bool:
+    def _allowed_on(self, request, obj, perm: str, *, paths_of=None, unowned: bool = True) -> bool:
+        """Whether the user's role ``perm`` covers ``obj`` (None: the model as a whole). ``paths_of(obj)``: the
+        paths from obj to its account(s), this admin's own by default; ``unowned``: the answer for an object
+        with no path to an account (shared reference data here; an inline's parent must have one)."""
         allowed = self.accounts_for(request, perm)
         if allowed is None:
             return True
@@ -356,10 +359,10 @@ class TenantScopingMixin:
             return False
         if obj is None:
             return True
-        paths = self.tenant_paths()
-        if not paths:  # shared reference data: no account of its own
-            return True
-        owned = self.obj_accounts(obj)
+        paths = paths_of(obj) if paths_of is not None else self.tenant_paths()
+        if not paths:
+            return unowned
+        owned = accounts_of(obj, paths)
         if len(paths) > 1:  # several ways to an account (a citizen of several agencies): one is enough
             return bool(owned & allowed)
         return bool(owned) and owned <= allowed
@@ -580,18 +583,9 @@ class _TenantScopedInlineMixin(TenantScopingMixin):
     """Inline permissions: the role on the parent object's account(s)."""
 
     def _parent_allowed(self, request, obj, perm: str) -> bool:
-        allowed = self.accounts_for(request, perm)
-        if allowed is None:
-            return True
-        if not allowed:
-            return False
-        if obj is None:
-            return True
-        paths = tenant_paths_for(type(obj), self.admin_site)
-        if not paths:
-            return False
-        owned = accounts_of(obj, paths)
-        return bool(owned & allowed) if len(paths) > 1 else bool(owned) and owned <= allowed
+        return self._allowed_on(
+            request, obj, perm, paths_of=lambda parent: tenant_paths_for(type(parent), self.admin_site), unowned=False
+        )
 
     def get_formset(self, request, obj=None, **kwargs):
         formset_class = super().get_formset(request, obj, **kwargs)
