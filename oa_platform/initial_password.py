@@ -5,7 +5,7 @@ citizens' pages and the APIs pay nothing; the staff inbox socket checks it when 
 
 from __future__ import annotations
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
+from oa_platform.hybrid_middleware import HybridMiddleware
 from oa_platform.models import InitialPassword
 
 SESSION_KEY = "oa_initial_password"
@@ -68,22 +69,14 @@ def _after_change_form(request, response) -> None:
         request.session.pop(SESSION_KEY, None)
 
 
-class InitialPasswordMiddleware:
+class InitialPasswordMiddleware(HybridMiddleware):
     """After AuthenticationMiddleware and MessageMiddleware. Other paths pass straight through (no thread hop
     under ASGI)."""
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response):
-        self.get_response = get_response
-        self._async = iscoroutinefunction(get_response)
-        if self._async:
-            markcoroutinefunction(self)
+        self._set_mode(get_response)
 
-    def __call__(self, request):
-        if self._async:
-            return self._acall(request)
+    def _call(self, request):
         gate, change_form = _gate(request)
         if gate is not None:
             return gate

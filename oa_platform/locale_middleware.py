@@ -4,11 +4,12 @@ set to English in Ha Noi still gets the agency's Vietnamese page until the citiz
 
 import re
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from oa_platform.hybrid_middleware import HybridMiddleware
 from oa_platform.models import OfficialAccount
 
 ACCOUNT_PATH = re.compile(r"^/oa/(?P<slug>[-\w]+)/")
@@ -23,19 +24,11 @@ def _account_language(path: str) -> str | None:
     return language if language in SUPPORTED else None
 
 
-class LocaleMiddleware:
-    sync_capable = True
-    async_capable = True
-
+class LocaleMiddleware(HybridMiddleware):
     def __init__(self, get_response):
-        self.get_response = get_response
-        self._async = iscoroutinefunction(get_response)
-        if self._async:
-            markcoroutinefunction(self)
+        self._set_mode(get_response)
 
-    def __call__(self, request):
-        if self._async:
-            return self._acall(request)
+    def _call(self, request):
         account_language = None
         if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in SUPPORTED:
             account_language = _account_language(request.path_info)

@@ -5,24 +5,19 @@ every view included, on one thread per process, so requests that wait on Postgre
 subclass serves static files the same way and otherwise hands the request on in the mode it came in.
 """
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from oa_platform.hybrid_middleware import HybridMiddleware
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):
-    sync_capable = True
-    async_capable = True
 
+class StaticFilesMiddleware(HybridMiddleware, WhiteNoiseMiddleware):
     def __init__(self, get_response=None):
-        super().__init__(get_response)
-        self._async = iscoroutinefunction(get_response)
-        if self._async:
-            markcoroutinefunction(self)
+        WhiteNoiseMiddleware.__init__(self, get_response)
+        self._set_mode(get_response)
 
-    def __call__(self, request):
-        if self._async:
-            return self._acall(request)
-        return super().__call__(request)
+    def _call(self, request):
+        return WhiteNoiseMiddleware.__call__(self, request)
 
     async def _acall(self, request):
         static_file = (
