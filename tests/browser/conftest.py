@@ -7,11 +7,12 @@ SQLite's in-memory one; tests that use it need ``django_db(transaction=True)`` s
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 
 import pytest
+
+from oa_platform.local_server import free_port
 
 # Bounded wait for the server to listen.
 STARTUP_TIMEOUT_S = 10
@@ -23,12 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -44,7 +39,7 @@ def asgi_server(transactional_db):
     db_settings = connections.settings["default"]
     saved_max_age = db_settings.get("CONN_MAX_AGE", 0)
     db_settings["CONN_MAX_AGE"] = 0
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         application,
         host="127.0.0.1",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -20,19 +19,14 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from broadcasts.management.commands._benchsupport import BIN, require_bench_database, start, stop
+from broadcasts.management.commands._benchsupport import require_bench_database, start, stop
 from broadcasts.models import Notice
 from oa_platform import web_identity
+from oa_platform.local_server import free_port, uvicorn_command, wait_until_serving
 from oa_platform.models import Citizen, Follow
 from oa_platform.services import account_get_or_create
 
 CONNECT_CONCURRENCY = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _q(model) -> str:
@@ -56,29 +50,12 @@ class Command(BaseCommand):
         account, _ = account_get_or_create(slug="bench-live", name="Bench live")
         biggest = max(sizes)
         self.setup(account, biggest)
-        port = _free_port()
+        port = free_port()
         logdir = Path(tempfile.mkdtemp(prefix="bench_live_"))
-        server = start(
-            [
-                str(BIN / "uvicorn"),
-                "oa_platform.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--ws-max-queue",
-                "64",
-            ],
-            logdir / "uvicorn.log",
-        )
+        server = start(uvicorn_command(port, workers=2, extra=("--ws-max-queue", "64")), logdir / "uvicorn.log")
         results = []
         try:
-            self.wait_port(port)
+            wait_until_serving(port, timeout=60)
             for size in sizes:
                 result = asyncio.run(self.round(account, port, size))
                 results.append(result)
@@ -106,16 +83,6 @@ class Command(BaseCommand):
                 f" SELECT %s, id, true, %s FROM {_q(Citizen)} WHERE external_id LIKE %s",
                 [account.pk, now, "w_bench-live-%"],
             )
-
-    def wait_port(self, port: int) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("uvicorn did not start")
 
     async def round(self, account, port: int, size: int) -> dict:
         import redis

@@ -8,18 +8,15 @@ Needs ``wrk`` (Debian: apt-get install wrk). Prints a table and, last, one JSON 
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from oa_platform.local_server import free_port, uvicorn_command, wait_until_serving
 from oa_platform.models import ApiToken, Conversation, OfficialAccount
 from oa_platform.services import token_issue
 
@@ -65,12 +62,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Command(BaseCommand):
     help = "Load-test the chat API beside a trivial JSON view with wrk against uvicorn."
 
@@ -104,27 +95,12 @@ class Command(BaseCommand):
 
         port = free_port()
         env = dict(os.environ, CHAT_RATE_CITIZEN="100000000", CHAT_RATE_IP="100000000", DEBUG="0", LOG_LEVEL="WARNING")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "oa_platform.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(opts["workers"]),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=settings.BASE_DIR,
-        )
+        server = subprocess.Popen(uvicorn_command(port, workers=opts["workers"]), env=env, cwd=settings.BASE_DIR)
         try:
-            self._wait(port)
+            try:
+                wait_until_serving(port)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
             with tempfile.TemporaryDirectory() as tmp:
                 report = Path(tmp) / "report.lua"
                 report.write_text(LUA_REPORT)
@@ -170,16 +146,6 @@ class Command(BaseCommand):
             "ratio_rps": ratio,
         }
         self.stdout.write(json.dumps(result))
-
-    def _wait(self, port: int) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise CommandError("the server did not start")
 
     def _wrk(self, wrk: str, args: list[str]) -> dict:
         out = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=600).stdout
