@@ -3,15 +3,10 @@ effect: one delivery per recipient, at most one accepted send per idempotency ke
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from broadcasts import fanout
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
@@ -19,56 +14,12 @@ from broadcasts.services import settings_for
 from oa_platform.celery import app
 from tests.broadcasts.conftest import approved, follower
 from tests.fakes.fake_provider import FakeProvider
-
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
+from tests.workers import start_worker, stop, wait_for
 
 
-def _db_url() -> str:
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _start_worker(name: str, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _db_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "BROADCASTS_LEASE_S": "3",
-        "BROADCASTS_PENDING_REQUEUE_S": "5",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    return subprocess.Popen(
-        [CELERY, "-A", "oa_platform", "worker", "-l", "info", "-c", "1", "-n", f"{name}@%h", "--without-gossip"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: SIGKILL reaches the pool child too
-    )
-
-
-def _wait(predicate, timeout: float, what: str, details=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} {details()}")
-
-
-def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+def _start_worker(name: str, log: Path):
+    # short leases so a killed worker's chunks are taken over quickly
+    return start_worker(name, log, concurrency=1, env={"BROADCASTS_LEASE_S": "3", "BROADCASTS_PENDING_REQUEUE_S": "5"})
 
 
 @pytest.mark.worker
@@ -94,16 +45,16 @@ def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
         notice = approved(tenant_a, audience_all=True)
         log = tmp_path / "worker.log"
         workers.append(_start_worker("first", log))
-        _wait(lambda: app.control.ping(timeout=0.5), 60, "the first worker")
+        wait_for(lambda: app.control.ping(timeout=0.5), 60, "the first worker")
         # when: the dispatcher runs, and the worker is killed while SMS are going out
         fanout.dispatcher_tick()
-        _wait(
+        wait_for(
             lambda: Delivery.objects.filter(notice=notice, channel="sms", status="sent").count() >= 20,
             60,
             "some SMS to be sent",
             lambda: list(Delivery.objects.exclude(last_error="").values_list("last_error", flat=True)[:3]),
         )
-        _stop(workers[0], signal.SIGKILL)
+        stop(workers[0], signal.SIGKILL)
         sent_before_restart = Delivery.objects.filter(notice=notice, channel="sms", status="sent").count()
         assert sent_before_restart < len(sms), "the kill came too late to test anything"
         workers.append(_start_worker("second", log))
@@ -112,10 +63,10 @@ def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
             fanout.dispatcher_tick()  # the beat's job: sweeps expired leases, finishes the notice
             return Notice.objects.get(pk=notice.pk).status == Notice.STATUS_SENT
 
-        _wait(finished, 120, "the notice to be sent after the restart")
+        wait_for(finished, 120, "the notice to be sent after the restart")
     finally:
         for proc in workers:
-            _stop(proc)
+            stop(proc)
         provider.stop()
         app.conf.task_always_eager = True
     # then: one delivery per recipient, all sent, at most one accepted send per idempotency key
