@@ -29,9 +29,34 @@ class Intent:
     topic: str | None = None  # topic key for subscribe/unsubscribe
 
 
-def _phrases(*items: str) -> list[tuple[str, ...]]:
-    out = {tuple(fold(clean(p)).split()) for p in items}
-    return sorted(out, key=len, reverse=True)
+class Phrases:
+    """Folded phrases (word tuples) grouped by their first word, longest first within a group: finding the
+    phrase at a position looks at the few phrases that start with that word, not at the whole list."""
+
+    __slots__ = ("by_first",)
+
+    def __init__(self, phrases):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in sorted({p for p in phrases if p}, key=len, reverse=True):
+            self.by_first.setdefault(phrase[0], []).append(phrase)
+
+    def __iter__(self):
+        for group in self.by_first.values():
+            yield from group
+
+    def __add__(self, other: Phrases) -> Phrases:
+        return Phrases([*self, *other])
+
+    def length_at(self, words: list[str], i: int) -> int:
+        """The number of words of the longest phrase found at ``words[i]``, 0 when none is."""
+        for phrase in self.by_first.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+
+def _phrases(*items: str) -> Phrases:
+    return Phrases(tuple(fold(clean(p)).split()) for p in items)
 
 
 # Words addressed to the agency or added for politeness; they never change what the message asks.
@@ -164,6 +189,7 @@ _THANKS = _phrases(
     "ok cảm ơn",
     "ok thanks",
 )
+_GREETING_OR_THANKS = _GREETING + _THANKS
 _HELP = _phrases("help", "menu", "trợ giúp", "giúp đỡ", "hướng dẫn", "hướng dẫn sử dụng", "danh mục", "?", "h")
 _HUMAN = _phrases(
     "gặp nhân viên",
@@ -391,31 +417,34 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-def _strip(words: list[str], phrases: list[tuple[str, ...]]) -> list[str]:
+def _strip(words: list[str], phrases: Phrases) -> list[str]:
     """Remove every occurrence of the phrases (longest first) wherever they are."""
     out: list[str] = []
     i = 0
     while i < len(words):
-        for p in phrases:
-            if tuple(words[i : i + len(p)]) == p:
-                i += len(p)
-                break
+        length = phrases.length_at(words, i)
+        if length:
+            i += length
         else:
             out.append(words[i])
             i += 1
     return out
 
 
-def _starts_with(words: list[str], phrases: list[tuple[str, ...]]) -> list[str] | None:
-    for p in phrases:
-        if tuple(words[: len(p)]) == p:
-            return words[len(p) :]
-    return None
+def _starts_with(words: list[str], phrases: Phrases) -> list[str] | None:
+    length = phrases.length_at(words, 0) if words else 0
+    return words[length:] if length else None
 
 
-def _only(words: list[str], phrases: list[tuple[str, ...]]) -> bool:
+def _only(words: list[str], phrases: Phrases) -> bool:
     """True when the words are made only of these phrases (at least one)."""
-    return bool(words) and not _strip(words, phrases)
+    i = 0
+    while i < len(words):
+        length = phrases.length_at(words, i)
+        if not length:
+            return False
+        i += length
+    return bool(words)
 
 
 def _topic(words: list[str], *, accented_text: str) -> str | None:
@@ -469,7 +498,7 @@ def _detect_latin(text: str) -> Intent | None:
         return Intent("human")
     if not asks and _only(without_filler, _THANKS):
         return Intent("thanks")
-    if _only(without_filler, _GREETING + _THANKS) and any(_starts_with(core[i:], _THANKS) for i in range(len(core))):
+    if _only(without_filler, _GREETING_OR_THANKS) and any(_THANKS.length_at(core, i) for i in range(len(core))):
         return Intent("thanks")
     if _only(without_filler, _GREETING):
         return Intent("greeting")

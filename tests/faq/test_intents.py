@@ -124,6 +124,12 @@ def test_greetings_and_thanks_in_three_languages(text, kind):
     assert detect_intent(text) == Intent(kind)
 
 
+@pytest.mark.parametrize("text", ["hello, thank you", "chào ad, cảm ơn nhiều", "hi thx", "cảm ơn ạ?", "thank you ?"])
+def test_a_greeting_or_question_mark_before_thanks_at_the_end_is_still_thanks(text):
+    # the thanks phrase may close the message: a match that leaves nothing after it still counts
+    assert detect_intent(text) == Intent("thanks")
+
+
 @pytest.mark.parametrize(
     "text",
     [
