@@ -55,7 +55,7 @@ bench-fanout: $(VENV)/.dev
 
 bench-chat: $(VENV)/.dev
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py bench_chat
+	$(PY) manage.py bench_chat --breakdown
 
 bench-live: $(VENV)/.dev
 	$(PY) manage.py migrate --noinput -v0

@@ -2,6 +2,11 @@
 beside a trivial Django JSON view (/healthz), both served the same way in the same run by the
 production-style server (uvicorn, ASGI, no DEBUG) on the configured database (PostgreSQL in DATABASE_URL).
 
+Beside each run: the CPU it cost per request, from /proc, of the server processes ("web") and of PostgreSQL
+("db"), the load generator not included. ``--breakdown`` adds two runs of the same endpoint refused before any
+chat work (an unknown token: 401; a valid token with an empty text: 400), which show what the API's own
+framework costs before a message is matched or stored.
+
 Needs ``wrk`` (Debian: apt-get install wrk). Prints a table and, last, one JSON line.
 """
 
@@ -16,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from oa_platform.local_server import free_port, uvicorn_command, wait_until_serving
+from oa_platform.local_server import cpu_seconds, free_port, uvicorn_command, wait_until_serving
 from oa_platform.models import ApiToken, Conversation, OfficialAccount
 from oa_platform.services import token_issue
 
@@ -29,6 +34,13 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+LUA_REFUSED = """
+request = function()
+  return wrk.format("POST", "/api/v1/accounts/%s/messages/",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Token %s"}, '{"citizen_id": "bench-1", "text": "%s"}')
 end
 """
 
@@ -78,6 +90,11 @@ class Command(BaseCommand):
             help="0 (default): every chat request is a new citizen's first message; N: each request comes from "
             "a citizen drawn at random from a pool of N who keep writing (e.g. 200)",
         )
+        parser.add_argument(
+            "--breakdown",
+            action="store_true",
+            help="also load the endpoint with requests refused before any chat work (unknown token, empty text)",
+        )
 
     def handle(self, *args, **opts):
         wrk = shutil.which("wrk")
@@ -110,21 +127,35 @@ class Command(BaseCommand):
                 args = ["-t", "2", "-c", str(opts["connections"]), "-d", f"{opts['duration']}s", "--timeout", "10s"]
                 # warm both paths (index build, connection pools) before measuring
                 self._wrk(wrk, [*args[:4], "-d", "3s", "-s", str(post), base])
-                trivial = self._wrk(wrk, [*args, "-s", str(report), base + "/healthz"])
+                trivial = self._wrk(wrk, [*args, "-s", str(report), base + "/healthz"], server.pid)
                 conversations = Conversation.objects.filter(account=account).count()
-                chat = self._wrk(wrk, [*args, "-s", str(post), base])
+                chat = self._wrk(wrk, [*args, "-s", str(post), base], server.pid)
                 new_citizens = Conversation.objects.filter(account=account).count() - conversations
+                refused = {}
+                if opts["breakdown"]:
+                    for name, token, text in (
+                        ("unknown token (401)", "nope", "lam cccd o dau"),
+                        ("empty text (400)", raw, ""),
+                    ):
+                        script = Path(tmp) / "refused.lua"
+                        script.write_text(LUA_REFUSED % (opts["slug"], token, text) + LUA_REPORT)
+                        refused[name] = self._wrk(wrk, [*args, "-s", str(script), base], server.pid)
         finally:
             server.terminate()
             server.wait(timeout=20)
-        for row in (trivial, chat):
+        rows = {"trivial JSON view": trivial, "chat API (POST messages)": chat, **refused}
+        for row in rows.values():
             row["rps"] = round(row["requests"] / (row["duration_us"] / 1e6), 1)
         ratio = round(chat["rps"] / trivial["rps"], 3) if trivial["rps"] else 0
-        self.stdout.write(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}")
-        for name, row in (("trivial JSON view", trivial), ("chat API (POST messages)", chat)):
+        self.stdout.write(
+            f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}"
+            f"{'web CPU ms/req':>16}{'db CPU ms/req':>15}"
+        )
+        for name, row in rows.items():
+            web, db = (f"{row[k]:.2f}" if row.get(k) is not None else "n/a" for k in ("web_cpu_ms", "db_cpu_ms"))
             self.stdout.write(
                 f"{name:<28}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
-                f"{row['errors']:>8}{row['non2xx']:>9}"
+                f"{row['errors']:>8}{row['non2xx']:>9}{web:>16}{db:>15}"
             )
         traffic = (
             f"citizens drawn at random from a pool of {opts['citizens']}"
@@ -143,13 +174,20 @@ class Command(BaseCommand):
             "new_citizens": new_citizens,
             "trivial": trivial,
             "chat": chat,
+            "refused": refused,
             "ratio_rps": ratio,
         }
         self.stdout.write(json.dumps(result))
 
-    def _wrk(self, wrk: str, args: list[str]) -> dict:
+    def _wrk(self, wrk: str, args: list[str], server_pid: int | None = None) -> dict:
+        before = cpu_seconds(server_pid) if server_pid else {}
         out = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=600).stdout
+        after = cpu_seconds(server_pid) if server_pid else {}
         lines = [line for line in out.splitlines() if line.startswith("{")]
         if not lines:
             raise CommandError(f"wrk printed no report:\n{out}")
-        return json.loads(lines[-1])
+        row = json.loads(lines[-1])
+        for key, name in (("web_cpu_ms", "server"), ("db_cpu_ms", "postgres")):
+            if name in before and row["requests"]:
+                row[key] = round((after[name] - before[name]) * 1000 / row["requests"], 3)
+        return row
