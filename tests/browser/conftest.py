@@ -64,6 +64,7 @@ def asgi_server(transactional_db):
 
 @pytest.fixture
 def browser():
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still plain sync.
@@ -73,5 +74,9 @@ def browser():
             instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield instance
             instance.close()
+            # The test's ORM calls ran under Playwright's event loop, in a context of their own: close that
+            # context's connection here, or it stays checked out of the pool and PostgreSQL refuses to drop the
+            # test database at the end of the session ("being accessed by other users").
+            connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
