@@ -382,31 +382,14 @@ def test_categories_fall_back_to_tags_and_skip_inactive(tenant_a, tenant_b):
 @pytest.mark.django_db(transaction=True)
 def test_unanswered_upsert_is_race_safe():
     # given: a new question arriving in 8 connections at once
-    import threading
-
-    from django.db import connection
-
+    from tests.concurrency import all_at_once
     from tests.factories import make_account
 
     account = make_account("race-account")
-    barrier = threading.Barrier(8)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            unanswered_record(account=account, text="lịch cắt điện tuần này", decision="fallback")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
     # when
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    _results, errors = all_at_once(
+        lambda: unanswered_record(account=account, text="lịch cắt điện tuần này", decision="fallback"), 8
+    )
     # then: one row counted eight times
     assert errors == []
     assert UnansweredQuestion.objects.get(account=account).count == 8

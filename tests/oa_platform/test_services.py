@@ -325,32 +325,18 @@ def test_citizen_erase_removes_the_citizen_when_nothing_else_holds_it(tenant_a):
 @pytest.mark.django_db(transaction=True)
 def test_citizen_conversation_first_message_race_makes_one_of_each():
     # given: a new citizen's first message arriving in 8 connections at once
-    import threading
-
-    from django.db import connection
+    from tests.concurrency import all_at_once
 
     account = factories.make_account("race-conversation")
-    barrier = threading.Barrier(8)
-    errors, conversations = [], []
 
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            _citizen, conversation = services.citizen_conversation_get_or_create(
-                account=account, channel="web", external_id="new-1"
-            )
-            conversations.append(conversation.pk)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def first_message():
+        _citizen, conversation = services.citizen_conversation_get_or_create(
+            account=account, channel="web", external_id="new-1"
+        )
+        return conversation.pk
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
     # when
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    conversations, errors = all_at_once(first_message, 8)
     # then: one citizen, one conversation, every caller got it
     assert errors == []
     assert Citizen.objects.count() == 1 and Conversation.objects.count() == 1

@@ -1,12 +1,11 @@
 """The same provider event delivered 10 times at once, over real HTTP to a real server, gives one message
 and one reply (one send to the provider). Holds on PostgreSQL (row locks, unique constraints) and SQLite."""
 
-import threading
-
 import httpx
 import pytest
 
 from oa_platform.models import Message, WebhookEvent
+from tests.concurrency import all_at_once
 from tests.webhooks.conftest import make_channels, zalo_event, zalo_mac
 
 REPLAYS = 10
@@ -22,21 +21,14 @@ def test_ten_concurrent_replays_give_one_message_and_one_reply(live_server, tena
     body, ts = zalo_event("xin chào", msg_id="concurrent-1")
     headers = {"X-ZEvent-Signature": zalo_mac(body, ts), "Content-Type": "application/json"}
     url = f"{live_server.url}/webhooks/zalo/agency-a/"
-    barrier = threading.Barrier(REPLAYS)
-    statuses: list[int] = []
 
     def deliver():
-        barrier.wait(timeout=10)
-        response = httpx.post(url, content=body, headers=headers, timeout=30)
-        statuses.append(response.status_code)
+        return httpx.post(url, content=body, headers=headers, timeout=30).status_code
 
     # when
-    threads = [threading.Thread(target=deliver) for _ in range(REPLAYS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    statuses, errors = all_at_once(deliver, REPLAYS)
     # then
+    assert errors == []
     assert statuses == [200] * REPLAYS
     assert WebhookEvent.objects.count() == 1
     assert Message.objects.filter(direction="in").count() == 1
@@ -59,19 +51,13 @@ def test_ten_concurrent_wechat_replays_give_one_message_and_one_reply(live_serve
     )
     timestamp = str(int(time.time()))
     params = {"timestamp": timestamp, "nonce": "n", "signature": wechat.signature(WECHAT_TOKEN, timestamp, "n")}
-    barrier = threading.Barrier(REPLAYS)
-    answers: list[tuple[int, bytes]] = []
 
     def deliver():
-        barrier.wait(timeout=10)
         r = httpx.post(f"{live_server.url}/webhooks/wechat/agency-a/", params=params, content=body, timeout=30)
-        answers.append((r.status_code, r.content))
+        return r.status_code, r.content
 
-    threads = [threading.Thread(target=deliver) for _ in range(REPLAYS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    answers, errors = all_at_once(deliver, REPLAYS)
+    assert errors == []
     assert [status for status, _ in answers] == [200] * REPLAYS
     contents = {wechat.parse_xml(content)["Content"] for _, content in answers}
     assert len(contents) == 1  # every delivery got the same passive reply
