@@ -38,6 +38,13 @@ def _eager_celery_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture
+def rate_window_start(time_machine):
+    """Rate limits count in fixed windows of the wall clock: a test that fills one starts at the top of a
+    minute (the clock keeps running), so a window boundary never falls between its requests."""
+    time_machine.move_to("2026-12-03 03:00:00+00:00", tick=True)
+
+
 @dataclass
 class Tenant:
     account: object
