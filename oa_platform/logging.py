@@ -1,10 +1,8 @@
 """A logging filter that keeps personal data (phone numbers) out of log lines."""
 
 import logging
-import re
 
-# Anything that looks like a phone number: an optional +, then 9 to 15 digits with optional separators.
-PHONE_RE = re.compile(r"(?<![\w])\+?\d(?:[\s.-]?\d){8,14}(?![\w])")
+from oa_platform.phones import PHONE_RE
 
 
 def redact(text: str) -> str:

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oa_platform.phones import mask_phones_in_text
+
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
 
 
@@ -487,7 +489,8 @@ class WebhookEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} {self.event_type} {self.dedup_key[:12]}"
+        # shown as the admin page's title: a generic channel's message id may be the sender's phone
+        return mask_phones_in_text(f"{self.channel} {self.event_type} {self.dedup_key[:12]}")
 
 
 class Conversation(models.Model):
