@@ -236,7 +236,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
-# --- Logging: phone numbers and chat text are personal data and are never logged.  ---
+# --- Logging: phone numbers and chat text are personal data and are never logged; nor are access tokens.  ---
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -245,5 +245,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Task success lines every few seconds from the dispatcher would drown what an operator needs to see.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
+    # httpx logs every request's URL at INFO, and WeChat's carries ?access_token= (the filter redacts it anyway).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
