@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "oa_platform.nul_bytes.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oa_platform.static_middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
