@@ -46,6 +46,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 PORT = int(os.environ.get("PORT", "8000"))
+# Reverse proxies (comma-separated addresses) whose X-Forwarded-For and X-Forwarded-Proto are believed: uvicorn
+# then puts the citizen's address in the request (REMOTE_ADDR, the rate limits' key). A proxy on another host must
+# be listed, or every citizen shares its address and one rate-limit bucket. The same variable feeds
+# `make serve-prod`. Never "*" while uvicorn is reachable without the proxy: anyone could pick their address.
+FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 INSTALLED_APPS = [
     "daphne",
