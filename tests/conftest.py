@@ -98,6 +98,7 @@ def pytest_collection_modifyitems(config, items):
             "needs PostgreSQL (DATABASE_URL)",
         ),
         "worker": (bool(settings.REDIS_URL), "needs Redis (REDIS_URL) for a real Celery worker"),
+        "redis": (bool(settings.REDIS_URL), "needs Redis (REDIS_URL)"),
         "browser": (os.path.exists("/usr/bin/chromium"), "needs Debian's chromium at /usr/bin/chromium"),
     }
     for item in items:
