@@ -66,7 +66,13 @@ class ChatMessagesView(APIView):
             language=values.get("language"),
             phone=values.get("phone") or None,
         )
-        outcome = chat_receive(account=account, citizen=citizen, text=values["text"], conversation=conversation)
+        outcome = chat_receive(
+            account=account,
+            citizen=citizen,
+            text=values["text"],
+            conversation=conversation,
+            language=values.get("language"),
+        )
         body = {"reply": outcome.payload}
         if outcome.payload is None:
             body["conversation"] = {"status": outcome.inbound.conversation.status}

@@ -77,7 +77,9 @@ def webhook_event_process(*, event_id: int) -> dict:
     try:
         kind, external_id, text, profile = fields(event)
         with transaction.atomic():
-            citizen, _created = citizen_get_or_create(channel=event.channel, external_id=external_id, **profile)
+            citizen, _created = citizen_get_or_create(
+                channel=event.channel, external_id=external_id, default_language=account.default_language, **profile
+            )
             result = {"status": "done", "kind": kind}
             if kind == "follow":
                 follow_create(account=account, citizen=citizen, channel=event.channel)
