@@ -23,7 +23,7 @@ from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
-from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
+from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear, subscriptions_set
 
 # Control characters other than tab/newline are dropped: they are never part of a question and break logs.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
@@ -223,9 +223,20 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
             text = _("Bạn đã theo dõi %(name)s.") % {"name": account.name}
         return _payload(text, Message.DECISION_FALLBACK, intent="subscribe", topic=intent.topic)
     if kind == "start":
-        return _payload(
-            _("Bạn đã theo dõi %(name)s.") % {"name": account.name}, Message.DECISION_FALLBACK, intent="start"
-        )
+        # "bắt đầu", "resume", "subscribe all" after a "stop": notices come again (the account's default topics),
+        # and the reply names what the citizen will now receive rather than only "you follow".
+        if not follow.subscriptions.exists():
+            defaults = account.topics.filter(subscribed_by_default=True).values_list("key", flat=True)
+            subscriptions_set(follow=follow, topic_keys=list(defaults))
+        topics = [t.label(language) for t in Topic.objects.filter(subscriptions__follow=follow).order_by("position")]
+        if topics:
+            text = _("Bạn đang theo dõi %(name)s và nhận thông báo: %(topics)s.") % {
+                "name": account.name,
+                "topics": ", ".join(topics),
+            }
+        else:
+            text = _("Bạn đã theo dõi %(name)s.") % {"name": account.name}
+        return _payload(text, Message.DECISION_FALLBACK, intent="start")
     if follow is None:
         return _payload(_("Bạn chưa đăng ký nhận thông báo nào."), Message.DECISION_FALLBACK, intent=kind)
     if kind == "unsubscribe" and intent.topic:

@@ -7,7 +7,7 @@ import pytest
 
 from faq.models import UnansweredQuestion
 from oa_platform.chat import chat_receive
-from oa_platform.models import Conversation
+from oa_platform.models import Conversation, Follow
 from tests import factories
 from tests.oa_platform.web_support import make_faq_account
 
@@ -60,3 +60,32 @@ def test_an_account_without_topics_does_not_offer_an_empty_list():
         reply = chat_receive(account=account, citizen=citizen, text=text).payload
         assert "You can ask about" not in reply["text"], reply["text"]
         assert 'Type "talk to staff"' in reply["text"]
+
+
+@pytest.mark.parametrize("command", ["bắt đầu", "resume", "subscribe all"])
+def test_start_after_stop_really_brings_the_notices_back(command):
+    # given: a follower who stopped every notice
+    account = make_faq_account("congan-truth")
+    citizen = factories.make_citizen(language="en")
+    chat_receive(account=account, citizen=citizen, text="dang ky bao lu")
+    chat_receive(account=account, citizen=citizen, text="stop")
+    follow = Follow.objects.get(account=account, citizen=citizen)
+    assert not follow.topics.exists()
+    # when
+    reply = chat_receive(account=account, citizen=citizen, text=command).payload
+    # then: the account's default topics are back, and the reply names them
+    defaults = set(account.topics.filter(subscribed_by_default=True).values_list("key", flat=True))
+    assert defaults and set(follow.topics.values_list("key", flat=True)) == defaults
+    assert reply["intent"] == "start" and "will receive notices about" in reply["text"]
+    assert all(topic.label("en") in reply["text"] for topic in account.topics.filter(key__in=defaults))
+
+
+def test_start_keeps_the_topics_a_follower_chose():
+    account = make_faq_account("congan-truth")
+    citizen = factories.make_citizen(language="vi")
+    chat_receive(account=account, citizen=citizen, text="dang ky bao lu")
+    follow = Follow.objects.get(account=account, citizen=citizen)
+    follow.topics.set(account.topics.filter(key="health"))
+    reply = chat_receive(account=account, citizen=citizen, text="bắt đầu").payload
+    assert list(follow.topics.values_list("key", flat=True)) == ["health"]
+    assert reply["text"].endswith("nhận thông báo: Y tế.")
