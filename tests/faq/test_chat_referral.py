@@ -108,3 +108,23 @@ def test_the_admin_lists_and_filters_questions_of_another_agency(client, corpus)
     page = client.get(url, {"decision__exact": "other_agency"}).content.decode()
     assert FLU_PRICE in page and corpus["soyte-dn"].name in page and "qwxz blorp" not in page
     assert "thuộc cơ quan khác" in client.get(url).content.decode()  # "belongs to another agency", translated
+
+
+def test_the_api_schema_describes_the_referral(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    reply = schema["components"]["schemas"]["ReplyOut"]["properties"]
+    assert "referral" in reply
+    assert set(schema["components"]["schemas"]["ReferralOut"]["properties"]) == {"account", "name", "url"}
+
+
+def test_the_chat_api_returns_the_referral(api_client, corpus):
+    token = factories.make_token(corpus["sogtvt-hn"])
+    response = api_client.post(
+        "/api/v1/accounts/sogtvt-hn/messages/",
+        {"citizen_id": "c-ref", "text": FLU_PRICE},
+        format="json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+    reply = response.json()["reply"]
+    assert (reply["decision"], reply["referral"]["url"]) == ("fallback", "/oa/soyte-dn/")
+    assert reply["text"].startswith("Câu hỏi này thuộc phạm vi của Sở Y tế thành phố Đà Nẵng.")
