@@ -279,11 +279,11 @@ class UnansweredStatusFilter(admin.SimpleListFilter):
 class UnansweredQuestionAdmin(TenantScopedAdmin):
     tenant_path = "account"
     required_roles = FAQ_ROLES
-    list_display = ["short_text", "count", "decision", "faq_key", "last_seen", "status", "account"]
+    list_display = ["short_text", "count", "decision", "faq_key", "referred_to", "last_seen", "status", "account"]
     list_filter = [UnansweredStatusFilter, "decision", "account"]
     search_fields = ["sample_text", "normalized"]
     ordering = ["-count", "-last_seen"]
-    list_select_related = ["account", "resolved_entry"]
+    list_select_related = ["account", "resolved_entry", "referred_to"]
     actions = ["add_as_variant", "create_faq", "ignore"]
     readonly_fields = [
         "account",
@@ -291,6 +291,7 @@ class UnansweredQuestionAdmin(TenantScopedAdmin):
         "normalized",
         "decision",
         "faq_key",
+        "referred_to",
         "count",
         "first_seen",
         "last_seen",

@@ -191,49 +191,59 @@ _THANKS = _phrases(
 )
 _GREETING_OR_THANKS = _GREETING + _THANKS
 _HELP = _phrases("help", "menu", "trợ giúp", "giúp đỡ", "hướng dẫn", "hướng dẫn sử dụng", "danh mục", "?", "h")
-_HUMAN = _phrases(
-    "gặp nhân viên",
-    "gặp người thật",
-    "nói chuyện với nhân viên",
-    "nói chuyện với người thật",
-    "chat với nhân viên",
-    "nhân viên tư vấn",
-    "tư vấn viên",
-    "gặp tư vấn viên",
-    "gặp cán bộ",
-    "gặp người",
-    "kết nối nhân viên",
-    "human",
-    "agent",
-    "real person",
-    "a human",
-    "a real person",
-    "talk to a human",
-    "talk to a person",
-    "speak to a human",
-    "speak to a person",
-    "talk to someone",
-    "speak to someone",
-    "talk to an agent",
-    "speak to an agent",
-    "live agent",
-    "live chat",
-    "operator",
-    "customer service",
-    "customer support",
-    "person",
-    "real human",
-    "someone",
-    "somebody",
-    "staff",
-    "officer",
-    "representative",
-    "người thật",
-    "nhân viên",
-    "cán bộ",
-    "tổng đài viên",
-    "người trực",
-)
+# Hand-off phrases per language; the first one of each is the phrase the bot's hints tell the citizen to type
+# (``handoff_phrase``), so a hint never names a phrase of another language. Every language's phrases are
+# understood on every account: citizens mix languages.
+HANDOFF_PHRASES = {
+    "vi": (
+        "gặp nhân viên",
+        "gặp người thật",
+        "nói chuyện với nhân viên",
+        "nói chuyện với người thật",
+        "chat với nhân viên",
+        "nhân viên tư vấn",
+        "tư vấn viên",
+        "gặp tư vấn viên",
+        "gặp cán bộ",
+        "gặp người",
+        "kết nối nhân viên",
+        "người thật",
+        "nhân viên",
+        "cán bộ",
+        "tổng đài viên",
+        "người trực",
+    ),
+    "en": (
+        "talk to staff",
+        "human",
+        "agent",
+        "real person",
+        "a human",
+        "a real person",
+        "talk to a human",
+        "talk to a person",
+        "speak to a human",
+        "speak to a person",
+        "talk to someone",
+        "speak to someone",
+        "talk to an agent",
+        "speak to an agent",
+        "live agent",
+        "live chat",
+        "operator",
+        "customer service",
+        "customer support",
+        "person",
+        "real human",
+        "someone",
+        "somebody",
+        "staff",
+        "officer",
+        "representative",
+    ),
+    "zh": ("人工客服", "转人工", "人工服务", "人工", "真人", "客服", "真人客服", "人工坐席", "客服人员", "工作人员"),
+}
+_HUMAN = _phrases(*HANDOFF_PHRASES["vi"], *HANDOFF_PHRASES["en"])
 # Request words around a hand-off ("can I talk to", "connect me to", "cho tôi nói chuyện với"); everything else
 # in the message must be a `_HUMAN` phrase, so "can I talk to someone about my ID card" stays a question.
 _HUMAN_VERBS = _phrases(
@@ -391,7 +401,7 @@ _ZH_FILLER = (
 _ZH_GREETING = ("你好", "您好", "大家好", "早上好", "晚上好", "下午好", "在吗", "哈喽", "嗨")
 _ZH_THANKS = ("谢谢", "多谢", "感谢", "谢了", "谢谢你", "谢谢您", "非常感谢")
 _ZH_HELP = ("帮助", "菜单", "功能", "使用说明")
-_ZH_HUMAN = ("人工客服", "转人工", "人工服务", "人工", "真人", "客服", "真人客服", "人工坐席", "客服人员", "工作人员")
+_ZH_HUMAN = HANDOFF_PHRASES["zh"]
 # "我要人工客服", "找真人", "帮我转人工": request words before a hand-off
 _ZH_HUMAN_REQUEST = ("我要", "我想", "我需要", "帮我", "给我", "请", "找", "转接", "转", "要", "接")
 _ZH_STOP = ("全部退订", "退订全部", "取消全部订阅", "取消所有订阅", "退订所有", "退订", "取消订阅", "停止推送", "停止")
@@ -552,6 +562,12 @@ def _detect_chinese(text: str) -> Intent | None:
     if bare in _ZH_HELP:
         return Intent("help")
     return None
+
+
+def handoff_phrase(language: str | None) -> str:
+    """The hand-off phrase a hint in ``language`` (vi, en, zh, zh-hans; else Vietnamese) tells the citizen to type."""
+    family = "zh" if (language or "").startswith("zh") else language
+    return HANDOFF_PHRASES.get(family, HANDOFF_PHRASES["vi"])[0]
 
 
 def detect_intent(text: str, *, language: str | None = None) -> Intent | None:

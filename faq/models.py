@@ -113,10 +113,13 @@ class UnansweredQuestion(models.Model):
     DECISION_FALLBACK = "fallback"  # no FAQ came close; the citizen got the polite fallback
     DECISION_SUGGEST = "suggest"  # the bot only offered "did you mean ..." quick replies
     DECISION_NOT_HELPFUL = "not_helpful"  # the bot answered and the citizen rated the answer not helpful
+    # out of this account's scope: another account of the platform answers it (referred_to), the bot pointed there
+    DECISION_OTHER_AGENCY = "other_agency"
     DECISION_CHOICES = [
         (DECISION_FALLBACK, _("fallback")),
         (DECISION_SUGGEST, _("suggest")),
         (DECISION_NOT_HELPFUL, _("not helpful")),
+        (DECISION_OTHER_AGENCY, _("belongs to another agency")),
     ]
     STATUS_OPEN = "open"  # waiting for an editor
     STATUS_IGNORED = "ignored"  # an editor decided it needs no FAQ; later repeats only count
@@ -138,6 +141,15 @@ class UnansweredQuestion(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_OPEN)
     resolved_entry = models.ForeignKey(
         FaqEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("resolved by")
+    )
+    # The account the bot referred the citizen to (decision other_agency), as of the latest occurrence.
+    referred_to = models.ForeignKey(
+        OfficialAccount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("belongs to (another agency)"),
     )
 
     class Meta:

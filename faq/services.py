@@ -370,10 +370,16 @@ def unanswered_record(
 
 
 def unanswered_statement(
-    *, account: OfficialAccount, text, decision: str, faq_key: str | None = None
+    *,
+    account: OfficialAccount,
+    text,
+    decision: str,
+    faq_key: str | None = None,
+    referred_to: OfficialAccount | None = None,
 ) -> tuple[str, list] | None:
     """The upsert of ``unanswered_record`` as (sql, params), for a caller that runs it inside a larger
-    statement (the chat stores an exchange in one); None when there is nothing to record."""
+    statement (the chat stores an exchange in one); None when there is nothing to record.
+    ``referred_to``: the other account the bot pointed the citizen to (decision ``other_agency``)."""
     if decision not in dict(UnansweredQuestion.DECISION_CHOICES):
         raise ValidationFailed(f"Unknown decision {decision!r}.", fields={"decision": "invalid"})
     sample = clean(text) if not isinstance(text, str) else text.strip()
@@ -388,6 +394,7 @@ def unanswered_statement(
         "sample_text": sample[:MAX_SAMPLE],
         "decision": decision,
         "faq_key": (faq_key or "")[:MAX_KEY],
+        "referred_to": referred_to.pk if referred_to is not None else None,
         "count": 1,
         "first_seen": now,
         "last_seen": now,
@@ -409,7 +416,10 @@ def _unanswered_upsert_sql(values: dict) -> tuple[str, list]:
 
     # On a repeat: count it, keep first_seen, take the latest text/decision, reopen a resolved item.
     updates = [f"{col('count')} = {table}.{col('count')} + 1"]
-    updates += [f"{col(name)} = excluded.{col(name)}" for name in ("last_seen", "sample_text", "decision", "faq_key")]
+    updates += [
+        f"{col(name)} = excluded.{col(name)}"
+        for name in ("last_seen", "sample_text", "decision", "faq_key", "referred_to")
+    ]
     updates.append(f"{col('status')} = CASE WHEN {table}.{col('status')} = %s THEN %s ELSE {table}.{col('status')} END")
     params += [UnansweredQuestion.STATUS_RESOLVED, UnansweredQuestion.STATUS_OPEN]
     sql = (

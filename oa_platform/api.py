@@ -24,12 +24,22 @@ class SuggestionOut(serializers.Serializer):
     question = serializers.CharField()
 
 
+class ReferralOut(serializers.Serializer):
+    account = serializers.CharField(help_text="slug of the account that handles the question")
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="path of that account's page, /oa/<slug>/")
+
+
 class ReplyOut(serializers.Serializer):
     text = serializers.CharField()
     decision = serializers.ChoiceField(choices=["answer", "suggest", "fallback"])
     faq = serializers.CharField(allow_null=True)
     score = serializers.FloatField()
     suggestions = SuggestionOut(many=True)
+    referral = ReferralOut(
+        required=False,
+        help_text="on a fallback: another account of the platform, in the same language, whose FAQ answers it",
+    )
 
 
 class ChatMessageOut(serializers.Serializer):
@@ -66,7 +76,13 @@ class ChatMessagesView(APIView):
             language=values.get("language"),
             phone=values.get("phone") or None,
         )
-        outcome = chat_receive(account=account, citizen=citizen, text=values["text"], conversation=conversation)
+        outcome = chat_receive(
+            account=account,
+            citizen=citizen,
+            text=values["text"],
+            conversation=conversation,
+            language=values.get("language"),
+        )
         body = {"reply": outcome.payload}
         if outcome.payload is None:
             body["conversation"] = {"status": outcome.inbound.conversation.status}

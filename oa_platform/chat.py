@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, NotSupportedError, connections, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,7 +23,7 @@ from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
-from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear
+from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear, subscriptions_set
 
 # Control characters other than tab/newline are dropped: they are never part of a question and break logs.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
@@ -119,8 +121,40 @@ def _local_incr(cache_key: str, window: int) -> int:
         return 1
 
 
-def reply_language(citizen: Citizen, account: OfficialAccount) -> str:
-    return citizen.language or account.default_language or "vi"
+def reply_language(citizen: Citizen, account: OfficialAccount, language: str | None = None) -> str:
+    """The language of every text the bot writes: ``language`` when the channel knows the citizen's current one
+    (the web page: the citizen's choice, else the account's), else the citizen's, else the account's."""
+    return supported_language(language) or citizen.language or account.default_language or "vi"
+
+
+def supported_language(language: str | None) -> str | None:
+    """``language`` as one of settings.LANGUAGES (``zh``, ``zh-CN`` are ``zh-hans``), None for anything else."""
+    if not language or not isinstance(language, str):
+        return None
+    language = language.lower()
+    if language.startswith("zh"):
+        return "zh-hans"
+    return language if language in _LANGUAGES else None
+
+
+_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+def _same_family(a: str, b: str) -> bool:
+    return a == b or (a.startswith("zh") and b.startswith("zh"))
+
+
+def greeting_text(account: OfficialAccount, language: str) -> str:
+    """The bot's greeting in ``language`` (call it with that language active): the account's own welcome
+    message when it is written in that language (the account's), else the translated greeting."""
+    if account.welcome_message and _same_family(language, account.default_language):
+        return account.welcome_message
+    return _("Xin chào! Bạn cần hỏi gì về thủ tục của %(name)s?") % {"name": account.name}
+
+
+def _sentences(language: str, *parts: str) -> str:
+    """Join translated sentences: Chinese sentences end in 。 and take no space between them."""
+    return ("" if language.startswith("zh") else " ").join(part for part in parts if part)
 
 
 def _payload(text: str, decision: str, faq: str | None = None, score: float = 0.0, suggestions=(), **extra) -> dict:
@@ -140,31 +174,42 @@ MAX_TOPICS = 8
 
 
 def _topics_text(account: OfficialAccount, language: str, categories=None) -> str:
+    """ "You can ask about: ..." with the account's topics, "" when it has none."""
     if categories is None:
         from faq.selectors import faq_categories
 
         categories = faq_categories(account=account)
-    return ", ".join(categories[:MAX_TOPICS])
+    if not categories:
+        return ""
+    return _("Bạn có thể hỏi về: %(topics)s.") % {"topics": ", ".join(categories[:MAX_TOPICS])}
+
+
+def handoff_command(language: str | None) -> str:
+    """The hand-off phrase of ``language`` that the intents understand: what the hints tell the citizen to
+    type and what the page's "talk to a person" button sends."""
+    from faq.intents import handoff_phrase
+
+    return handoff_phrase(language)
+
+
+def _handoff_hint(language: str) -> str:
+    """How to reach a person, naming the hand-off phrase of the reply's language."""
+    return _('Gõ "%(phrase)s" để nói chuyện với cán bộ.') % {"phrase": handoff_command(language)}
 
 
 def _intent_reply(*, account, citizen, intent, language) -> dict:
     kind = intent.kind
     if kind == "greeting":
-        text = account.welcome_message or _("Xin chào! Bạn cần hỏi gì về thủ tục của %(name)s?") % {
-            "name": account.name
-        }
-        return _payload(text, Message.DECISION_FALLBACK, intent="greeting")
+        return _payload(greeting_text(account, language), Message.DECISION_FALLBACK, intent="greeting")
     if kind == "thanks":
         return _payload(_("Rất vui được hỗ trợ bạn!"), Message.DECISION_FALLBACK, intent="thanks")
     if kind == "help":
-        text = _('Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.') % {
-            "topics": _topics_text(account, language)
-        }
+        text = _sentences(language, _topics_text(account, language), _handoff_hint(language))
         return _payload(text, Message.DECISION_FALLBACK, intent="help")
     if kind == "human":
         from oa_platform.handoff import handoff_request
 
-        text = handoff_request(account=account, citizen=citizen)
+        text = handoff_request(account=account, citizen=citizen, language=language)
         return _payload(text, Message.DECISION_FALLBACK, intent="human")
     follow = Follow.objects.filter(account=account, citizen=citizen, is_active=True).first()
     if kind in ("subscribe", "start") and follow is None:
@@ -178,9 +223,20 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
             text = _("Bạn đã theo dõi %(name)s.") % {"name": account.name}
         return _payload(text, Message.DECISION_FALLBACK, intent="subscribe", topic=intent.topic)
     if kind == "start":
-        return _payload(
-            _("Bạn đã theo dõi %(name)s.") % {"name": account.name}, Message.DECISION_FALLBACK, intent="start"
-        )
+        # "bắt đầu", "resume", "subscribe all" after a "stop": notices come again (the account's default topics),
+        # and the reply names what the citizen will now receive rather than only "you follow".
+        if not follow.subscriptions.exists():
+            defaults = account.topics.filter(subscribed_by_default=True).values_list("key", flat=True)
+            subscriptions_set(follow=follow, topic_keys=list(defaults))
+        topics = [t.label(language) for t in Topic.objects.filter(subscriptions__follow=follow).order_by("position")]
+        if topics:
+            text = _("Bạn đang theo dõi %(name)s và nhận thông báo: %(topics)s.") % {
+                "name": account.name,
+                "topics": ", ".join(topics),
+            }
+        else:
+            text = _("Bạn đã theo dõi %(name)s.") % {"name": account.name}
+        return _payload(text, Message.DECISION_FALLBACK, intent="start")
     if follow is None:
         return _payload(_("Bạn chưa đăng ký nhận thông báo nào."), Message.DECISION_FALLBACK, intent=kind)
     if kind == "unsubscribe" and intent.topic:
@@ -194,22 +250,71 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
 
 
 def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | None]:
-    """The FAQ matcher's reply, and the unanswered-question upsert to store with it (suggest and fallback)."""
+    """The FAQ matcher's reply, and the unanswered-question upsert to store with it (suggest and fallback).
+
+    A fallback never says the question went to staff (no conversation is handed off here): it says the
+    question was recorded for review when it was, and points to another account of the platform that
+    answers it (``referral_for``)."""
+    from faq.models import UnansweredQuestion
     from faq.services import faq_match, unanswered_statement
 
     result = faq_match(account=account, text=text)
     if result.decision == Message.DECISION_ANSWER:
         return _payload(result.answer, result.decision, result.faq, result.score), None
     suggestions = [{"faq": c.key, "question": c.question} for c in result.suggestions]
-    unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
     if result.decision == Message.DECISION_SUGGEST:
+        unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
         lines = [_("Bạn muốn hỏi:")] + [f"{i}. {s['question']}" for i, s in enumerate(suggestions, 1)]
         return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions), unanswered
-    text = _(
-        "Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này. Câu hỏi đã được chuyển tới cán bộ. "
-        'Bạn có thể hỏi về: %(topics)s. Gõ "gặp nhân viên" để nói chuyện với cán bộ.'
-    ) % {"topics": _topics_text(account, language, result.categories)}
-    return _payload(text, result.decision, None, result.score, offer_human=True), unanswered
+    other = referral_for(account=account, text=text)
+    if other is not None:
+        unanswered = unanswered_statement(
+            account=account, text=text, decision=UnansweredQuestion.DECISION_OTHER_AGENCY, referred_to=other
+        )
+        url = reverse("oa-page", kwargs={"slug": other.slug})
+        reply = _sentences(
+            language,
+            _("Câu hỏi này thuộc phạm vi của %(name)s.") % {"name": other.name},
+            _("Mời bạn hỏi tại: %(url)s") % {"url": url},
+        )
+        referral = {"account": other.slug, "name": other.name, "url": url}
+        return _payload(reply, result.decision, None, result.score, referral=referral), unanswered
+    unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
+    reply = _sentences(
+        language,
+        _("Xin lỗi, tôi chưa có câu trả lời cho câu hỏi này."),
+        _("Câu hỏi đã được ghi lại để cán bộ xem xét, bổ sung phần hỏi đáp.") if unanswered is not None else "",
+        _topics_text(account, language, result.categories),
+        _handoff_hint(language),
+    )
+    return _payload(reply, result.decision, None, result.score, offer_human=True), unanswered
+
+
+# Other accounts asked on a fallback, at most (each costs one small read and one match, ~1-2 ms): enough for
+# every department of a province in one language; a larger platform needs a shared index instead.
+MAX_REFERRAL_ACCOUNTS = 30
+
+
+def referral_for(*, account: OfficialAccount, text: str) -> OfficialAccount | None:
+    """Another active account of the platform, in the same language, whose FAQ answers ``text`` outright (the
+    best-scoring one), or None. Only for a fallback: it asks every such account's matcher (their indexes are
+    cached per process like this account's)."""
+    from faq.models import FaqEntry
+    from faq.services import faq_match
+
+    answering = FaqEntry.objects.filter(account=OuterRef("pk"), is_active=True)
+    others = (
+        OfficialAccount.objects.filter(is_active=True, default_language=account.default_language)
+        .exclude(pk=account.pk)
+        .filter(Exists(answering))
+        .order_by("pk")[:MAX_REFERRAL_ACCOUNTS]
+    )
+    best, best_score = None, 0.0
+    for other in others:
+        result = faq_match(account=other, text=text)
+        if result.decision == Message.DECISION_ANSWER and (best is None or result.score > best_score):
+            best, best_score = other, result.score
+    return best
 
 
 # Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
@@ -236,12 +341,15 @@ def chat_receive(
     channel: str | None = None,
     external_id: str | None = None,
     conversation: Conversation | None = None,
+    language: str | None = None,
 ) -> ChatOutcome:
     """Store the citizen's message and the bot's reply together (all or nothing) and return both.
 
     ``external_id`` makes the call idempotent: the same id again returns the stored reply and writes nothing.
     ``conversation``: the (account, citizen) conversation when the caller already loaded it
     (``services.citizen_conversation_get_or_create``); otherwise it is read or created here.
+    ``language``: the citizen's language as the channel knows it now (the web page's language, a language sent
+    with an API message); without it the bot answers in the citizen's stored language (``reply_language``).
 
     The reply is decided first, then the exchange is written (``_exchange_store``: on PostgreSQL one
     statement). Commands that change state (subscribe, stop, a person) run in one transaction with it, so
@@ -273,7 +381,7 @@ def chat_receive(
         if conversation.status != Conversation.STATUS_BOT:
             _exchange_store(conversation=conversation, inbound=inbound)
         else:
-            language = reply_language(citizen, account)
+            language = reply_language(citizen, account, language)
             intent = detect_intent(text, language=account.language)
             writes = intent is not None and intent.kind not in _READ_ONLY_INTENTS
             with transaction.atomic() if writes else nullcontext(), translation.override(language):

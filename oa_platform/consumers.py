@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import translation
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive
+from oa_platform.chat import chat_rate_check, chat_receive, supported_language
 from oa_platform.errors import DomainError, RateLimited
 from oa_platform.models import Citizen
 from oa_platform.selectors import account_by_slug
@@ -60,6 +60,7 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
     account = None
     citizen: Citizen | None = None
     cid: str | None = None
+    language = "vi"  # the page's language (set on connect)
     snapshot: dict | None = None
     last_message_id = 0
     closed = False
@@ -70,9 +71,12 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
         self.account = await database_sync_to_async(account_by_slug)(slug)
         if self.account is None:
             return await self._refuse(CLOSE_NOT_FOUND)
-        self.cid = web_identity.cid_from_cookie_value(self.scope.get("cookies", {}).get(web_identity.COOKIE_NAME))
+        cookies = self.scope.get("cookies", {})
+        self.cid = web_identity.cid_from_cookie_value(cookies.get(web_identity.COOKIE_NAME))
         if self.cid is None:
             return await self._refuse(CLOSE_UNAUTHORIZED)
+        # The page's language, as locale_middleware chose it: the citizen's choice, else the account's.
+        self.language = supported_language(cookies.get(settings.LANGUAGE_COOKIE_NAME)) or self.account.default_language
         await self._join(live.account_group(self.account.pk))
         # The citizen row may not exist yet (created on the first write); then it is looked up again later.
         await self._load_citizen()
@@ -109,7 +113,9 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
     def _citizen_row(self, create: bool) -> Citizen | None:
         if not create:
             return web_identity.citizen_lookup(self.cid)
-        citizen, _created = citizen_get_or_create(channel=Citizen.CHANNEL_WEB, external_id=self.cid)
+        citizen, _created = citizen_get_or_create(
+            channel=Citizen.CHANNEL_WEB, external_id=self.cid, language=self.language
+        )
         return citizen
 
     async def _load_snapshot(self):
@@ -171,7 +177,7 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
         chat_rate_check(ip=ip, citizen_key=f"{self.account.pk}:{self.cid}")
 
     def _chat(self, text):
-        outcome = chat_receive(account=self.account, citizen=self.citizen, text=text)
+        outcome = chat_receive(account=self.account, citizen=self.citizen, text=text, language=self.language)
         outcome.status = outcome.inbound.conversation.status
         return outcome
 

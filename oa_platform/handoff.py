@@ -92,17 +92,19 @@ def _opening_text(account: OfficialAccount, at: dt.datetime | None = None) -> st
 
 
 # --- citizen side  ---
-def handoff_request(*, account: OfficialAccount, citizen: Citizen, record: bool = False) -> str:
+def handoff_request(
+    *, account: OfficialAccount, citizen: Citizen, record: bool = False, language: str | None = None
+) -> str:
     """Put the conversation in the staff queue; return the text that tells the citizen what happens next
     (including, outside working hours, when staff will answer).
 
     chat.chat_receive calls this for the "human" intent and stores the text as the bot's reply. A button on
     a page calls it with ``record=True``: the text is then stored as a system message and delivered to the
-    citizen on their channel like any other reply.
+    citizen on their channel like any other reply. ``language``: as for ``chat.reply_language``.
     """
     from oa_platform.chat import conversation_for, reply_language
 
-    language = reply_language(citizen, account)
+    language = reply_language(citizen, account, language)
     with translation.override(language), transaction.atomic():
         conversation = conversation_for(account=account, citizen=citizen)
         moved = Conversation.objects.filter(pk=conversation.pk, status=Conversation.STATUS_BOT).update(

@@ -161,9 +161,18 @@ def _clean_language(language: str | None) -> str | None:
 
 
 def _citizen_clean(
-    *, channel: str, external_id: str, display_name: str, language: str | None, phone: str | None
+    *,
+    channel: str,
+    external_id: str,
+    display_name: str,
+    language: str | None,
+    phone: str | None,
+    default_language: str | None = None,
 ) -> tuple[str, str | None, dict]:
-    """Validate a citizen's identity and profile: (external id, phone in E.164 or None, create defaults)."""
+    """Validate a citizen's identity and profile: (external id, phone in E.164 or None, create defaults).
+
+    A new citizen who sent no language gets ``default_language`` (the account they first wrote to), so the
+    bot does not answer a citizen of an English or Chinese account in Vietnamese."""
     external_id = (external_id or "").strip()
     if not external_id:
         raise ValidationFailed("citizen_id is required.", fields={"citizen_id": "required"})
@@ -179,7 +188,7 @@ def _citizen_clean(
             raise ValidationFailed("Invalid phone number.", fields={"phone": str(exc)}) from exc
     defaults = {
         "display_name": (display_name or "")[:MAX_DISPLAY_NAME],
-        "language": _clean_language(language) or "vi",
+        "language": _clean_language(language) or _clean_language(default_language) or "vi",
     }
     if e164:
         defaults["phone"] = e164
@@ -206,10 +215,17 @@ def citizen_get_or_create(
     display_name: str = "",
     language: str | None = None,
     phone: str | None = None,
+    default_language: str | None = None,
 ) -> tuple[Citizen, bool]:
-    """Find the citizen of (channel, external id) or create one. Validates before writing anything."""
+    """Find the citizen of (channel, external id) or create one. Validates before writing anything.
+    ``default_language``: a new citizen's language when ``language`` is not given (the account's)."""
     external_id, e164, defaults = _citizen_clean(
-        channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone
+        channel=channel,
+        external_id=external_id,
+        display_name=display_name,
+        language=language,
+        phone=phone,
+        default_language=default_language,
     )
     # get_or_create reads first, creates in a savepoint, and re-reads when a concurrent first message won.
     citizen, created = Citizen.objects.get_or_create(channel=channel, external_id=external_id, defaults=defaults)
@@ -276,12 +292,18 @@ def citizen_conversation_get_or_create(
 ) -> tuple[Citizen, Conversation]:
     """The citizen of (channel, external id) and their conversation with ``account``, created when missing.
 
-    Same validation and profile rules as ``citizen_get_or_create``. The chat's hot path: one query (the
+    Same validation and profile rules as ``citizen_get_or_create`` (a new citizen's language defaults to the
+    account's). The chat's hot path: one query (the
     citizen LEFT JOIN their conversation with this account) for a citizen who wrote before; a new citizen and
     their conversation are inserted in one transaction. A concurrent first message of the same citizen falls
     back to the read-first path (``get_or_create`` on both)."""
     external_id, e164, defaults = _citizen_clean(
-        channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone
+        channel=channel,
+        external_id=external_id,
+        display_name=display_name,
+        language=language,
+        phone=phone,
+        default_language=account.default_language,
     )
     row = _citizen_with_conversation.first(account_id=account.pk, channel=channel, external_id=external_id)
     citizen = Citizen.from_db("default", _CITIZEN_COLUMNS, row[: len(_CITIZEN_COLUMNS)]) if row else None
@@ -292,7 +314,12 @@ def citizen_conversation_get_or_create(
             )
         except IntegrityError:  # the same citizen's first message raced in twice: the other one created it
             citizen, _created = citizen_get_or_create(
-                channel=channel, external_id=external_id, display_name=display_name, language=language, phone=phone
+                channel=channel,
+                external_id=external_id,
+                display_name=display_name,
+                language=language,
+                phone=phone,
+                default_language=account.default_language,
             )
     else:
         _citizen_refresh(citizen, e164=e164, display_name=display_name)

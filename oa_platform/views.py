@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive, clean_text
+from oa_platform.chat import chat_rate_check, chat_receive, clean_text, greeting_text, handoff_command
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
@@ -85,8 +85,8 @@ def _script_strings() -> dict:
         "yes": _("Có"),
         "no": _("Không"),
         "human": _("Gặp cán bộ"),
-        # sent as the citizen's message: every account's intents understand it as "ask for a person"
-        "humanCommand": "gặp nhân viên",
+        # sent as the citizen's message, in the page's language: every account's intents understand it
+        "humanCommand": handoff_command(translation.get_language()),
     }
 
 
@@ -127,7 +127,7 @@ def account_page(request, slug: str):
         "boot": boot,
         "provinces": web_state.areas_under(None),
         "state": boot["state"],
-        "welcome": account.welcome_message,
+        "welcome": greeting_text(account, translation.get_language()),
         "i18n": _script_strings(),
     }
     response = render(request, "oa/account.html", context)
@@ -225,7 +225,8 @@ def api_message(request, account):
     cid = web_identity.cid_ensure(request)
     chat_rate_check(ip=client_ip(request), citizen_key=f"{account.pk}:{cid}")
     citizen = web_identity.citizen_for_write(request)
-    outcome = chat_receive(account=account, citizen=citizen, text=text)
+    # The page's language: the citizen's choice (the language cookie), else the account's (locale_middleware).
+    outcome = chat_receive(account=account, citizen=citizen, text=text, language=request.LANGUAGE_CODE)
     body = {"message": web_state.message_json(outcome.inbound), "reply": outcome.payload}
     if outcome.payload is None:
         body["conversation"] = {"status": outcome.inbound.conversation.status}

@@ -77,7 +77,9 @@ def webhook_event_process(*, event_id: int) -> dict:
     try:
         kind, external_id, text, profile = fields(event)
         with transaction.atomic():
-            citizen, _created = citizen_get_or_create(channel=event.channel, external_id=external_id, **profile)
+            citizen, _created = citizen_get_or_create(
+                channel=event.channel, external_id=external_id, default_language=account.default_language, **profile
+            )
             result = {"status": "done", "kind": kind}
             if kind == "follow":
                 follow_create(account=account, citizen=citizen, channel=event.channel)
@@ -85,7 +87,12 @@ def webhook_event_process(*, event_id: int) -> dict:
                 follow_remove(account=account, citizen=citizen, channel=event.channel)
             elif kind == "message":
                 outcome = chat_receive(
-                    account=account, citizen=citizen, text=text, channel=event.channel, external_id=event.dedup_key
+                    account=account,
+                    citizen=citizen,
+                    text=text,
+                    channel=event.channel,
+                    external_id=event.dedup_key,
+                    language=profile.get("language"),  # the language sent with this message wins
                 )
                 result["duplicate"] = outcome.duplicate
                 if outcome.reply is not None:

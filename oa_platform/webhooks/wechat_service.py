@@ -40,7 +40,9 @@ def wechat_message_receive(*, account: OfficialAccount, message: WeChatMessage) 
             event_type=message.kind,
             payload={"kind": message.kind, "openid": message.openid},
         )
-        citizen, _created = citizen_get_or_create(channel=Citizen.CHANNEL_WECHAT, external_id=message.openid)
+        citizen, _created = citizen_get_or_create(
+            channel=Citizen.CHANNEL_WECHAT, external_id=message.openid, default_language=account.default_language
+        )
         reply_text = None
         if message.kind == "subscribe":
             if created:

@@ -47,11 +47,28 @@
     var li = el("li", "msg " + (m.direction === "in" ? "in" : "out") + (m.sender === "staff" ? " staff" : ""));
     li.dataset.id = m.id;
     if (m.sender === "staff") li.appendChild(el("span", "who", T.staff));
-    li.appendChild(document.createTextNode(m.text));
+    if (m.direction === "out") appendLinked(li, m.text); else li.appendChild(document.createTextNode(m.text));
     if (m.sender === "bot" && m.decision === "answer" && m.helpful === null) li.appendChild(feedbackBox(m.id));
     list.appendChild(li);
     if (m.direction === "out") showSuggestions(m.suggestions || [], m.offerHuman);
     li.scrollIntoView({ block: "end" });
+  }
+  // Web addresses and other accounts' pages ("/oa/<slug>/", a referral) in a reply become links; the rest stays text.
+  var LINK = /(https?:\/\/[^\s<>"]+|\/oa\/[-\w]+\/)/g;
+  function appendLinked(node, text) {
+    var last = 0;
+    text = String(text);
+    text.replace(LINK, function (match, _g, at) {
+      var url = match.replace(/[.,;:!?)\]]+$/, "");
+      node.appendChild(document.createTextNode(text.slice(last, at)));
+      var a = el("a", null, url);
+      a.href = url;
+      a.rel = "noopener";
+      node.appendChild(a);
+      last = at + url.length;
+      return match;
+    });
+    node.appendChild(document.createTextNode(text.slice(last)));
   }
   function feedbackBox(id) {
     var box = el("span", "feedback");

@@ -1,0 +1,33 @@
+"""The bot answers on the provider channels in the citizen's language, else the account's (not Vietnamese
+by default): a language sent with a generic-channel message wins, a new WeChat citizen of a Chinese account
+gets Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from oa_platform.models import Citizen, Message
+from oa_platform.webhooks.wechat import WeChatMessage
+from oa_platform.webhooks.wechat_service import wechat_message_receive
+from tests import factories
+from tests.webhooks.test_generic import _post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_language_sent_with_a_generic_message_is_the_replys(client, channels_a, django_capture_on_commit_callbacks):
+    # given: a citizen the Vietnamese account knows as Vietnamese
+    factories.make_citizen("c-lang", channel=Citizen.CHANNEL_GENERIC, language="vi")
+    # when: their app says they now read English
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, {"id": "sms-9", "citizen_id": "c-lang", "text": "qwxz blorp", "language": "en"})
+    # then
+    assert response.status_code == 200, response.content
+    assert Message.objects.get(direction="out").text.startswith("Sorry, I don't have an answer")
+
+
+def test_a_new_wechat_citizen_of_a_chinese_account_gets_chinese():
+    account = factories.make_account("gaj-test", default_language="zh-hans")
+    message = WeChatMessage(kind="text", openid="o-1", to_user="gh_1", text="你好", dedup_key="m-1")
+    reply = wechat_message_receive(account=account, message=message)
+    assert reply.startswith("您好") and Citizen.objects.get(external_id="o-1").language == "zh-hans"
