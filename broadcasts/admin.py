@@ -138,8 +138,7 @@ class NoticeAdmin(TenantScopedAdmin):
             return "—"
         percent = selectors.notice_progress(notice=obj)["percent"]
         return format_html(
-            '<span style="display:inline-block;width:80px;height:8px;background:#e9ecef;border-radius:4px">'
-            '<span style="display:block;height:8px;width:{}%;background:#2f9e44;border-radius:4px"></span></span> {}%',
+            '<progress class="oa-mini" max="100" value="{}"></progress> {}%',
             percent,
             percent,
         )
