@@ -11,6 +11,7 @@ import httpx
 from broadcasts.models import Delivery, ProviderConfig
 from broadcasts.providers.base import OutboundMessage, SendResult
 from broadcasts.providers.ratelimit import acquire
+from oa_platform.provider_http import ProviderAddressRefused, provider_client
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class HttpProviderAdapter:
 
     def __init__(self, config: ProviderConfig, *, client: httpx.Client | None = None):
         self.config = config
-        self.client = client or httpx.Client(timeout=httpx.Timeout(config.timeout_s))
+        self.client = client or provider_client(timeout=httpx.Timeout(config.timeout_s))
 
     # Subclasses: the request for one message, and reading the provider's answer.
     def request(self, message: OutboundMessage) -> tuple[str, dict | bytes, dict]:
@@ -71,6 +72,14 @@ class HttpProviderAdapter:
             try:
                 payload = {"content": body} if isinstance(body, bytes) else {"json": body}
                 response = self.client.post(config.base_url.rstrip("/") + path, headers=headers, **payload)
+            except ProviderAddressRefused:
+                # A configuration to fix, not a passing fault: no retry.
+                return SendResult(
+                    message.delivery_id,
+                    Delivery.STATUS_FAILED,
+                    error="provider address refused: not a public address",
+                    attempts=attempts,
+                )
             except httpx.TimeoutException:
                 last_error = "timeout"
             except httpx.HTTPError as exc:

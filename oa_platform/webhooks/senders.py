@@ -17,6 +17,7 @@ import httpx
 from django.db import transaction
 
 from oa_platform.models import ChannelConfig, Citizen
+from oa_platform.provider_http import ProviderAddressRefused, provider_post
 from oa_platform.webhooks import generic
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ SEND_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 RESULT_SENT = "sent"
 RESULT_RETRY = "retry"
 RESULT_FAILED = "failed"
+# A provider URL that is (or resolves to) a loopback, link-local or private address: a configuration to fix.
+ADDRESS_REFUSED = "provider address refused: not a public address"
 
 # Zalo OA error codes (field "error"): token problems and throttling are retried, everything else is final.
 ZALO_RETRY_ERRORS = {
@@ -54,7 +57,9 @@ class SendResult:
 
 def _post(url: str, *, headers: dict, content: bytes, params: dict | None = None) -> httpx.Response | SendResult:
     try:
-        response = httpx.post(url, params=params, headers=headers, content=content, timeout=SEND_TIMEOUT)
+        response = provider_post(url, params=params, headers=headers, content=content, timeout=SEND_TIMEOUT)
+    except ProviderAddressRefused:
+        return SendResult(RESULT_FAILED, ADDRESS_REFUSED)
     except httpx.TimeoutException:
         return SendResult(RESULT_RETRY, "timeout")
     except httpx.HTTPError as exc:
@@ -91,7 +96,7 @@ def zalo_token_refresh(config: ChannelConfig, stale_token: str) -> str | None:
         if not (row.refresh_token and row.app_secret and row.app_id):
             return None
         try:
-            response = httpx.post(
+            response = provider_post(
                 ZALO_OAUTH_BASE.rstrip("/") + "/v4/oa/access_token",
                 headers={"secret_key": row.app_secret},
                 data={"refresh_token": row.refresh_token, "app_id": row.app_id, "grant_type": "refresh_token"},
@@ -151,7 +156,7 @@ def wechat_token_refresh(config: ChannelConfig) -> str | None:
     url = config.api_base.rstrip("/") + "/cgi-bin/stable_token"
     body = {"grant_type": "client_credential", "appid": config.app_id, "secret": config.secret}
     try:
-        response = httpx.post(url, json=body, timeout=SEND_TIMEOUT)
+        response = provider_post(url, json=body, timeout=SEND_TIMEOUT)
     except httpx.HTTPError:
         return None
     data = _json(response) if response.status_code == 200 else None
