@@ -1,5 +1,5 @@
 """Shared HTTP provider logic: timeouts, retries with exponential backoff on 5xx and timeouts, 429 with
-Retry-After, the shared token bucket, permanent 4xx failures with the provider's reason, idempotency keys."""
+Retry-After, the shared token bucket, permanent 4xx failures with a classified reason, idempotency keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx
 from broadcasts.models import Delivery, ProviderConfig
 from broadcasts.providers.base import OutboundMessage, SendResult
 from broadcasts.providers.ratelimit import acquire
+from oa_platform.provider_errors import http_error_summary
 from oa_platform.provider_http import ProviderAddressRefused, provider_client
 
 logger = logging.getLogger(__name__)
@@ -47,14 +48,15 @@ class HttpProviderAdapter:
 
     @staticmethod
     def reason(response: httpx.Response) -> str:
+        """The status and a reason class (oa_platform.provider_errors); the body only picks the class."""
         try:
             data = response.json()
         except ValueError:
-            return f"HTTP {response.status_code}: {response.text[:200]}"
+            data = None
+        hint = ""
         if isinstance(data, dict):
-            msg = data.get("message") or data.get("error") or data.get("reason") or data
-            return f"HTTP {response.status_code}: {str(msg)[:200]}"
-        return f"HTTP {response.status_code}"
+            hint = str(data.get("message") or data.get("error") or data.get("reason") or "")[:200]
+        return http_error_summary(response.status_code, hint)
 
     def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
         return [self.send_one(message) for message in messages]

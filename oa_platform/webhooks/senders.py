@@ -17,6 +17,7 @@ import httpx
 from django.db import transaction
 
 from oa_platform.models import ChannelConfig, Citizen
+from oa_platform.provider_errors import code_error_summary, error_code, http_error_summary
 from oa_platform.provider_http import ProviderAddressRefused, provider_post
 from oa_platform.webhooks import generic
 
@@ -38,6 +39,12 @@ ZALO_RETRY_ERRORS = {
     -32: "rate limit exceeded",
     -11: "Zalo server error",
 }
+# Final Zalo errors staff can act on; any other code is shown as "refused by the provider" (never its text).
+ZALO_FINAL_ERRORS = {
+    -201: "invalid parameters",
+    -213: "user has not followed the account",
+    -230: "user has not interacted with the account in the last 7 days",
+}
 # WeChat errcodes: the same split.
 WECHAT_RETRY_ERRORS = {
     -1: "system busy",
@@ -45,6 +52,13 @@ WECHAT_RETRY_ERRORS = {
     40014: "access token invalid",
     42001: "access token expired",
     45009: "API quota reached",
+}
+WECHAT_FINAL_ERRORS = {
+    40003: "invalid openid",
+    43004: "user has not followed the account",
+    44002: "empty message",
+    45015: "outside the 48-hour reply window",
+    45047: "reply quota for this user reached",
 }
 
 
@@ -65,7 +79,7 @@ def _post(url: str, *, headers: dict, content: bytes, params: dict | None = None
     except httpx.HTTPError as exc:
         return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
     if response.status_code >= 500:
-        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
+        return SendResult(RESULT_RETRY, http_error_summary(response.status_code))
     return response
 
 
@@ -107,7 +121,9 @@ def zalo_token_refresh(config: ChannelConfig, stale_token: str) -> str | None:
         data = _json(response) if response.status_code == 200 else None
         token, refresh = (data or {}).get("access_token"), (data or {}).get("refresh_token")
         if not isinstance(token, str) or not token or not isinstance(refresh, str) or not refresh:
-            logger.warning("Zalo token renewal for account %s refused: %s", row.account_id, (data or {}).get("error"))
+            logger.warning(
+                "Zalo token renewal for account %s refused: %s", row.account_id, error_code((data or {}).get("error"))
+            )
             return None
         ChannelConfig.objects.filter(pk=row.pk).update(access_token=token, refresh_token=refresh)
     config.access_token, config.refresh_token = token, refresh
@@ -131,17 +147,16 @@ def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
             return response
         data = _json(response)
         if response.status_code != 200 or data is None:
-            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+            return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
         code = data.get("error", 0)
         if code in ZALO_TOKEN_ERRORS and attempt == 0 and zalo_token_refresh(config, used_token):
             continue
         break
     if code == 0:
         return SendResult(RESULT_SENT, provider_id=str((data.get("data") or {}).get("message_id", "")))
-    message = str(data.get("message", ""))[:200]
     if code in ZALO_RETRY_ERRORS:
         return SendResult(RESULT_RETRY, f"Zalo {code}: {ZALO_RETRY_ERRORS[code]}")
-    return SendResult(RESULT_FAILED, f"Zalo {code}: {message}")
+    return SendResult(RESULT_FAILED, code_error_summary("Zalo", code, ZALO_FINAL_ERRORS))
 
 
 # errcodes meaning "this access token is no good": fetch a fresh one (when the AppSecret is known) and try again.
@@ -163,7 +178,9 @@ def wechat_token_refresh(config: ChannelConfig) -> str | None:
     token = (data or {}).get("access_token")
     if not isinstance(token, str) or not token:
         logger.warning(
-            "WeChat token refresh for account %s refused: %s", config.account_id, (data or {}).get("errcode")
+            "WeChat token refresh for account %s refused: %s",
+            config.account_id,
+            error_code((data or {}).get("errcode")),
         )
         return None
     ChannelConfig.objects.filter(pk=config.pk).update(access_token=token)
@@ -194,7 +211,7 @@ def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
             return response
         data = _json(response)
         if response.status_code != 200 or data is None:
-            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+            return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
         code = data.get("errcode", 0)
         if code in WECHAT_TOKEN_ERRORS and attempt == 0 and wechat_token_refresh(config):
             continue
@@ -203,7 +220,7 @@ def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
         return SendResult(RESULT_SENT, provider_id=str(data.get("msgid", "")))
     if code in WECHAT_RETRY_ERRORS:
         return SendResult(RESULT_RETRY, f"WeChat {code}: {WECHAT_RETRY_ERRORS[code]}")
-    return SendResult(RESULT_FAILED, f"WeChat {code}: {str(data.get('errmsg', ''))[:200]}")
+    return SendResult(RESULT_FAILED, code_error_summary("WeChat", code, WECHAT_FINAL_ERRORS))
 
 
 def send_generic(*, config: ChannelConfig, citizen_id: str, text: str, message_id: int, sender: str) -> SendResult:
@@ -221,8 +238,8 @@ def send_generic(*, config: ChannelConfig, citizen_id: str, text: str, message_i
     if 200 <= response.status_code < 300:
         return SendResult(RESULT_SENT)
     if response.status_code in (408, 429):
-        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
-    return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+        return SendResult(RESULT_RETRY, http_error_summary(response.status_code))
+    return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
 
 
 def send_text(
