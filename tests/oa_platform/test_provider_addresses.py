@@ -180,3 +180,12 @@ def test_channel_send_reaches_the_loopback_fake_when_allowed(tenant_a, provider,
     result = senders.send_generic(config=config, citizen_id="c1", text="xin chào", message_id=1, sender="bot")
     assert result.status == senders.RESULT_SENT
     assert len(provider.requests) == 1
+
+
+def test_private_refusal_is_translated(private_off):
+    from django.utils import translation
+
+    with translation.override("vi"):
+        with pytest.raises(ValidationError) as exc:
+            validate_provider_url("http://127.0.0.1/")
+        assert "mạng nội bộ" in exc.value.messages[0]

@@ -166,3 +166,16 @@ def test_set_channel_refuses_script_url(tenant_a, option):
     with pytest.raises(CommandError, match="http"):
         call_command("set_channel", tenant_a.account.slug, "generic", "--secret", "s", option, "javascript:alert(1)")
     assert ChannelConfig.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("vi", "Chỉ chấp nhận địa chỉ web"), ("en", "Only http:// and https://"), ("zh-hans", "只允许")],
+)
+def test_refusal_is_translated(language, expected):
+    from django.utils import translation
+
+    with translation.override(language):
+        with pytest.raises(ValidationError) as exc:
+            validate_web_url("javascript:alert(1)")
+        assert expected in exc.value.messages[0]
