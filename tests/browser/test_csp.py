@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from broadcasts.models import Notice
 from broadcasts.services import Actor, notice_create
+from faq.services import faq_entry_create
 from oa_platform.models import Conversation, Membership, Message
 from tests.factories import make_follower, make_staff
 from tests.oa_platform.web_support import make_faq_account
@@ -66,6 +67,13 @@ def test_pages_work_under_the_policy(asgi_server, browser):
         account=account, citizen=citizen, status=Conversation.STATUS_WAITING, handoff_requested_at=timezone.now()
     )
     Message.objects.create(conversation=conversation, direction=Message.DIRECTION_IN, text="cần gặp cán bộ")
+    faq_entry_create(
+        account=account,
+        key="trang-web",
+        question="Trang web chính thức của sở là gì?",
+        answer="Xem javascript:alert(document.domain)// hoặc https://dichvucong.gov.vn",
+        variants=[],
+    )
     make_staff(account, Membership.ROLE_MANAGER, "quanly")
     make_staff(None, username="operator", is_superuser=True)
     notice = notice_create(
@@ -80,6 +88,11 @@ def test_pages_work_under_the_policy(asgi_server, browser):
     page.fill("#chat-input", "Đổi căn cước hết bao nhiêu tiền?")
     page.press("#chat-input", "Enter")
     expect(page.locator("#messages li.msg.out:not(.welcome)").last).to_contain_text("50.000", timeout=WAIT_MS)
+    # an FAQ answer is text: a script URL in it is shown, never made a link
+    page.fill("#chat-input", "Trang web chính thức của sở là gì?")
+    page.press("#chat-input", "Enter")
+    expect(page.locator("#messages li.msg.out:not(.welcome)").last).to_contain_text("javascript:alert", timeout=WAIT_MS)
+    assert page.locator("#messages a").count() == 0
     page.click('.tab[data-tab="settings"]')
     expect(page.locator("#panel-settings")).to_be_visible()
     citizen_tab.assert_clean("citizen page")

@@ -179,3 +179,36 @@ def test_refusal_is_translated(language, expected):
         with pytest.raises(ValidationError) as exc:
             validate_web_url("javascript:alert(1)")
         assert expected in exc.value.messages[0]
+
+
+def test_faq_import_stores_no_url(db):
+    """The FAQ interchange has no URL field: a link or avatar in a file is not stored anywhere (answers are
+    plain text, shown as text on the citizen page, see tests/browser/test_csp.py)."""
+    from faq.interchange import faq_import
+    from faq.models import FaqEntry
+
+    document = {
+        "accounts": [
+            {
+                "slug": "so-moi",
+                "name": "Sở mới",
+                "language": "vi",
+                "avatar_url": "javascript:alert(1)",
+                "faqs": [
+                    {
+                        "key": "trang-web",
+                        "question": "Trang web của sở?",
+                        "answer": "javascript:alert(1)",
+                        "link": "javascript:alert(1)",
+                        "url": "data:text/html,x",
+                    }
+                ],
+            }
+        ]
+    }
+    faq_import(document=document)
+    account = OfficialAccount.objects.get(slug="so-moi")
+    assert account.avatar_url == ""
+    entry = FaqEntry.objects.get(account=account)
+    stored = {f.name: getattr(entry, f.name) for f in FaqEntry._meta.concrete_fields}
+    assert [k for k, v in stored.items() if isinstance(v, str) and v.startswith(("javascript:", "data:"))] == ["answer"]
