@@ -18,6 +18,7 @@ from broadcasts import selectors, services
 from broadcasts.fanout import audience_preview
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
 from oa_platform.admin_scoping import APPROVERS, BROADCASTERS, MANAGER_ONLY, TenantScopedAdmin
+from oa_platform.admin_secrets import WriteOnlySecretsForm
 from oa_platform.errors import DomainError, ValidationFailed
 
 NOTICE_ROLES = {"view": BROADCASTERS, "add": BROADCASTERS, "change": BROADCASTERS, "delete": MANAGER_ONLY}
@@ -138,8 +139,7 @@ class NoticeAdmin(TenantScopedAdmin):
             return "—"
         percent = selectors.notice_progress(notice=obj)["percent"]
         return format_html(
-            '<span style="display:inline-block;width:80px;height:8px;background:#e9ecef;border-radius:4px">'
-            '<span style="display:block;height:8px;width:{}%;background:#2f9e44;border-radius:4px"></span></span> {}%',
+            '<progress class="oa-mini" max="100" value="{}"></progress> {}%',
             percent,
             percent,
         )
@@ -285,7 +285,11 @@ class BroadcastSettingsAdmin(TenantScopedAdmin):
     list_display = ["account", "quiet_start", "quiet_end", "approval_policy", "phone_channel"]
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(WriteOnlySecretsForm):
+    """The API key and the HMAC secret are write-only: never printed into the page; blank keeps them."""
+
+    secret_fields = ("api_key", "secret")
+
     class Meta:
         model = ProviderConfig
         fields = [
@@ -302,10 +306,6 @@ class ProviderForm(forms.ModelForm):
             "max_attempts",
             "backoff_s",
         ]
-        widgets = {
-            "api_key": forms.PasswordInput(render_value=True),
-            "secret": forms.PasswordInput(render_value=True),
-        }
 
 
 @admin.register(ProviderConfig)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from broadcasts.models import Delivery, Notice
 from oa_platform import live
 from oa_platform.models import Area, Citizen, Follow
+from oa_platform.url_policy import is_web_url
 
 
 def notice_payload(notice: Notice) -> dict:
@@ -15,7 +16,7 @@ def notice_payload(notice: Notice) -> dict:
         "kind": notice.kind,
         "severity": notice.severity,
         "category": notice.category,
-        "link": notice.link,
+        "link": notice.link if is_web_url(notice.link) else "",
         "references": notice.references_id,
         "sent_at": (notice.started_at.isoformat() if notice.started_at else None),
         "texts": {
@@ -112,7 +113,7 @@ def notice_for(snapshot: dict, event: dict) -> dict | None:
         "kind": notice.get("kind"),
         "severity": notice.get("severity"),
         "category": notice.get("category"),
-        "link": notice.get("link"),
+        "link": notice.get("link") if is_web_url(notice.get("link") or "") else "",
         "references": notice.get("references"),
         "sent_at": notice.get("sent_at"),
         "title": text.get("title", ""),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oa_platform.models import ApiToken, Citizen, OfficialAccount
+from oa_platform.url_policy import validate_provider_url, validate_web_url
 
 
 class Notice(models.Model):
@@ -65,7 +66,7 @@ class Notice(models.Model):
     body_en = models.TextField(_("body (English)"), blank=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
     body_zh = models.TextField(_("body (Chinese)"), blank=True)
-    link = models.URLField(_("link"), blank=True)
+    link = models.URLField(_("link"), blank=True, validators=[validate_web_url])
     # Audience. audience_all: every active follower. Otherwise topics (empty: the category's topic),
     # area codes (a province includes everything under it) and languages (empty: all) all have to match.
     audience_all = models.BooleanField(_("all followers"), default=False)
@@ -181,7 +182,7 @@ class ProviderConfig(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES)
     is_enabled = models.BooleanField(_("enabled"), default=True)
-    base_url = models.URLField(_("base URL"))
+    base_url = models.URLField(_("base URL"), validators=[validate_provider_url])
     api_key = models.CharField(_("API key / access token"), max_length=256, blank=True)
     secret = models.CharField(_("secret (HMAC)"), max_length=256, blank=True)
     template_id = models.CharField(_("template id (ZNS)"), max_length=64, blank=True)

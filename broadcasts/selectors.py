@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 from broadcasts.models import Delivery, Notice
 from oa_platform.models import OfficialAccount
 from oa_platform.selectors import accounts_for_user
+from oa_platform.url_policy import is_web_url
 
 INBOX_MAX = 200
 
@@ -66,7 +67,7 @@ def inbox_for(*, account, citizen, after_id=None, limit=50) -> list[dict]:
                 "sent_at": (delivery.sent_at or notice.started_at).isoformat()
                 if (delivery.sent_at or notice.started_at)
                 else None,
-                "link": notice.link,
+                "link": notice.link if is_web_url(notice.link) else "",  # defence in depth: http(s) only
                 "kind": notice.kind,
                 "references": notice.references_id,
             }

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from broadcasts.models import Notice
+from oa_platform.url_policy import validate_web_url
 
 
 class NoticeIn(serializers.Serializer):
@@ -14,7 +15,7 @@ class NoticeIn(serializers.Serializer):
     body_en = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     title_zh = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     body_zh = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    link = serializers.URLField(required=False, allow_blank=True, default="")
+    link = serializers.URLField(required=False, allow_blank=True, default="", validators=[validate_web_url])
     audience_all = serializers.BooleanField(required=False, default=False)
     audience_topics = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     audience_areas = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)

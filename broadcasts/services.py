@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from oa_platform.errors import Conflict, Forbidden, ValidationFailed
 from oa_platform.models import LANGUAGE_CHOICES, ApiToken, Area, Membership, OfficialAccount, Topic
 from oa_platform.selectors import user_role
 from oa_platform.services import audit_record
+from oa_platform.url_policy import validate_web_url
 
 LANGUAGES = {code for code, _label in LANGUAGE_CHOICES}
 # Bounds on an audience so one request cannot ask for an unbounded IN list.
@@ -166,6 +168,11 @@ def _clean(account: OfficialAccount, values: dict, *, now: dt.datetime) -> list[
     for key in ("body_vi", "body_en", "body_zh"):
         if len(values.get(key) or "") > BODY_MAX:
             errors[key] = _("Too long.")
+    if values.get("link"):
+        try:
+            validate_web_url(values["link"])
+        except ValidationError as exc:
+            errors["link"] = exc.messages[0]
     severity = values.get("severity") or Notice.SEVERITY_MODERATE
     if severity not in dict(Notice.SEVERITY_CHOICES):
         errors["severity"] = _("Unknown severity.")

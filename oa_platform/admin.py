@@ -30,6 +30,7 @@ from oa_platform.admin_scoping import (
     TenantScopedInline,
     staff_account_ids,
 )
+from oa_platform.admin_secrets import WriteOnlySecretsForm, mask_secret
 from oa_platform.errors import DomainError
 from oa_platform.initial_password import initial_password_set
 from oa_platform.models import (
@@ -484,38 +485,14 @@ class MessageAdmin(ReadOnlyMixin, TenantScopedAdmin):
 SECRET_FIELDS = ["secret", "app_secret", "access_token", "refresh_token", "token", "encoding_aes_key"]
 
 
-def mask_secret(value: str) -> str:
-    return "••••••" if value else "—"
-
-
-class ChannelConfigForm(forms.ModelForm):
+class ChannelConfigForm(WriteOnlySecretsForm):
     """Secrets are write-only: the form never renders them; a blank field keeps the stored value."""
+
+    secret_fields = tuple(SECRET_FIELDS)
 
     class Meta:
         model = ChannelConfig
         fields = ["account", "kind", "is_enabled", "app_id", *SECRET_FIELDS, "api_base", "callback_url"]
-        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in SECRET_FIELDS:
-            self.fields[name].required = False
-            self.fields[name].help_text = _("Stored: %(state)s. Leave blank to keep it.") % {
-                "state": mask_secret(getattr(self.instance, name, ""))
-            }
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in SECRET_FIELDS:
-            if not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
-        return cleaned
-
-    def _post_clean(self):
-        super()._post_clean()
-        for name in SECRET_FIELDS:
-            if name in self.changed_data and not self.data.get(self.add_prefix(name)):
-                self.changed_data.remove(name)
 
 
 @admin.register(ChannelConfig)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oa_platform.phones import mask_phones_in_text
+from oa_platform.url_policy import validate_provider_url, validate_web_url
 
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
 
@@ -41,7 +42,7 @@ class OfficialAccount(models.Model):
     agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="account", verbose_name=_("agency"))
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("display name"), max_length=200)
-    avatar_url = models.URLField(_("avatar URL"), blank=True)
+    avatar_url = models.URLField(_("avatar URL"), blank=True, validators=[validate_web_url])
     description = models.TextField(_("description"), blank=True)
     welcome_message = models.TextField(_("welcome message"), blank=True)
     default_language = models.CharField(_("default language"), max_length=8, default="vi", choices=LANGUAGE_CHOICES)
@@ -427,12 +428,12 @@ class ChannelConfig(models.Model):
     access_token = models.TextField(_("access token"), blank=True)
     token = models.CharField(_("WeChat token"), max_length=128, blank=True)
     encoding_aes_key = models.CharField(_("WeChat EncodingAESKey"), max_length=64, blank=True)
-    api_base = models.URLField(_("API base URL"), blank=True)
+    api_base = models.URLField(_("API base URL"), blank=True, validators=[validate_provider_url])
     # Zalo access tokens last about a day; the platform renews them with the app secret and a refresh token
     # (single use: each renewal stores the new one).
     app_secret = models.CharField(_("Zalo app secret key (token renewal)"), max_length=256, blank=True)
     refresh_token = models.TextField(_("Zalo refresh token"), blank=True)
-    callback_url = models.URLField(_("callback URL (generic channel)"), blank=True)
+    callback_url = models.URLField(_("callback URL (generic channel)"), blank=True, validators=[validate_provider_url])
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

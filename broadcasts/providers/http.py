@@ -1,5 +1,5 @@
 """Shared HTTP provider logic: timeouts, retries with exponential backoff on 5xx and timeouts, 429 with
-Retry-After, the shared token bucket, permanent 4xx failures with the provider's reason, idempotency keys."""
+Retry-After, the shared token bucket, permanent 4xx failures with a classified reason, idempotency keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import httpx
 from broadcasts.models import Delivery, ProviderConfig
 from broadcasts.providers.base import OutboundMessage, SendResult
 from broadcasts.providers.ratelimit import acquire
+from oa_platform.provider_errors import http_error_summary
+from oa_platform.provider_http import ProviderAddressRefused, provider_client
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class HttpProviderAdapter:
 
     def __init__(self, config: ProviderConfig, *, client: httpx.Client | None = None):
         self.config = config
-        self.client = client or httpx.Client(timeout=httpx.Timeout(config.timeout_s))
+        self.client = client or provider_client(timeout=httpx.Timeout(config.timeout_s))
 
     # Subclasses: the request for one message, and reading the provider's answer.
     def request(self, message: OutboundMessage) -> tuple[str, dict | bytes, dict]:
@@ -46,14 +48,15 @@ class HttpProviderAdapter:
 
     @staticmethod
     def reason(response: httpx.Response) -> str:
+        """The status and a reason class (oa_platform.provider_errors); the body only picks the class."""
         try:
             data = response.json()
         except ValueError:
-            return f"HTTP {response.status_code}: {response.text[:200]}"
+            data = None
+        hint = ""
         if isinstance(data, dict):
-            msg = data.get("message") or data.get("error") or data.get("reason") or data
-            return f"HTTP {response.status_code}: {str(msg)[:200]}"
-        return f"HTTP {response.status_code}"
+            hint = str(data.get("message") or data.get("error") or data.get("reason") or "")[:200]
+        return http_error_summary(response.status_code, hint)
 
     def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
         return [self.send_one(message) for message in messages]
@@ -71,6 +74,14 @@ class HttpProviderAdapter:
             try:
                 payload = {"content": body} if isinstance(body, bytes) else {"json": body}
                 response = self.client.post(config.base_url.rstrip("/") + path, headers=headers, **payload)
+            except ProviderAddressRefused:
+                # A configuration to fix, not a passing fault: no retry.
+                return SendResult(
+                    message.delivery_id,
+                    Delivery.STATUS_FAILED,
+                    error="provider address refused: not a public address",
+                    attempts=attempts,
+                )
             except httpx.TimeoutException:
                 last_error = "timeout"
             except httpx.HTTPError as exc:

@@ -6,6 +6,7 @@ import httpx
 
 from broadcasts.providers.base import OutboundMessage
 from broadcasts.providers.http import HttpProviderAdapter, PermanentError
+from oa_platform.provider_errors import code_error_summary
 
 
 class ZnsAdapter(HttpProviderAdapter):
@@ -23,5 +24,5 @@ class ZnsAdapter(HttpProviderAdapter):
     def parse(self, response: httpx.Response) -> str:
         data = response.json()
         if data.get("error", 0) != 0:
-            raise PermanentError(f"ZNS error {data.get('error')}: {str(data.get('message', ''))[:200]}")
+            raise PermanentError(code_error_summary("ZNS", data.get("error"), {}))
         return str((data.get("data") or {}).get("msg_id", ""))

@@ -17,6 +17,8 @@ import httpx
 from django.db import transaction
 
 from oa_platform.models import ChannelConfig, Citizen
+from oa_platform.provider_errors import code_error_summary, error_code, http_error_summary
+from oa_platform.provider_http import ProviderAddressRefused, provider_post
 from oa_platform.webhooks import generic
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,8 @@ SEND_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 RESULT_SENT = "sent"
 RESULT_RETRY = "retry"
 RESULT_FAILED = "failed"
+# A provider URL that is (or resolves to) a loopback, link-local or private address: a configuration to fix.
+ADDRESS_REFUSED = "provider address refused: not a public address"
 
 # Zalo OA error codes (field "error"): token problems and throttling are retried, everything else is final.
 ZALO_RETRY_ERRORS = {
@@ -35,6 +39,12 @@ ZALO_RETRY_ERRORS = {
     -32: "rate limit exceeded",
     -11: "Zalo server error",
 }
+# Final Zalo errors staff can act on; any other code is shown as "refused by the provider" (never its text).
+ZALO_FINAL_ERRORS = {
+    -201: "invalid parameters",
+    -213: "user has not followed the account",
+    -230: "user has not interacted with the account in the last 7 days",
+}
 # WeChat errcodes: the same split.
 WECHAT_RETRY_ERRORS = {
     -1: "system busy",
@@ -42,6 +52,13 @@ WECHAT_RETRY_ERRORS = {
     40014: "access token invalid",
     42001: "access token expired",
     45009: "API quota reached",
+}
+WECHAT_FINAL_ERRORS = {
+    40003: "invalid openid",
+    43004: "user has not followed the account",
+    44002: "empty message",
+    45015: "outside the 48-hour reply window",
+    45047: "reply quota for this user reached",
 }
 
 
@@ -54,13 +71,15 @@ class SendResult:
 
 def _post(url: str, *, headers: dict, content: bytes, params: dict | None = None) -> httpx.Response | SendResult:
     try:
-        response = httpx.post(url, params=params, headers=headers, content=content, timeout=SEND_TIMEOUT)
+        response = provider_post(url, params=params, headers=headers, content=content, timeout=SEND_TIMEOUT)
+    except ProviderAddressRefused:
+        return SendResult(RESULT_FAILED, ADDRESS_REFUSED)
     except httpx.TimeoutException:
         return SendResult(RESULT_RETRY, "timeout")
     except httpx.HTTPError as exc:
         return SendResult(RESULT_RETRY, f"connection error: {type(exc).__name__}")
     if response.status_code >= 500:
-        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
+        return SendResult(RESULT_RETRY, http_error_summary(response.status_code))
     return response
 
 
@@ -91,7 +110,7 @@ def zalo_token_refresh(config: ChannelConfig, stale_token: str) -> str | None:
         if not (row.refresh_token and row.app_secret and row.app_id):
             return None
         try:
-            response = httpx.post(
+            response = provider_post(
                 ZALO_OAUTH_BASE.rstrip("/") + "/v4/oa/access_token",
                 headers={"secret_key": row.app_secret},
                 data={"refresh_token": row.refresh_token, "app_id": row.app_id, "grant_type": "refresh_token"},
@@ -102,7 +121,9 @@ def zalo_token_refresh(config: ChannelConfig, stale_token: str) -> str | None:
         data = _json(response) if response.status_code == 200 else None
         token, refresh = (data or {}).get("access_token"), (data or {}).get("refresh_token")
         if not isinstance(token, str) or not token or not isinstance(refresh, str) or not refresh:
-            logger.warning("Zalo token renewal for account %s refused: %s", row.account_id, (data or {}).get("error"))
+            logger.warning(
+                "Zalo token renewal for account %s refused: %s", row.account_id, error_code((data or {}).get("error"))
+            )
             return None
         ChannelConfig.objects.filter(pk=row.pk).update(access_token=token, refresh_token=refresh)
     config.access_token, config.refresh_token = token, refresh
@@ -126,17 +147,16 @@ def send_zalo(*, config: ChannelConfig, user_id: str, text: str) -> SendResult:
             return response
         data = _json(response)
         if response.status_code != 200 or data is None:
-            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+            return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
         code = data.get("error", 0)
         if code in ZALO_TOKEN_ERRORS and attempt == 0 and zalo_token_refresh(config, used_token):
             continue
         break
     if code == 0:
         return SendResult(RESULT_SENT, provider_id=str((data.get("data") or {}).get("message_id", "")))
-    message = str(data.get("message", ""))[:200]
     if code in ZALO_RETRY_ERRORS:
         return SendResult(RESULT_RETRY, f"Zalo {code}: {ZALO_RETRY_ERRORS[code]}")
-    return SendResult(RESULT_FAILED, f"Zalo {code}: {message}")
+    return SendResult(RESULT_FAILED, code_error_summary("Zalo", code, ZALO_FINAL_ERRORS))
 
 
 # errcodes meaning "this access token is no good": fetch a fresh one (when the AppSecret is known) and try again.
@@ -151,14 +171,16 @@ def wechat_token_refresh(config: ChannelConfig) -> str | None:
     url = config.api_base.rstrip("/") + "/cgi-bin/stable_token"
     body = {"grant_type": "client_credential", "appid": config.app_id, "secret": config.secret}
     try:
-        response = httpx.post(url, json=body, timeout=SEND_TIMEOUT)
+        response = provider_post(url, json=body, timeout=SEND_TIMEOUT)
     except httpx.HTTPError:
         return None
     data = _json(response) if response.status_code == 200 else None
     token = (data or {}).get("access_token")
     if not isinstance(token, str) or not token:
         logger.warning(
-            "WeChat token refresh for account %s refused: %s", config.account_id, (data or {}).get("errcode")
+            "WeChat token refresh for account %s refused: %s",
+            config.account_id,
+            error_code((data or {}).get("errcode")),
         )
         return None
     ChannelConfig.objects.filter(pk=config.pk).update(access_token=token)
@@ -189,7 +211,7 @@ def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
             return response
         data = _json(response)
         if response.status_code != 200 or data is None:
-            return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+            return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
         code = data.get("errcode", 0)
         if code in WECHAT_TOKEN_ERRORS and attempt == 0 and wechat_token_refresh(config):
             continue
@@ -198,7 +220,7 @@ def send_wechat(*, config: ChannelConfig, openid: str, text: str) -> SendResult:
         return SendResult(RESULT_SENT, provider_id=str(data.get("msgid", "")))
     if code in WECHAT_RETRY_ERRORS:
         return SendResult(RESULT_RETRY, f"WeChat {code}: {WECHAT_RETRY_ERRORS[code]}")
-    return SendResult(RESULT_FAILED, f"WeChat {code}: {str(data.get('errmsg', ''))[:200]}")
+    return SendResult(RESULT_FAILED, code_error_summary("WeChat", code, WECHAT_FINAL_ERRORS))
 
 
 def send_generic(*, config: ChannelConfig, citizen_id: str, text: str, message_id: int, sender: str) -> SendResult:
@@ -216,8 +238,8 @@ def send_generic(*, config: ChannelConfig, citizen_id: str, text: str, message_i
     if 200 <= response.status_code < 300:
         return SendResult(RESULT_SENT)
     if response.status_code in (408, 429):
-        return SendResult(RESULT_RETRY, f"HTTP {response.status_code}")
-    return SendResult(RESULT_FAILED, f"HTTP {response.status_code}")
+        return SendResult(RESULT_RETRY, http_error_summary(response.status_code))
+    return SendResult(RESULT_FAILED, http_error_summary(response.status_code))
 
 
 def send_text(

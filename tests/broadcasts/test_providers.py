@@ -69,7 +69,7 @@ def test_long_retry_after_hands_back(tenant_a, fake_provider):
 def test_4xx_is_permanent_with_reason(tenant_a, fake_provider):
     fake_provider.script = ["400:invalid phone number"]
     [result] = SmsAdapter(_config(tenant_a, fake_provider.url)).send([_msg()])
-    assert result.status == "failed" and "invalid phone number" in result.error
+    assert result.status == "failed" and result.error == "HTTP 400: recipient refused"
     assert len(fake_provider.requests) == 1
 
 
@@ -114,7 +114,9 @@ def test_fanout_through_sms_provider(tenant_a, fake_provider, run_dispatcher):
     # then
     rows = {d.citizen_id: d for d in Delivery.objects.filter(notice=notice)}
     assert rows[no_phone.pk].channel == "inapp" and rows[no_phone.pk].status == "sent"
-    assert rows[with_phone[0].pk].status == "failed" and "blocked number" in rows[with_phone[0].pk].last_error
+    assert (
+        rows[with_phone[0].pk].status == "failed" and rows[with_phone[0].pk].last_error == "HTTP 400: recipient refused"
+    )
     assert rows[with_phone[1].pk].status == "sent" and rows[with_phone[1].pk].attempts == 2
     assert all(rows[c.pk].provider_message_id for c in with_phone[1:])
     assert set(fake_provider.successes.values()) == {1}

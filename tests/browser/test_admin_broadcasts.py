@@ -151,7 +151,7 @@ def test_compose_approve_send_progress_and_correct(asgi_server, browser):
     expect(progress).to_contain_text("sent")
     shot(approver, "sent")
     # the bar and the chart are drawn whatever the page language (no "100,0" in CSS or SVG numbers)
-    assert approver.eval_on_selector("#oa-fill", "e => e.style.width") == "100%"
+    assert approver.eval_on_selector("#oa-fill", "e => e.value") == 100
     bar = progress.locator("svg[role=img] rect").first.bounding_box()
     assert bar is not None and bar["width"] > 100
     # the panels sit under the title at the full width of the page, not squeezed beside it

@@ -37,7 +37,7 @@ def test_citizen_asks_follows_chooses_notices_and_sees_history(asgi_server, brow
         description="Giải đáp thủ tục căn cước, hộ chiếu, đăng ký xe.",
     )
     context, page = open_page(browser, f"{asgi_server}/oa/{account.slug}/")
-    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
 
     # ask a question, get the answer over the WebSocket, rate it
     page.fill("#chat-input", "Đổi căn cước hết bao nhiêu tiền?")
@@ -72,7 +72,7 @@ def test_citizen_asks_follows_chooses_notices_and_sees_history(asgi_server, brow
 
     # reload: the history, the follow and the choices are still there
     page.reload()
-    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
     expect(page.locator("#messages li.msg.in")).to_have_count(3)
     expect(bot_bubbles(page)).to_have_count(3)
     expect(page.locator("#messages")).to_contain_text("Đổi căn cước hết bao nhiêu tiền?")
@@ -92,7 +92,7 @@ def test_citizen_asks_follows_chooses_notices_and_sees_history(asgi_server, brow
     )
     page.evaluate("window.oaPage.drop()")
     expect(page.locator("#messages li.msg.staff")).to_contain_text("Cán bộ trực: đã nhận.", timeout=WAIT_MS)
-    page.wait_for_function("window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage.isLive()", timeout=WAIT_MS)
 
     # then, in the database
     context.close()
@@ -107,7 +107,7 @@ def test_page_falls_back_to_http_when_the_socket_cannot_connect(asgi_server, bro
     account = make_faq_account("congan-fallback")
     blocked = "window.WebSocket = function () { throw new Error('blocked by the test'); };"
     context, page = open_page(browser, f"{asgi_server}/oa/{account.slug}/", locale="en-US", init_script=blocked)
-    page.wait_for_function("window.oaPage && window.oaPage.isPolling()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isPolling()", timeout=WAIT_MS)
     # an English browser still gets the agency's Vietnamese page until the citizen picks a language
     expect(page.locator("#conn")).to_have_text("Đang dùng chế độ dự phòng.")
 
@@ -125,7 +125,7 @@ def test_page_falls_back_to_http_when_the_socket_cannot_connect(asgi_server, bro
 def test_after_a_fallback_one_tap_asks_for_a_person(asgi_server, browser):
     account = make_faq_account("congan-person")
     context, page = open_page(browser, f"{asgi_server}/oa/{account.slug}/")
-    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
 
     page.fill("#chat-input", "giá vé máy bay đi Singapore tuần sau")
     page.press("#chat-input", "Enter")

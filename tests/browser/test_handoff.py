@@ -28,7 +28,7 @@ def test_staff_take_over_and_reply_live(asgi_server, browser):
 
     # the citizen asks for a person on the web page
     citizen_ctx, citizen = open_page(browser, f"{asgi_server}/oa/{account.slug}/")
-    citizen.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    citizen.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
     citizen.fill("#chat-input", "gặp nhân viên")
     citizen.press("#chat-input", "Enter")
     expect(citizen.locator("#messages")).to_contain_text("Đã chuyển cuộc trò chuyện tới cán bộ", timeout=WAIT_MS)
@@ -48,7 +48,7 @@ def test_staff_take_over_and_reply_live(asgi_server, browser):
     expect(staff.locator("#history")).to_contain_text("gặp nhân viên", timeout=WAIT_MS)
     staff.click("#assign")
     expect(staff.locator("#assignee")).to_have_text("canbo", timeout=WAIT_MS)
-    staff.wait_for_function("document.body.dataset.live === '1'", timeout=WAIT_MS)
+    staff.wait_for_function("() => document.body.dataset.live === '1'", timeout=WAIT_MS)
 
     # the citizen writes again: the bot stays quiet, staff see it live
     citizen.fill("#chat-input", "Tôi cần hỏi về hộ chiếu cho con")

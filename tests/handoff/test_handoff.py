@@ -206,7 +206,7 @@ def test_staff_reply_reaches_a_zalo_citizen_and_a_failure_is_visible_then_retrie
     # then staff see it queued with the reason
     history = client.get(f"/staff/agency-a/c/{conversation.pk}/messages.json").json()["messages"]
     staff_message = [m for m in history if m["sender"] == "staff"][0]
-    assert (staff_message["delivery_status"], staff_message["delivery_error"]) == ("queued", "HTTP 503")
+    assert (staff_message["delivery_status"], staff_message["delivery_error"]) == ("queued", "HTTP 503: provider error")
     assert "HTTP 503" in client.get(f"/staff/agency-a/c/{conversation.pk}/").content.decode()
     # when they retry
     with django_capture_on_commit_callbacks(execute=True):

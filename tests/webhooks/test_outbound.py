@@ -65,7 +65,7 @@ def test_a_final_refusal_is_marked_failed(client, channels_a, fake_api, django_c
     channels_a["zalo"].save()
     reply = _zalo_reply(client, django_capture_on_commit_callbacks)
     assert reply.delivery_status == Message.DELIVERY_FAILED
-    assert reply.delivery_error == "HTTP 404"
+    assert reply.delivery_error == "HTTP 404: endpoint not found"
 
 
 def test_wechat_send_api_shape_and_expired_token(channels_a, fake_api):

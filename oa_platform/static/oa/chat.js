@@ -131,7 +131,7 @@
     li.appendChild(el("h3", null, n.title));
     if (n.sent_at) { var t = el("time", null, new Date(n.sent_at).toLocaleString(document.documentElement.lang || undefined)); t.dateTime = n.sent_at; li.appendChild(t); }
     li.appendChild(el("p", null, n.body));
-    if (n.link) { var a = el("a", null, n.link); a.href = n.link; a.rel = "noopener"; li.appendChild(a); }
+    if (n.link && /^https?:\/\//i.test(n.link)) { var a = el("a", null, n.link); a.href = n.link; a.rel = "noopener"; li.appendChild(a); }
     var box = $("notices");
     box.insertBefore(li, box.firstChild);
     $("notices-empty").hidden = true;
