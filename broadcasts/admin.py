@@ -234,7 +234,7 @@ class NoticeAdmin(TenantScopedAdmin):
     def notice_context(self, request, notice: Notice) -> dict:
         may_change = self.has_change_permission(request, notice)
         may_approve = self.has_approve_permission(request, notice)
-        own = notice.author_id == request.user.pk
+        own = services.is_own_notice(notice=notice, actor=services.Actor(user=request.user))
         actions = []
         if notice.status == Notice.STATUS_DRAFT and may_change:
             actions.append(("submit", _("Submit for sending")))
