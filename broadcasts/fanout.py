@@ -102,19 +102,18 @@ def audience_from(notice: Notice) -> tuple[str, list]:
         )
     sql = f"FROM {_t(Follow)} f JOIN {citizen} c ON c.id = f.citizen_id WHERE f.account_id = %s AND f.is_active = %s"
     params: list = [notice.account_id, True]
-    if notice.audience_all:
-        return sql, params
-    topic_keys = notice.audience_topics or [notice.category]
-    topic_ids = list(
-        Topic.objects.filter(account_id=notice.account_id, key__in=topic_keys).values_list("id", flat=True)
-    )
-    if not topic_ids:
-        topic_ids = [-1]
-    sql += (
-        f" AND EXISTS (SELECT 1 FROM {_t(TopicSubscription)} ts WHERE ts.follow_id = f.id"
-        f" AND ts.topic_id IN ({', '.join(['%s'] * len(topic_ids))}))"
-    )
-    params += topic_ids
+    if not notice.audience_all:  # "all followers" drops only the topic filter; areas and languages still narrow
+        topic_keys = notice.audience_topics or [notice.category]
+        topic_ids = list(
+            Topic.objects.filter(account_id=notice.account_id, key__in=topic_keys).values_list("id", flat=True)
+        )
+        if not topic_ids:
+            topic_ids = [-1]
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM {_t(TopicSubscription)} ts WHERE ts.follow_id = f.id"
+            f" AND ts.topic_id IN ({', '.join(['%s'] * len(topic_ids))}))"
+        )
+        params += topic_ids
     if notice.audience_areas:
         paths = list(Area.objects.filter(code__in=notice.audience_areas).values_list("path", flat=True)) or ["-"]
         fa = connection.ops.quote_name(Follow.areas.through._meta.db_table)

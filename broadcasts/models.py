@@ -66,7 +66,7 @@ class Notice(models.Model):
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
     body_zh = models.TextField(_("body (Chinese)"), blank=True)
     link = models.URLField(_("link"), blank=True)
-    # Audience. audience_all: every active follower. Otherwise topics (empty: the category's topic),
+    # Audience: topics (empty: the category's topic; audience_all: every topic, and then no topics may be named),
     # area codes (a province includes everything under it) and languages (empty: all) all have to match.
     audience_all = models.BooleanField(_("all followers"), default=False)
     audience_topics = models.JSONField(_("topics"), default=list, blank=True)

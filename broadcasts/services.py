@@ -211,6 +211,9 @@ def _clean(account: OfficialAccount, values: dict, *, now: dt.datetime) -> list[
         values[key] = list(dict.fromkeys(i.strip() for i in items if i.strip()))
         if known is not None and set(values[key]) - known:
             errors[key] = _("Unknown: %(items)s") % {"items": ", ".join(sorted(set(values[key]) - known))}
+    if values.get("audience_all") and "audience_topics" not in errors and values.get("audience_topics"):
+        # "All followers" means every topic; naming topics as well is a contradiction, not a filter to drop.
+        errors["audience_topics"] = _("Leave the topics empty when the notice goes to all followers.")
     unknown_topics = set(values.get("audience_topics") or []) - topic_keys
     if "audience_topics" not in errors and unknown_topics:
         errors["audience_topics"] = _("Unknown topic: %(key)s") % {"key": ", ".join(sorted(unknown_topics))}
