@@ -25,6 +25,8 @@ NOTICE_ROLES["approve"] = APPROVERS
 READ_ONLY_ROLES = {"view": BROADCASTERS, "add": (), "change": (), "delete": ()}
 STATUS_COLORS = {
     "queued": "#9aa5b1",
+    "sending": "#74c0fc",
+    "unknown": "#862e9c",
     "sent": "#2f9e44",
     "delivered": "#1c7ed6",
     "read": "#7048e8",
@@ -301,6 +303,7 @@ class ProviderForm(forms.ModelForm):
             "burst",
             "max_attempts",
             "backoff_s",
+            "honours_idempotency_key",
         ]
         widgets = {
             "api_key": forms.PasswordInput(render_value=True),

@@ -4,8 +4,9 @@ dispatcher tick (claim, sweep, finish, expire).
 Exactly-once effect: the claim of a notice, its deliveries and its chunks are written in one transaction, so a
 worker killed while materialising leaves the notice scheduled and nothing else. A chunk is taken with a lease;
 a worker killed while sending leaves its chunk "running" until the lease ends, then the sweeper hands it to
-another worker. Deliveries are only sent while queued, and every external send carries the delivery's
-idempotency key, so a re-run sends nothing twice at the provider.
+another worker. Deliveries are only sent while queued; a batch is marked "sending" (committed) before it is
+posted, so a worker killed between the post and writing the result leaves rows the next run does not post
+again blindly (see _process_external). Every external send carries the delivery's idempotency key.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def audience_from(notice: Notice) -> tuple[str, list]:
         # Update or cancellation: exactly the citizens who received the original, whatever changed since.
         return (
             f"FROM {citizen} c WHERE c.id IN (SELECT d.citizen_id FROM {_t(Delivery)} d "
-            f"WHERE d.notice_id = %s AND d.status IN (%s, %s, %s))",
-            [notice.references_id, *Delivery.RECEIVED_STATUSES],
+            f"WHERE d.notice_id = %s AND d.status IN (%s, %s, %s, %s))",
+            [notice.references_id, *Delivery.RECEIVED_STATUSES, Delivery.STATUS_UNKNOWN],  # unknown: may have it
         )
     if notice.mode == Notice.MODE_TEST:
         return (
@@ -411,24 +412,51 @@ def _chunk_run(chunk_id: int, now: dt.datetime) -> dict:
     return result
 
 
+def _honours_key(adapter) -> bool:
+    """Whether the provider sends a message once per idempotency key (then a lost result may be posted again)."""
+    config = getattr(adapter, "config", None)
+    return bool(getattr(adapter, "honours_idempotency_key", getattr(config, "honours_idempotency_key", False)))
+
+
+def _mark_sending(batch: list[Delivery], statuses: tuple[str, ...]) -> list[Delivery]:
+    """Write "sending" on the batch and COMMIT it before anything is posted, so a worker killed after the post
+    but before the result is written leaves a trace: the next run does not post those again blindly. Returns
+    the rows this worker holds (another worker may have taken some meanwhile)."""
+    with transaction.atomic():
+        ids = set(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[d.pk for d in batch], status__in=statuses)
+            .values_list("id", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ids).update(status=Delivery.STATUS_SENDING)
+    return [d for d in batch if d.pk in ids]
+
+
 def _process_external(chunk: Chunk) -> dict:
+    """Send a provider chunk in batches. Each batch is marked "sending" (committed) before its post; rows found
+    "sending" when a chunk starts belong to a worker that died mid-post: they are posted again (same key) only
+    to a provider that deduplicates on the key, otherwise marked "unknown" and never re-sent."""
     from broadcasts.providers.base import OutboundMessage, SendResult, adapter_for
     from broadcasts.services import notice_expire
 
     notice = chunk.notice
     adapter = adapter_for(chunk.channel, account=notice.account)
-    rows = list(
-        Delivery.objects.filter(
-            notice_id=notice.pk,
-            id__gte=chunk.first_id,
-            id__lte=chunk.last_id,
-            channel=chunk.channel,
-            status=Delivery.STATUS_QUEUED,
-        )
-        .select_related("citizen")
-        .order_by("id")
+    in_range = Delivery.objects.filter(
+        notice_id=notice.pk, id__gte=chunk.first_id, id__lte=chunk.last_id, channel=chunk.channel
     )
     totals = {"sent": 0, "failed": 0}
+    if _honours_key(adapter):
+        sendable: tuple[str, ...] = Delivery.OPEN_STATUSES
+    else:
+        sendable = (Delivery.STATUS_QUEUED,)
+        totals["unknown"] = in_range.filter(status=Delivery.STATUS_SENDING).update(
+            status=Delivery.STATUS_UNKNOWN, last_error=Delivery.UNKNOWN_ERROR
+        )
+        if totals["unknown"]:
+            logger.warning(
+                "chunk %s: %s deliveries left sending by a dead worker, now unknown", chunk.pk, totals["unknown"]
+            )
+    rows = list(in_range.filter(status__in=sendable).select_related("citizen").order_by("id"))
     for start in range(0, len(rows), SEND_BATCH):
         now = timezone.now()
         stop = _stop_reason(notice.pk, now)
@@ -438,7 +466,7 @@ def _process_external(chunk: Chunk) -> dict:
             _done(chunk)
             return {"chunk": chunk.pk, "stopped": stop, **totals}
         Chunk.objects.filter(pk=chunk.pk).update(lease_until=now + dt.timedelta(seconds=LEASE_S), updated_at=now)
-        batch = rows[start : start + SEND_BATCH]
+        batch = _mark_sending(rows[start : start + SEND_BATCH], sendable)
         if adapter is None:
             results = [
                 SendResult(d.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured") for d in batch
@@ -449,11 +477,13 @@ def _process_external(chunk: Chunk) -> dict:
         by_id = {r.delivery_id: r for r in results}
         deferred = None
         changed = []
+        requeue = []
         sent_at = timezone.now()
         for delivery in batch:
             res = by_id.get(delivery.pk)
             if res is None or res.status == "retry":
                 deferred = max(deferred or 0, res.retry_after if res else 1.0)
+                requeue.append(delivery.pk)
                 continue
             delivery.status = res.status
             delivery.attempts += res.attempts
@@ -463,6 +493,8 @@ def _process_external(chunk: Chunk) -> dict:
             totals["sent" if res.status == Delivery.STATUS_SENT else "failed"] += 1
             changed.append(delivery)
         Delivery.objects.bulk_update(changed, ["status", "attempts", "last_error", "provider_message_id", "sent_at"])
+        # "retry" means the provider did not take the message (rate limit, 429): it goes back to the queue.
+        Delivery.objects.filter(pk__in=requeue, status=Delivery.STATUS_SENDING).update(status=Delivery.STATUS_QUEUED)
         if deferred is not None:
             # The provider asked us to wait longer than a worker should sleep: hand the chunk back for later.
             Chunk.objects.filter(pk=chunk.pk).update(

@@ -388,6 +388,10 @@ def deliveries_stop(*, notice: Notice, reason: str) -> int:
     skipped = Delivery.objects.filter(notice=notice, status=Delivery.STATUS_QUEUED).update(
         status=Delivery.STATUS_SKIPPED, last_error=reason
     )
+    # Rows a dead worker left mid-post; a live worker still posting them writes its result over this.
+    Delivery.objects.filter(notice=notice, status=Delivery.STATUS_SENDING).update(
+        status=Delivery.STATUS_UNKNOWN, last_error=Delivery.UNKNOWN_ERROR
+    )
     Chunk.objects.filter(notice=notice).exclude(status=Chunk.STATUS_DONE).update(status=Chunk.STATUS_DONE)
     return skipped
 
