@@ -4,8 +4,8 @@ dispatcher tick (claim, sweep, finish, expire).
 Exactly-once effect: the claim of a notice, its deliveries and its chunks are written in one transaction, so a
 worker killed while materialising leaves the notice scheduled and nothing else. A chunk is taken with a lease;
 a worker killed while sending leaves its chunk "running" until the lease ends, then the sweeper hands it to
-another worker. Deliveries are only sent while queued; a batch is marked "sending" (committed) before it is
-posted, so a worker killed between the post and writing the result leaves rows the next run does not post
+another worker. Deliveries are only sent while queued; each is marked "sending" (committed) before it is
+posted, so a worker killed between the post and writing the result leaves a row the next run does not post
 again blindly (see _process_external). Every external send carries the delivery's idempotency key.
 """
 
@@ -418,24 +418,34 @@ def _honours_key(adapter) -> bool:
     return bool(getattr(adapter, "honours_idempotency_key", getattr(config, "honours_idempotency_key", False)))
 
 
-def _mark_sending(batch: list[Delivery], statuses: tuple[str, ...]) -> list[Delivery]:
-    """Write "sending" on the batch and COMMIT it before anything is posted, so a worker killed after the post
-    but before the result is written leaves a trace: the next run does not post those again blindly. Returns
-    the rows this worker holds (another worker may have taken some meanwhile)."""
-    with transaction.atomic():
-        ids = set(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=[d.pk for d in batch], status__in=statuses)
-            .values_list("id", flat=True)
-        )
-        Delivery.objects.filter(pk__in=ids).update(status=Delivery.STATUS_SENDING)
-    return [d for d in batch if d.pk in ids]
+def _mark_sending(delivery: Delivery, statuses: tuple[str, ...]) -> bool:
+    """Write "sending" on one delivery, committed (autocommit) before it is posted, so a worker killed after
+    the post but before its result is written leaves a trace and the next run does not post it again blindly.
+    False when another worker has taken it meanwhile."""
+    return bool(Delivery.objects.filter(pk=delivery.pk, status__in=statuses).update(status=Delivery.STATUS_SENDING))
+
+
+def _record(delivery: Delivery, result, sent_at: dt.datetime) -> None:
+    """The provider's answer for one delivery, written as soon as it arrives (one UPDATE)."""
+    sent = result.status == Delivery.STATUS_SENT
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=result.status,
+        attempts=F("attempts") + result.attempts,
+        last_error=(result.error or "")[:300],
+        provider_message_id=(result.provider_message_id or "")[:128],
+        sent_at=sent_at if sent else None,
+    )
 
 
 def _process_external(chunk: Chunk) -> dict:
-    """Send a provider chunk in batches. Each batch is marked "sending" (committed) before its post; rows found
-    "sending" when a chunk starts belong to a worker that died mid-post: they are posted again (same key) only
-    to a provider that deduplicates on the key, otherwise marked "unknown" and never re-sent."""
+    """Send a provider chunk, re-checking the notice every SEND_BATCH messages. Each message is marked "sending"
+    (committed) before its post and its result written right after, so a killed worker leaves at most one
+    message per worker whose outcome is unknown. Rows found "sending" when a chunk starts are those: they are
+    posted again (same key) only to a provider that deduplicates on the key, otherwise marked "unknown" and
+    never re-sent (a citizen gets no SMS twice; staff see which ones to check with the provider).
+
+    Two small writes per message: external providers take tens of messages per second, so the database is
+    never what limits this loop."""
     from broadcasts.providers.base import OutboundMessage, SendResult, adapter_for
     from broadcasts.services import notice_expire
 
@@ -466,35 +476,26 @@ def _process_external(chunk: Chunk) -> dict:
             _done(chunk)
             return {"chunk": chunk.pk, "stopped": stop, **totals}
         Chunk.objects.filter(pk=chunk.pk).update(lease_until=now + dt.timedelta(seconds=LEASE_S), updated_at=now)
-        batch = _mark_sending(rows[start : start + SEND_BATCH], sendable)
-        if adapter is None:
-            results = [
-                SendResult(d.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured") for d in batch
-            ]
-        else:
-            messages = [OutboundMessage.build(notice, d) for d in batch]
-            results = adapter.send(messages)
-        by_id = {r.delivery_id: r for r in results}
         deferred = None
-        changed = []
-        requeue = []
-        sent_at = timezone.now()
-        for delivery in batch:
-            res = by_id.get(delivery.pk)
-            if res is None or res.status == "retry":
-                deferred = max(deferred or 0, res.retry_after if res else 1.0)
-                requeue.append(delivery.pk)
+        for delivery in rows[start : start + SEND_BATCH]:
+            if not _mark_sending(delivery, sendable):
                 continue
-            delivery.status = res.status
-            delivery.attempts += res.attempts
-            delivery.last_error = (res.error or "")[:300]
-            delivery.provider_message_id = (res.provider_message_id or "")[:128]
-            delivery.sent_at = sent_at if res.status == Delivery.STATUS_SENT else None
-            totals["sent" if res.status == Delivery.STATUS_SENT else "failed"] += 1
-            changed.append(delivery)
-        Delivery.objects.bulk_update(changed, ["status", "attempts", "last_error", "provider_message_id", "sent_at"])
-        # "retry" means the provider did not take the message (rate limit, 429): it goes back to the queue.
-        Delivery.objects.filter(pk__in=requeue, status=Delivery.STATUS_SENDING).update(status=Delivery.STATUS_QUEUED)
+            if adapter is None:
+                result = SendResult(
+                    delivery.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured"
+                )
+            else:
+                answers = adapter.send([OutboundMessage.build(notice, delivery)])
+                result = answers[0] if answers else None
+            if result is None or result.status == "retry":
+                # The provider did not take it (rate limit, 429): back to the queue, and the chunk waits.
+                Delivery.objects.filter(pk=delivery.pk, status=Delivery.STATUS_SENDING).update(
+                    status=Delivery.STATUS_QUEUED
+                )
+                deferred = result.retry_after if result else 1.0
+                break
+            _record(delivery, result, timezone.now())
+            totals["sent" if result.status == Delivery.STATUS_SENT else "failed"] += 1
         if deferred is not None:
             # The provider asked us to wait longer than a worker should sleep: hand the chunk back for later.
             Chunk.objects.filter(pk=chunk.pk).update(

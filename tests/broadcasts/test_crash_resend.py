@@ -1,15 +1,15 @@
-"""A worker that dies after posting a batch but before writing its results: the batch was marked "sending"
-(committed) before the post, so the next run does not post it again to a provider that ignores the
-Idempotency-Key (the rows become "unknown"), and re-posts it with the same key to one that honours it."""
+"""A worker that dies after a post reached the provider but before its result was written: the delivery was
+marked "sending" (committed) before the post, so the next run does not post it again to a provider that
+ignores the Idempotency-Key (it becomes "unknown"), and re-posts it with the same key to one that honours it."""
 
 from collections import Counter
 from unittest import mock
 
 import pytest
-from django.db.models.query import QuerySet
 
 from broadcasts import fanout
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.providers.sms import SmsAdapter
 from broadcasts.selectors import notice_progress
 from broadcasts.services import Actor, notice_cancel, notice_follow_up_create, settings_for
 from tests.broadcasts.conftest import approved, follower
@@ -43,17 +43,18 @@ def sms_notice(tenant_a):
 
 
 def crash_after_first_post():
-    """The worker dies right after its first batch was posted, before the results are written."""
-    real = QuerySet.bulk_update
+    """The worker dies right after its first post reached the provider, before any result is written."""
+    real = SmsAdapter.send
     calls = Counter()
 
-    def dying(self, objs, fields, *args, **kwargs):
+    def dying(self, messages):
+        results = real(self, messages)
         calls["n"] += 1
         if calls["n"] == 1:
             raise SystemError("worker killed")
-        return real(self, objs, fields, *args, **kwargs)
+        return results
 
-    return mock.patch.object(QuerySet, "bulk_update", dying)
+    return mock.patch.object(SmsAdapter, "send", dying)
 
 
 def run_chunk_with_crash(notice):
@@ -74,9 +75,9 @@ def test_provider_ignoring_key_gets_nothing_twice_after_a_crash(sms_notice):
     with FakeProvider(honour_keys=False) as provider:
         notice = sms_notice(provider, honours=False)
         run_chunk_with_crash(notice)
-    # then: no recipient got two messages; the batch in flight is "unknown", the rest sent
+    # then: no recipient got two messages; the one in flight is "unknown", the rest sent
     assert len(provider.posts) == SMS_FOLLOWERS and max(provider.posts.values()) == 1
-    assert statuses(notice) == {"unknown": fanout.SEND_BATCH, "sent": SMS_FOLLOWERS - fanout.SEND_BATCH}
+    assert statuses(notice) == {"unknown": 1, "sent": SMS_FOLLOWERS - 1}
     unknown = Delivery.objects.filter(notice=notice, status="unknown").first()
     assert unknown.last_error == Delivery.UNKNOWN_ERROR
     # the notice finished, and its progress counts the unknown ones as done
@@ -88,10 +89,10 @@ def test_provider_honouring_key_gets_the_lost_batch_again_with_the_same_key(sms_
     with FakeProvider(honour_keys=True) as provider:
         notice = sms_notice(provider, honours=True)
         run_chunk_with_crash(notice)
-    # then: every delivery is sent; the lost batch was posted twice with the same key, deduplicated there
+    # then: every delivery is sent; the lost one was posted twice with the same key, deduplicated there
     assert statuses(notice) == {"sent": SMS_FOLLOWERS}
     keys = Counter(r["key"] for r in provider.requests)
-    assert sorted(keys.values()) == [1] * (SMS_FOLLOWERS - fanout.SEND_BATCH) + [2] * fanout.SEND_BATCH
+    assert sorted(keys.values()) == [1] * (SMS_FOLLOWERS - 1) + [2]
     assert set(provider.successes.values()) == {1} and len(provider.successes) == SMS_FOLLOWERS
 
 
