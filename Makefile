@@ -5,6 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# Addresses of the reverse proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated; uvicorn's own
+# default). Set it to a proxy on another host, or every citizen shares the proxy's address and its rate limit.
+FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
+export FORWARDED_ALLOW_IPS
 
 .PHONY: run test lint fmt venv bench bench-faq bench-fanout bench-chat bench-live worker beat serve-prod messages
 
@@ -63,7 +67,8 @@ bench-live: $(VENV)/.dev
 
 ## Production processes (PostgreSQL + Redis in DATABASE_URL / REDIS_URL)
 serve-prod: $(VENV)/.runtime
-	$(VENV)/bin/uvicorn oa_platform.asgi:application --host 0.0.0.0 --port $(PORT) --workers 2 --no-access-log
+	$(VENV)/bin/uvicorn oa_platform.asgi:application --host 0.0.0.0 --port $(PORT) --workers 2 --no-access-log \
+		--proxy-headers --forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)"
 
 worker: $(VENV)/.runtime
 	$(VENV)/bin/celery -A oa_platform worker -l info --concurrency 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from django import forms
@@ -47,6 +48,7 @@ from oa_platform.models import (
     TopicSubscription,
     WebhookEvent,
 )
+from oa_platform.phones import mask_phones_in, mask_phones_in_text
 
 User = get_user_model()
 
@@ -532,13 +534,26 @@ class ChannelConfigAdmin(TenantScopedAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    """The provider's raw events, for tracing a delivery. Phone numbers in them are shown masked, as everywhere
+    else in the admin (a generic gateway's citizen id is often the phone itself)."""
+
     tenant_path = "account"
     required_roles = MANAGER_READ_ONLY
     list_display = ["received_at", "account", "channel", "event_type", "short_key", "processed_at"]
     list_filter = ["channel", "event_type"]
     search_fields = ["dedup_key", "event_type"]
     date_hierarchy = "received_at"
+    fields = ["received_at", "account", "channel", "event_type", "masked_key", "masked_payload", "processed_at"]
+    readonly_fields = fields
 
     @admin.display(description=_("dedup key"))
     def short_key(self, obj):
-        return format_html("<code>{}</code>", obj.dedup_key[:24])
+        return format_html("<code>{}</code>", mask_phones_in_text(obj.dedup_key[:24]))
+
+    @admin.display(description=_("dedup key"))
+    def masked_key(self, obj):
+        return mask_phones_in_text(obj.dedup_key)
+
+    @admin.display(description=_("payload"))
+    def masked_payload(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(mask_phones_in(obj.payload), ensure_ascii=False, indent=2))

@@ -22,6 +22,11 @@ def staff_group(account_id: int) -> str:
     return f"oa{account_id}.staff"
 
 
+def staff_user_group(user_id: int) -> str:
+    """Every staff inbox socket of one user (to recheck their access when it is taken away)."""
+    return f"staff.u{user_id}"
+
+
 def group_send(group: str, event: dict) -> bool:
     """Send to a group; a layer outage is logged and reported, never raised into the caller's request."""
     layer = get_channel_layer()

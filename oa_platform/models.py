@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oa_platform.phones import mask_phones_in_text
+
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
 
 
@@ -441,6 +443,28 @@ class ChannelConfig(models.Model):
     def __str__(self) -> str:
         return f"{self.account} · {self.kind}"
 
+    @property
+    def signing_field(self) -> str:
+        """The field holding the key this channel's inbound webhooks are signed with."""
+        return SIGNING_FIELDS.get(self.kind, "secret")
+
+    @property
+    def signing_key(self) -> str:
+        return getattr(self, self.signing_field) or ""
+
+    def clean(self):
+        # An enabled channel without its key would check signatures against an empty one, which anybody can
+        # compute: refuse it here (the admin form and set_channel both validate through this).
+        if self.is_enabled and not self.signing_key.strip():
+            raise ValidationError(
+                {self.signing_field: _("Required to enable the channel: its webhooks are signed with it.")}
+            )
+
+
+# Which credential signs each channel's inbound webhooks: Zalo's OA secret key, WeChat's token, the generic
+# channel's HMAC secret.
+SIGNING_FIELDS = {Citizen.CHANNEL_ZALO: "secret", Citizen.CHANNEL_WECHAT: "token", Citizen.CHANNEL_GENERIC: "secret"}
+
 
 class WebhookEvent(models.Model):
     """An inbound provider event, kept once per dedup key so a retried delivery does nothing twice."""
@@ -465,7 +489,8 @@ class WebhookEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} {self.event_type} {self.dedup_key[:12]}"
+        # shown as the admin page's title: a generic channel's message id may be the sender's phone
+        return mask_phones_in_text(f"{self.channel} {self.event_type} {self.dedup_key[:12]}")
 
 
 class Conversation(models.Model):

@@ -11,8 +11,11 @@ def accounts_public() -> QuerySet[OfficialAccount]:
 
 
 def accounts_for_user(user: AbstractBaseUser, *, roles: list[str] | None = None) -> QuerySet[OfficialAccount]:
-    """The accounts a staff member works in (all for a superuser), optionally only those where they hold a role."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    """The accounts a staff member works in (all for a superuser), optionally only those where they hold a role.
+
+    Nothing for a user who is not (or no longer) staff: ``is_staff`` and the memberships are read as they are
+    now, so a staff member removed while signed in loses access at their next request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
         return OfficialAccount.objects.none()
     if user.is_superuser:
         return OfficialAccount.objects.all()

@@ -46,6 +46,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 PORT = int(os.environ.get("PORT", "8000"))
+# Reverse proxies (comma-separated addresses) whose X-Forwarded-For and X-Forwarded-Proto are believed: uvicorn
+# then puts the citizen's address in the request (REMOTE_ADDR, the rate limits' key). A proxy on another host must
+# be listed, or every citizen shares its address and one rate-limit bucket. The same variable feeds
+# `make serve-prod`. Never "*" while uvicorn is reachable without the proxy: anyone could pick their address.
+FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 INSTALLED_APPS = [
     "daphne",
@@ -65,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "oa_platform.nul_bytes.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oa_platform.static_middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,6 +174,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where a login lands when its ?next= is missing or refused (another host): the admin index, not Django's
+# /accounts/profile/, which this site does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -236,7 +245,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 
-# --- Logging: phone numbers and chat text are personal data and are never logged.  ---
+# --- Logging: phone numbers and chat text are personal data and are never logged; nor are access tokens.  ---
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -245,5 +254,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Task success lines every few seconds from the dispatcher would drown what an operator needs to see.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
+    # httpx logs every request's URL at INFO, and WeChat's carries ?access_token= (the filter redacts it anyway).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

@@ -1,11 +1,13 @@
 """Staff inbox: conversations waiting for or held by staff, behind the staff login, scoped to the user's
-accounts. Thin: each view resolves the account through handoff.staff_account (404 outside the user's
+accounts. Every request checks again that the user is active staff (staff_member_required: otherwise
+the staff login) and a member of the account (else 404), so removing either closes the inbox at the next
+request. Thin: each view resolves the account through handoff.staff_account (404 outside the user's
 accounts) and calls one service or selector. Live updates come over /ws/staff/<slug>/ (staff_consumers)."""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -60,7 +62,7 @@ def message_dict(message: Message) -> dict:
     }
 
 
-@login_required
+@staff_member_required
 @require_GET
 def home(request):
     accounts = list(accounts_for_user(request.user))
@@ -69,7 +71,7 @@ def home(request):
     return render(request, "staff/home.html", {"accounts": accounts})
 
 
-@login_required
+@staff_member_required
 @require_GET
 def inbox(request, slug: str, pk: int | None = None):
     try:
@@ -88,7 +90,7 @@ def inbox(request, slug: str, pk: int | None = None):
     return render(request, "staff/inbox.html", context)
 
 
-@login_required
+@staff_member_required
 @require_GET
 def conversations_json(request, slug: str):
     try:
@@ -99,7 +101,7 @@ def conversations_json(request, slug: str):
     return JsonResponse({"conversations": items})
 
 
-@login_required
+@staff_member_required
 @require_GET
 def messages_json(request, slug: str, pk: int):
     try:
@@ -123,7 +125,7 @@ def _act(request, slug: str, pk: int, action):
     return redirect("staff:conversation", slug=slug, pk=pk)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def assign(request, slug: str, pk: int):
     def action(conversation):
@@ -134,7 +136,7 @@ def assign(request, slug: str, pk: int):
     return _act(request, slug, pk, action)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def reply(request, slug: str, pk: int):
     def action(conversation):
@@ -146,7 +148,7 @@ def reply(request, slug: str, pk: int):
     return _act(request, slug, pk, action)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def close(request, slug: str, pk: int):
     def action(conversation):
@@ -157,7 +159,7 @@ def close(request, slug: str, pk: int):
     return _act(request, slug, pk, action)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def retry(request, slug: str, pk: int):
     try:
@@ -180,7 +182,7 @@ def _back(request, slug: str):
     return redirect("staff:inbox", slug=slug)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def saved_reply_add(request, slug: str):
     try:
@@ -195,7 +197,7 @@ def saved_reply_add(request, slug: str):
     return _back(request, slug)
 
 
-@login_required
+@staff_member_required
 @require_POST
 def saved_reply_remove(request, slug: str, pk: int):
     try:

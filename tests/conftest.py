@@ -38,6 +38,13 @@ def _eager_celery_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture
+def rate_window_start(time_machine):
+    """Rate limits count in fixed windows of the wall clock: a test that fills one starts at the top of a
+    minute (the clock keeps running), so a window boundary never falls between its requests."""
+    time_machine.move_to("2026-12-03 03:00:00+00:00", tick=True)
+
+
 @dataclass
 class Tenant:
     account: object
@@ -91,6 +98,7 @@ def pytest_collection_modifyitems(config, items):
             "needs PostgreSQL (DATABASE_URL)",
         ),
         "worker": (bool(settings.REDIS_URL), "needs Redis (REDIS_URL) for a real Celery worker"),
+        "redis": (bool(settings.REDIS_URL), "needs Redis (REDIS_URL)"),
         "browser": (os.path.exists("/usr/bin/chromium"), "needs Debian's chromium at /usr/bin/chromium"),
     }
     for item in items:

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 from django.contrib.auth import get_user_model
 
+from broadcasts.models import BroadcastSettings
 from oa_platform.models import Citizen, Membership, OfficialAccount
 from oa_platform.services import account_create, citizen_get_or_create, follow_create, token_issue
 
 _seq = itertools.count(1)
 
 
-def make_account(slug: str | None = None, **kwargs) -> OfficialAccount:
+# A test account has no quiet hours unless the test sets them: the default (21:00-06:00 in the account's
+# time zone) would make a notice's dispatch time depend on the hour the suite runs.
+NO_QUIET_HOURS = (dt.time(0, 0), dt.time(0, 0))
+
+
+def make_account(
+    slug: str | None = None, *, quiet_hours: tuple[dt.time, dt.time] = NO_QUIET_HOURS, **kwargs
+) -> OfficialAccount:
     n = next(_seq)
     slug = slug or f"agency-{n}"
-    return account_create(slug=slug, name=kwargs.pop("name", f"Agency {slug}"), **kwargs)
+    account = account_create(slug=slug, name=kwargs.pop("name", f"Agency {slug}"), **kwargs)
+    set_quiet_hours(account, *quiet_hours)
+    return account
+
+
+def set_quiet_hours(account: OfficialAccount, start: dt.time, end: dt.time) -> None:
+    """The account's quiet hours, local time; start == end means none."""
+    BroadcastSettings.objects.update_or_create(account=account, defaults={"quiet_start": start, "quiet_end": end})
 
 
 def make_staff(account: OfficialAccount | None, role: str = Membership.ROLE_MANAGER, username: str | None = None, **kw):

@@ -23,6 +23,7 @@ from oa_platform.webhooks.intake import (
     digest_equal,
     freshness_check,
     json_object,
+    signing_key_check,
 )
 
 SIGNATURE_HEADER = "X-OA-Signature"
@@ -43,6 +44,7 @@ def signed_headers(*, secret: str, timestamp: str, body: bytes) -> dict[str, str
 
 
 def verify(*, secret: str, body: bytes, timestamp: str | None, header: str | None) -> None:
+    signing_key_check(secret)
     if not header or not timestamp:
         raise SignatureInvalid("Missing X-OA-Signature or X-OA-Timestamp.")
     given = header.strip()

@@ -83,6 +83,14 @@ def freshness_check(raw_timestamp) -> None:
         raise SignatureInvalid("Timestamp outside the accepted window.", code="stale_timestamp")
 
 
+def signing_key_check(key: str | None) -> None:
+    """Refuse every request to a channel configured without its signing key: a signature over an empty key
+    is one anybody can compute. (The admin and set_channel refuse to enable such a channel; this also covers
+    rows written some other way.)"""
+    if not key:
+        raise SignatureInvalid("The channel has no signing key configured.", code="not_configured")
+
+
 def digest_equal(expected: str, given: str | None) -> bool:
     """Constant-time comparison of two hex digests (case-insensitive, as providers vary)."""
     if not given:

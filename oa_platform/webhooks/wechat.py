@@ -24,7 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from oa_platform.errors import ValidationFailed
-from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal
+from oa_platform.webhooks.intake import SignatureInvalid, content_key, digest_equal, signing_key_check
 
 BLOCK = 32  # WXBizMsgCrypt pads to 32 bytes, not AES's 16
 # Fields of a message are short; refuse a document with more elements than any real message has.
@@ -37,6 +37,7 @@ def signature(*parts: str) -> str:
 
 
 def verify_signature(*, token: str, timestamp: str, nonce: str, given: str | None, encrypt: str | None = None) -> None:
+    signing_key_check(token)
     parts = [token, timestamp or "", nonce or ""]
     if encrypt is not None:
         parts.append(encrypt)

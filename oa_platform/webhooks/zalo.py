@@ -16,6 +16,7 @@ from oa_platform.webhooks.intake import (
     digest_equal,
     freshness_check,
     json_object,
+    signing_key_check,
 )
 
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -37,6 +38,7 @@ def parse_body(body: bytes) -> dict:
 
 def verify(*, app_id: str, secret: str, body: bytes, payload: dict, header: str | None) -> None:
     """Raise SignatureInvalid unless the header carries the right mac for this account and the timestamp is fresh."""
+    signing_key_check(secret)
     if not header:
         raise SignatureInvalid("Missing X-ZEvent-Signature.")
     given = header.strip()

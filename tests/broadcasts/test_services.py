@@ -121,6 +121,7 @@ def test_policy_urgent_only_schedules_minor_without_approval(tenant_a):
     ],
 )
 def test_quiet_hours_in_account_timezone(tenant_a, local, severity, expected_local):
+    factories.set_quiet_hours(tenant_a.account, dt.time(21, 0), dt.time(6, 0))
     # 22:30 in Ho Chi Minh City is 15:30 UTC: the check must use the account's time zone, not UTC.
     with time_machine.travel(dt.datetime(*local, tzinfo=HCM), tick=False):
         notice = draft(tenant_a, severity=severity)
@@ -134,6 +135,7 @@ def test_quiet_hours_in_account_timezone(tenant_a, local, severity, expected_loc
 def test_quiet_hours_other_timezone(tenant_a):
     tenant_a.account.timezone = "Asia/Shanghai"  # 1 hour ahead of Ho Chi Minh City
     tenant_a.account.save()
+    factories.set_quiet_hours(tenant_a.account, dt.time(21, 0), dt.time(6, 0))
     with time_machine.travel(dt.datetime(2026, 7, 1, 20, 30, tzinfo=HCM), tick=False):  # 21:30 in Shanghai
         notice = draft(tenant_a, severity="minor")
         notice_submit(notice=notice, actor=Actor(user=tenant_a.broadcaster))

@@ -17,6 +17,7 @@ from oa_platform.models import (
     Follow,
     InitialPassword,
     Membership,
+    WebhookEvent,
 )
 from tests import factories
 
@@ -313,3 +314,27 @@ def test_staff_with_their_own_password_are_not_sent_to_the_change_form(client, t
     client.force_login(tenant_a.editor)
     assert client.get(reverse("admin:index")).status_code == 200
     assert "oa_initial_password" not in client.session
+
+
+# --- webhook events  ---
+def test_phone_numbers_in_webhook_events_are_masked_in_the_admin(client, tenant_a):
+    # a generic gateway's event: its citizen id and message id are the sender's phone, the profile has it too
+    event = WebhookEvent.objects.create(
+        account=tenant_a.account,
+        channel="generic",
+        dedup_key="m:+84912345678-1",
+        event_type="message",
+        payload={"kind": "message", "citizen_id": "+84912345678", "text": "số tôi 0912 345 678",
+                 "profile": {"phone": RAW_PHONE, "display_name": "Lan"}},
+    )  # fmt: skip
+    client.force_login(tenant_a.manager)
+    pages = [
+        client.get(reverse("admin:oa_platform_webhookevent_changelist")),
+        client.get(reverse("admin:oa_platform_webhookevent_change", args=[event.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "912345678" not in html and "912 345 678" not in html
+    detail = pages[1].content.decode()
+    assert "+84******678" in detail and "Lan" in detail and "message" in detail

@@ -180,7 +180,7 @@ def test_valid_phone_is_stored_in_e164(api_client, chat_tenant):
     assert Citizen.objects.get().phone == "+84912345678"
 
 
-def test_flooding_citizen_gets_429_with_retry_after(api_client, chat_tenant, settings):
+def test_flooding_citizen_gets_429_with_retry_after(api_client, chat_tenant, settings, rate_window_start):
     settings.CHAT_RATE_CITIZEN = (3, 60)
     account, token = chat_tenant
     body = {"citizen_id": "flood", "text": "Làm hộ chiếu ở đâu?"}
@@ -195,7 +195,7 @@ def test_flooding_citizen_gets_429_with_retry_after(api_client, chat_tenant, set
     assert send(api_client, account.slug, token, {**body, "citizen_id": "calm"}).status_code == 200
 
 
-def test_flooding_ip_gets_429(api_client, chat_tenant, settings):
+def test_flooding_ip_gets_429(api_client, chat_tenant, settings, rate_window_start):
     settings.CHAT_RATE_IP = (2, 60)
     account, token = chat_tenant
     statuses = [

@@ -186,7 +186,7 @@ async def test_bad_frames_get_an_error_and_store_nothing(faq_account, frame, cod
     await comm.disconnect()
 
 
-async def test_flooding_citizen_gets_rate_limited(faq_account, settings):
+async def test_flooding_citizen_gets_rate_limited(faq_account, settings, rate_window_start):
     settings.CHAT_RATE_CITIZEN = (2, 60)
     comm = await connected(faq_account.slug, web_identity.new_cid())
     assert (await ask(comm, "Làm hộ chiếu ở đâu?", "a"))["type"] == "reply"

@@ -57,3 +57,28 @@ def test_mask_never_contains_the_hidden_digits():
 
 def test_mask_short_values_fully():
     assert mask_phone("+1234") == "****"
+
+
+def test_phones_in_a_provider_payload_are_masked_and_ids_and_times_are_kept():
+    from oa_platform.phones import mask_phones_in
+
+    payload = {
+        "citizen_id": "+84901234567",
+        "profile": {"phone": "0912 345 678", "display_name": "Lan"},
+        "text": "gọi lại cho tôi số 13812345678 nhé",
+        "sender_phone": "12",
+        "timestamp": "1764000000000",
+        "message": {"msg_id": "1234567890123", "attachments": [{"payload": "091-234-5678"}]},
+        "count": 3,
+        "zalo_phone": 84912345678,
+    }
+    assert mask_phones_in(payload) == {
+        "citizen_id": "+84******567",
+        "profile": {"phone": "+84******678", "display_name": "Lan"},
+        "text": "gọi lại cho tôi số ********678 nhé",
+        "sender_phone": "12",
+        "timestamp": "1764000000000",
+        "message": {"msg_id": "1234567890123", "attachments": [{"payload": "+84******678"}]},
+        "count": 3,
+        "zalo_phone": "+84******678",
+    }

@@ -143,7 +143,7 @@ def test_text_of_exactly_the_limit_is_accepted(faq_account):
     assert post(client, f"/oa/{faq_account.slug}/messages/", {"text": "x" * 2000}).status_code == 200
 
 
-def test_flooding_citizen_gets_429_with_retry_after(faq_account, settings):
+def test_flooding_citizen_gets_429_with_retry_after(faq_account, settings, rate_window_start):
     settings.CHAT_RATE_CITIZEN = (2, 60)
     client, _ = citizen_client()
     url = f"/oa/{faq_account.slug}/messages/"
@@ -160,7 +160,7 @@ def test_flooding_citizen_gets_429_with_retry_after(faq_account, settings):
     assert post(other, url, {"text": "Làm hộ chiếu ở đâu?"}).status_code == 200
 
 
-def test_flooding_ip_gets_429(faq_account, settings):
+def test_flooding_ip_gets_429(faq_account, settings, rate_window_start):
     settings.CHAT_RATE_IP = (3, 60)
     url = f"/oa/{faq_account.slug}/messages/"
     statuses = [post(citizen_client()[0], url, {"text": "Làm hộ chiếu ở đâu?"}).status_code for _ in range(4)]

@@ -3,8 +3,23 @@ periodic background work when no Celery broker is configured (the embedded defau
 
 import asyncio
 
+import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+def uvicorn_config(*, host: str, port: int):
+    return uvicorn.Config(
+        "oa_platform.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="info",
+        ws_max_size=settings.WS_MAX_FRAME * 2,
+        # the client address behind a reverse proxy (settings.FORWARDED_ALLOW_IPS), as `make serve-prod`
+        proxy_headers=True,
+        forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+    )
 
 
 class Command(BaseCommand):
@@ -16,20 +31,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true", help="do not run the schedule in this process")
 
     def handle(self, *args, **options):
-        import uvicorn
-
         from oa_platform.embedded_beat import EmbeddedBeat
 
         run_beat = settings.CELERY_TASK_ALWAYS_EAGER and not options["no_beat"]
-        config = uvicorn.Config(
-            "oa_platform.asgi:application",
-            host=options["host"],
-            port=options["port"],
-            lifespan="off",
-            log_level="info",
-            ws_max_size=settings.WS_MAX_FRAME * 2,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(host=options["host"], port=options["port"]))
         self.stdout.write(
             f"Serving on http://{options['host']}:{options['port']}/ "
             f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
