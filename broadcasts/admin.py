@@ -26,6 +26,8 @@ NOTICE_ROLES["approve"] = APPROVERS
 READ_ONLY_ROLES = {"view": BROADCASTERS, "add": (), "change": (), "delete": ()}
 STATUS_COLORS = {
     "queued": "#9aa5b1",
+    "sending": "#74c0fc",
+    "unknown": "#862e9c",
     "sent": "#2f9e44",
     "delivered": "#1c7ed6",
     "read": "#7048e8",
@@ -234,7 +236,7 @@ class NoticeAdmin(TenantScopedAdmin):
     def notice_context(self, request, notice: Notice) -> dict:
         may_change = self.has_change_permission(request, notice)
         may_approve = self.has_approve_permission(request, notice)
-        own = notice.author_id == request.user.pk
+        own = services.is_own_notice(notice=notice, actor=services.Actor(user=request.user))
         actions = []
         if notice.status == Notice.STATUS_DRAFT and may_change:
             actions.append(("submit", _("Submit for sending")))
@@ -305,6 +307,7 @@ class ProviderForm(WriteOnlySecretsForm):
             "burst",
             "max_attempts",
             "backoff_s",
+            "honours_idempotency_key",
         ]
 
 

@@ -4,6 +4,7 @@ cancel, follow-up, audience preview, progress, CAP import/export. Thin: parse, c
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import parsers, status
 from rest_framework.response import Response
@@ -26,13 +27,15 @@ from broadcasts.serializers import (
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import ApiToken
 
+# The error body and the answers every operation can give (400, 401, 403, 404, 413) are added by
+# oa_platform.schema.ApiAutoSchema; these describe what the notice operations add to them.
 ERRORS = {
-    400: OpenApiResponse(description="invalid input"),
-    403: OpenApiResponse(description="missing scope, other account, or same identity approving"),
+    403: OpenApiResponse(description="missing scope, other account, or the same person approving"),
     404: OpenApiResponse(description="no such notice in this account"),
     409: OpenApiResponse(description="wrong status for this action"),
 }
 LIST_MAX = 100
+ID_MAX = 2**63 - 1  # the largest id a bigint column holds
 
 
 class NoticeView(APIView):
@@ -48,6 +51,8 @@ class NoticeView(APIView):
         return services.Actor(token=self.request.auth)
 
     def notice(self, pk: int) -> Notice:
+        if pk > ID_MAX:  # the URL takes any digits; PostgreSQL would refuse the comparison (a 500)
+            raise NotFound("No such notice.")
         notice = selectors.notices_for_account(account=self.request.auth.account).filter(pk=pk).first()
         if notice is None:
             raise NotFound("No such notice.")
@@ -160,7 +165,7 @@ class CapAlertParser(CapParser):
 
 class NoticeCapExportView(NoticeView):
     @extend_schema(
-        responses={(200, "application/cap+xml"): OpenApiResponse(description="CAP 1.2 alert")},
+        responses={(200, "application/cap+xml"): OpenApiResponse(OpenApiTypes.STR, description="CAP 1.2 alert")},
         summary="The notice as CAP 1.2 XML",
     )
     def get(self, request, slug: str, pk: int):
@@ -171,8 +176,11 @@ class NoticeCapImportView(NoticeView):
     parser_classes = [CapParser, CapXmlParser, CapAlertParser]
 
     @extend_schema(
-        request={"application/xml": {"type": "string", "format": "binary"}},
-        responses={201: NoticeResultOut, 400: ERRORS[400], 403: ERRORS[403]},
+        request={
+            media: {"type": "string", "format": "binary"}
+            for media in ("application/xml", "text/xml", "application/cap+xml")
+        },
+        responses={201: NoticeResultOut, 403: ERRORS[403]},
         summary="Import a CAP 1.2 alert as a draft notice",
     )
     def post(self, request, slug: str):

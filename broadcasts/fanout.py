@@ -4,8 +4,9 @@ dispatcher tick (claim, sweep, finish, expire).
 Exactly-once effect: the claim of a notice, its deliveries and its chunks are written in one transaction, so a
 worker killed while materialising leaves the notice scheduled and nothing else. A chunk is taken with a lease;
 a worker killed while sending leaves its chunk "running" until the lease ends, then the sweeper hands it to
-another worker. Deliveries are only sent while queued, and every external send carries the delivery's
-idempotency key, so a re-run sends nothing twice at the provider.
+another worker. Deliveries are only sent while queued; each is marked "sending" (committed) before it is
+posted, so a worker killed between the post and writing the result leaves a row the next run does not post
+again blindly (see _process_external). Every external send carries the delivery's idempotency key.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def audience_from(notice: Notice) -> tuple[str, list]:
         # Update or cancellation: exactly the citizens who received the original, whatever changed since.
         return (
             f"FROM {citizen} c WHERE c.id IN (SELECT d.citizen_id FROM {_t(Delivery)} d "
-            f"WHERE d.notice_id = %s AND d.status IN (%s, %s, %s))",
-            [notice.references_id, *Delivery.RECEIVED_STATUSES],
+            f"WHERE d.notice_id = %s AND d.status IN (%s, %s, %s, %s))",
+            [notice.references_id, *Delivery.RECEIVED_STATUSES, Delivery.STATUS_UNKNOWN],  # unknown: may have it
         )
     if notice.mode == Notice.MODE_TEST:
         return (
@@ -102,19 +103,18 @@ def audience_from(notice: Notice) -> tuple[str, list]:
         )
     sql = f"FROM {_t(Follow)} f JOIN {citizen} c ON c.id = f.citizen_id WHERE f.account_id = %s AND f.is_active = %s"
     params: list = [notice.account_id, True]
-    if notice.audience_all:
-        return sql, params
-    topic_keys = notice.audience_topics or [notice.category]
-    topic_ids = list(
-        Topic.objects.filter(account_id=notice.account_id, key__in=topic_keys).values_list("id", flat=True)
-    )
-    if not topic_ids:
-        topic_ids = [-1]
-    sql += (
-        f" AND EXISTS (SELECT 1 FROM {_t(TopicSubscription)} ts WHERE ts.follow_id = f.id"
-        f" AND ts.topic_id IN ({', '.join(['%s'] * len(topic_ids))}))"
-    )
-    params += topic_ids
+    if not notice.audience_all:  # "all followers" drops only the topic filter; areas and languages still narrow
+        topic_keys = notice.audience_topics or [notice.category]
+        topic_ids = list(
+            Topic.objects.filter(account_id=notice.account_id, key__in=topic_keys).values_list("id", flat=True)
+        )
+        if not topic_ids:
+            topic_ids = [-1]
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM {_t(TopicSubscription)} ts WHERE ts.follow_id = f.id"
+            f" AND ts.topic_id IN ({', '.join(['%s'] * len(topic_ids))}))"
+        )
+        params += topic_ids
     if notice.audience_areas:
         paths = list(Area.objects.filter(code__in=notice.audience_areas).values_list("path", flat=True)) or ["-"]
         fa = connection.ops.quote_name(Follow.areas.through._meta.db_table)
@@ -412,24 +412,61 @@ def _chunk_run(chunk_id: int, now: dt.datetime) -> dict:
     return result
 
 
+def _honours_key(adapter) -> bool:
+    """Whether the provider sends a message once per idempotency key (then a lost result may be posted again)."""
+    config = getattr(adapter, "config", None)
+    return bool(getattr(adapter, "honours_idempotency_key", getattr(config, "honours_idempotency_key", False)))
+
+
+def _mark_sending(delivery: Delivery, statuses: tuple[str, ...]) -> bool:
+    """Write "sending" on one delivery, committed (autocommit) before it is posted, so a worker killed after
+    the post but before its result is written leaves a trace and the next run does not post it again blindly.
+    False when another worker has taken it meanwhile."""
+    return bool(Delivery.objects.filter(pk=delivery.pk, status__in=statuses).update(status=Delivery.STATUS_SENDING))
+
+
+def _record(delivery: Delivery, result, sent_at: dt.datetime) -> None:
+    """The provider's answer for one delivery, written as soon as it arrives (one UPDATE)."""
+    sent = result.status == Delivery.STATUS_SENT
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=result.status,
+        attempts=F("attempts") + result.attempts,
+        last_error=(result.error or "")[:300],
+        provider_message_id=(result.provider_message_id or "")[:128],
+        sent_at=sent_at if sent else None,
+    )
+
+
 def _process_external(chunk: Chunk) -> dict:
+    """Send a provider chunk, re-checking the notice every SEND_BATCH messages. Each message is marked "sending"
+    (committed) before its post and its result written right after, so a killed worker leaves at most one
+    message per worker whose outcome is unknown. Rows found "sending" when a chunk starts are those: they are
+    posted again (same key) only to a provider that deduplicates on the key, otherwise marked "unknown" and
+    never re-sent (a citizen gets no SMS twice; staff see which ones to check with the provider).
+
+    Two small writes per message: external providers take tens of messages per second, so the database is
+    never what limits this loop."""
     from broadcasts.providers.base import OutboundMessage, SendResult, adapter_for
     from broadcasts.services import notice_expire
 
     notice = chunk.notice
     adapter = adapter_for(chunk.channel, account=notice.account)
-    rows = list(
-        Delivery.objects.filter(
-            notice_id=notice.pk,
-            id__gte=chunk.first_id,
-            id__lte=chunk.last_id,
-            channel=chunk.channel,
-            status=Delivery.STATUS_QUEUED,
-        )
-        .select_related("citizen")
-        .order_by("id")
+    in_range = Delivery.objects.filter(
+        notice_id=notice.pk, id__gte=chunk.first_id, id__lte=chunk.last_id, channel=chunk.channel
     )
     totals = {"sent": 0, "failed": 0}
+    if _honours_key(adapter):
+        sendable: tuple[str, ...] = Delivery.OPEN_STATUSES
+    else:
+        sendable = (Delivery.STATUS_QUEUED,)
+        totals["unknown"] = in_range.filter(status=Delivery.STATUS_SENDING).update(
+            status=Delivery.STATUS_UNKNOWN, last_error=Delivery.UNKNOWN_ERROR
+        )
+        if totals["unknown"]:
+            logger.warning(
+                "chunk %s: %s deliveries left sending by a dead worker, now unknown", chunk.pk, totals["unknown"]
+            )
+    rows = list(in_range.filter(status__in=sendable).select_related("citizen").order_by("id"))
     for start in range(0, len(rows), SEND_BATCH):
         now = timezone.now()
         stop = _stop_reason(notice.pk, now)
@@ -439,31 +476,26 @@ def _process_external(chunk: Chunk) -> dict:
             _done(chunk)
             return {"chunk": chunk.pk, "stopped": stop, **totals}
         Chunk.objects.filter(pk=chunk.pk).update(lease_until=now + dt.timedelta(seconds=LEASE_S), updated_at=now)
-        batch = rows[start : start + SEND_BATCH]
-        if adapter is None:
-            results = [
-                SendResult(d.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured") for d in batch
-            ]
-        else:
-            messages = [OutboundMessage.build(notice, d) for d in batch]
-            results = adapter.send(messages)
-        by_id = {r.delivery_id: r for r in results}
         deferred = None
-        changed = []
-        sent_at = timezone.now()
-        for delivery in batch:
-            res = by_id.get(delivery.pk)
-            if res is None or res.status == "retry":
-                deferred = max(deferred or 0, res.retry_after if res else 1.0)
+        for delivery in rows[start : start + SEND_BATCH]:
+            if not _mark_sending(delivery, sendable):
                 continue
-            delivery.status = res.status
-            delivery.attempts += res.attempts
-            delivery.last_error = (res.error or "")[:300]
-            delivery.provider_message_id = (res.provider_message_id or "")[:128]
-            delivery.sent_at = sent_at if res.status == Delivery.STATUS_SENT else None
-            totals["sent" if res.status == Delivery.STATUS_SENT else "failed"] += 1
-            changed.append(delivery)
-        Delivery.objects.bulk_update(changed, ["status", "attempts", "last_error", "provider_message_id", "sent_at"])
+            if adapter is None:
+                result = SendResult(
+                    delivery.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured"
+                )
+            else:
+                answers = adapter.send([OutboundMessage.build(notice, delivery)])
+                result = answers[0] if answers else None
+            if result is None or result.status == "retry":
+                # The provider did not take it (rate limit, 429): back to the queue, and the chunk waits.
+                Delivery.objects.filter(pk=delivery.pk, status=Delivery.STATUS_SENDING).update(
+                    status=Delivery.STATUS_QUEUED
+                )
+                deferred = result.retry_after if result else 1.0
+                break
+            _record(delivery, result, timezone.now())
+            totals["sent" if result.status == Delivery.STATUS_SENT else "failed"] += 1
         if deferred is not None:
             # The provider asked us to wait longer than a worker should sleep: hand the chunk back for later.
             Chunk.objects.filter(pk=chunk.pk).update(

@@ -43,9 +43,8 @@ def notice_audience(notice: Notice) -> dict:
             audience["citizen_ids"] = ids[:LIVE_IDS_MAX]
             return audience
         notice = notice.references or notice  # a large follow-up: the original's filters
-    if notice.audience_all:
-        return audience
-    audience["topics"] = list(notice.audience_topics or [notice.category])
+    if not notice.audience_all:  # as in fanout.audience_from: "all followers" lifts only the topic filter
+        audience["topics"] = list(notice.audience_topics or [notice.category])
     audience["area_paths"] = list(Area.objects.filter(code__in=notice.audience_areas).values_list("path", flat=True))
     audience["languages"] = list(notice.audience_languages)
     return audience

@@ -67,7 +67,7 @@ class Notice(models.Model):
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
     body_zh = models.TextField(_("body (Chinese)"), blank=True)
     link = models.URLField(_("link"), blank=True, validators=[validate_web_url])
-    # Audience. audience_all: every active follower. Otherwise topics (empty: the category's topic),
+    # Audience: topics (empty: the category's topic; audience_all: every topic, and then no topics may be named),
     # area codes (a province includes everything under it) and languages (empty: all) all have to match.
     audience_all = models.BooleanField(_("all followers"), default=False)
     audience_topics = models.JSONField(_("topics"), default=list, blank=True)
@@ -193,6 +193,16 @@ class ProviderConfig(models.Model):
     burst = models.PositiveIntegerField(_("burst"), default=5)
     max_attempts = models.PositiveSmallIntegerField(_("attempts"), default=4)
     backoff_s = models.FloatField(_("first retry after (s)"), default=0.5)
+    # After a worker died between posting a message and writing its result, the message is posted again only
+    # to a provider that deduplicates on the Idempotency-Key header; to any other it is marked "unknown".
+    honours_idempotency_key = models.BooleanField(
+        _("deduplicates on Idempotency-Key"),
+        default=False,
+        help_text=_(
+            "Tick only if the provider sends a message once per Idempotency-Key. Then a message whose result was "
+            "lost in a crash is posted again with the same key; otherwise it is marked unknown, never re-sent."
+        ),
+    )
 
     class Meta:
         verbose_name = _("provider")
@@ -214,13 +224,20 @@ class Delivery(models.Model):
         (ProviderConfig.KIND_WEBHOOK, _("webhook")),
     ]
     STATUS_QUEUED = "queued"  # waiting to be sent
+    STATUS_SENDING = "sending"  # being posted to the provider right now (written and committed before the post)
     STATUS_SENT = "sent"  # handed to the channel (in-app: in the inbox)
     STATUS_DELIVERED = "delivered"  # the provider reported delivery
     STATUS_READ = "read"  # the citizen opened it
     STATUS_FAILED = "failed"  # refused for good; last_error says why
     STATUS_SKIPPED = "skipped"  # never sent: notice cancelled or expired first
+    # Found "sending" after a crash: maybe posted, result lost; not re-posted to a provider that does not
+    # deduplicate on the Idempotency-Key (see ProviderConfig.honours_idempotency_key). Check with the provider.
+    STATUS_UNKNOWN = "unknown"
+    UNKNOWN_ERROR = "worker stopped after the post, before writing its result: not re-sent, check with the provider"
     STATUS_CHOICES = [
         (STATUS_QUEUED, _("queued")),
+        (STATUS_SENDING, _("sending")),
+        (STATUS_UNKNOWN, _("unknown")),
         (STATUS_SENT, _("sent")),
         (STATUS_DELIVERED, _("delivered")),
         (STATUS_READ, _("read")),
@@ -228,6 +245,8 @@ class Delivery(models.Model):
         (STATUS_SKIPPED, _("skipped")),
     ]
     RECEIVED_STATUSES = (STATUS_SENT, STATUS_DELIVERED, STATUS_READ)
+    # Not final yet: progress counts the rest as done.
+    OPEN_STATUSES = (STATUS_QUEUED, STATUS_SENDING)
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("notice"))
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("citizen"))

@@ -30,7 +30,7 @@ def notice_progress(*, notice: Notice) -> dict:
         by_channel.setdefault(row["channel"], {})[row["status"]] = row["n"]
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
     total = sum(by_status.values())
-    done = total - by_status.get(Delivery.STATUS_QUEUED, 0)
+    done = total - sum(by_status.get(status, 0) for status in Delivery.OPEN_STATUSES)
     return {
         "status": notice.status,
         "total": total,

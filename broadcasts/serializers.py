@@ -1,21 +1,38 @@
 """API shapes of notices: input validated here for types, then by the services for meaning."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from broadcasts.models import Notice
+from oa_platform.schema import NOT_BLANK
 from oa_platform.url_policy import validate_web_url
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}], "maxLength": 200})
+class UrlOrEmptyField(serializers.CharField):
+    """A link: an http(s) URL, or an empty string for none (the API returns "" when a notice has no link).
+    A CharField checked by the one URL policy (oa_platform.url_policy), so that the schema says exactly that (a
+    URLField is described as a URI only, and "" is not one)."""
+
+    def to_internal_value(self, data):
+        # Checked here, not in .validators: drf-spectacular would describe a URL validator as a URI only.
+        value = super().to_internal_value(data)
+        if value:
+            validate_web_url(value)
+        return value
+
+
 class NoticeIn(serializers.Serializer):
-    category = serializers.CharField(max_length=40)
+    category = serializers.CharField(max_length=40, min_length=1, validators=[NOT_BLANK])
     severity = serializers.ChoiceField(choices=[c for c, _l in Notice.SEVERITY_CHOICES], default="moderate")
-    title_vi = serializers.CharField(max_length=200, allow_blank=True)
-    body_vi = serializers.CharField(max_length=4000, allow_blank=True)
+    # Required and not blank: the schema says so (minLength 1) instead of a valid-looking "" getting a 400.
+    title_vi = serializers.CharField(max_length=200, min_length=1, validators=[NOT_BLANK])
+    body_vi = serializers.CharField(max_length=4000, min_length=1, validators=[NOT_BLANK])
     title_en = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     body_en = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     title_zh = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     body_zh = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    link = serializers.URLField(required=False, allow_blank=True, default="", validators=[validate_web_url])
+    link = UrlOrEmptyField(required=False, allow_blank=True, default="", max_length=200)
     audience_all = serializers.BooleanField(required=False, default=False)
     audience_topics = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     audience_areas = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
@@ -49,7 +66,10 @@ class PreviewOut(serializers.Serializer):
 
 
 class NoticeOut(serializers.ModelSerializer):
-    references = serializers.PrimaryKeyRelatedField(read_only=True)
+    references = serializers.IntegerField(
+        source="references_id", read_only=True, allow_null=True, help_text="id of the corrected notice, or null"
+    )
+    link = UrlOrEmptyField(read_only=True)
     author = serializers.SerializerMethodField()
     approver = serializers.SerializerMethodField()
 

@@ -75,6 +75,30 @@ class Actor:
 SYSTEM = Actor()
 
 
+def _person(*, user_id: int | None, token: ApiToken | None) -> set[tuple[str, int]]:
+    """The people behind an identity, for the two-person rule: a user is themself; a token acts for the user who
+    created it (in the admin); a token with no creator (``issue_token``) is its own identity."""
+    people = set()
+    if user_id is not None:
+        people.add(("user", user_id))
+    if token is not None:
+        people.add(("user", token.created_by_id) if token.created_by_id is not None else ("token", token.pk))
+    return people
+
+
+def actor_people(actor: Actor) -> set[tuple[str, int]]:
+    return _person(user_id=actor.user.pk if actor.user is not None else None, token=actor.token)
+
+
+def notice_author_people(notice: Notice) -> set[tuple[str, int]]:
+    return _person(user_id=notice.author_id, token=notice.author_token)
+
+
+def is_own_notice(*, notice: Notice, actor: Actor) -> bool:
+    """True when the person behind ``actor`` wrote ``notice`` themself or through one of their tokens."""
+    return bool(actor_people(actor) & notice_author_people(notice))
+
+
 @dataclass
 class Outcome:
     notice: Notice
@@ -194,6 +218,9 @@ def _clean(account: OfficialAccount, values: dict, *, now: dt.datetime) -> list[
         values[key] = list(dict.fromkeys(i.strip() for i in items if i.strip()))
         if known is not None and set(values[key]) - known:
             errors[key] = _("Unknown: %(items)s") % {"items": ", ".join(sorted(set(values[key]) - known))}
+    if values.get("audience_all") and "audience_topics" not in errors and values.get("audience_topics"):
+        # "All followers" means every topic; naming topics as well is a contradiction, not a filter to drop.
+        errors["audience_topics"] = _("Leave the topics empty when the notice goes to all followers.")
     unknown_topics = set(values.get("audience_topics") or []) - topic_keys
     if "audience_topics" not in errors and unknown_topics:
         errors["audience_topics"] = _("Unknown topic: %(key)s") % {"key": ", ".join(sorted(unknown_topics))}
@@ -310,16 +337,15 @@ def notice_submit(*, notice: Notice, actor: Actor, send_at: dt.datetime | None =
 
 @transaction.atomic
 def notice_approve(*, notice: Notice, actor: Actor) -> Outcome:
-    """Two-person rule: the approver is neither the author nor the token that created the notice. No
-    exception for superusers."""
-    notice = Notice.objects.select_for_update().select_related("account").get(pk=notice.pk)
+    """Two-person rule, per person: the approver is not the author, and a token counts as the user who created
+    it (``is_own_notice``), so nobody approves their own notice through a token. No exception for superusers."""
+    notice = Notice.objects.select_for_update(of=("self",)).select_related("account", "author_token").get(pk=notice.pk)
     _require_role(actor, notice.account, (Membership.ROLE_APPROVER,), ApiToken.SCOPE_BROADCAST_APPROVE)
     if actor.user is None and actor.token is None:
         raise Forbidden(_("An approval needs a person or a token."))
-    if actor.user is not None and notice.author_id is not None and actor.user.pk == notice.author_id:
+    if is_own_notice(notice=notice, actor=actor):
+        # One message for every case: a token speaks for the person who created it.
         raise Forbidden(_("You cannot approve your own notice."), code="same_person")
-    if actor.token is not None and notice.author_token_id is not None and actor.token.pk == notice.author_token_id:
-        raise Forbidden(_("The token that created a notice cannot approve it."), code="same_person")
     if notice.status != Notice.STATUS_PENDING:
         raise Conflict(_("Only a notice waiting for approval can be approved."), code="wrong_status")
     now = timezone.now()
@@ -368,6 +394,10 @@ def notice_cancel(*, notice: Notice, actor: Actor) -> Outcome:
 def deliveries_stop(*, notice: Notice, reason: str) -> int:
     skipped = Delivery.objects.filter(notice=notice, status=Delivery.STATUS_QUEUED).update(
         status=Delivery.STATUS_SKIPPED, last_error=reason
+    )
+    # Rows a dead worker left mid-post; a live worker still posting them writes its result over this.
+    Delivery.objects.filter(notice=notice, status=Delivery.STATUS_SENDING).update(
+        status=Delivery.STATUS_UNKNOWN, last_error=Delivery.UNKNOWN_ERROR
     )
     Chunk.objects.filter(notice=notice).exclude(status=Chunk.STATUS_DONE).update(status=Chunk.STATUS_DONE)
     return skipped

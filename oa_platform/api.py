@@ -8,12 +8,15 @@ from rest_framework.views import APIView
 
 from oa_platform.chat import chat_rate_check, chat_receive
 from oa_platform.models import ApiToken, Citizen
+from oa_platform.schema import NOT_BLANK
 from oa_platform.services import citizen_conversation_get_or_create
 
 
 class ChatMessageIn(serializers.Serializer):
-    citizen_id = serializers.CharField(max_length=128)
-    text = serializers.CharField(max_length=settings.CHAT_MAX_TEXT, trim_whitespace=True)
+    citizen_id = serializers.CharField(max_length=128, min_length=1, validators=[NOT_BLANK])
+    text = serializers.CharField(
+        max_length=settings.CHAT_MAX_TEXT, min_length=1, trim_whitespace=True, validators=[NOT_BLANK]
+    )
     display_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=["vi", "en", "zh-hans"], required=False)
@@ -42,8 +45,13 @@ class ReplyOut(serializers.Serializer):
     )
 
 
+class ConversationOut(serializers.Serializer):
+    status = serializers.CharField()
+
+
 class ChatMessageOut(serializers.Serializer):
-    reply = ReplyOut(allow_null=True)
+    reply = ReplyOut(allow_null=True, help_text="null while a person has taken the conversation over")
+    conversation = ConversationOut(required=False, help_text="only when reply is null")
 
 
 def client_ip(request) -> str:
@@ -59,7 +67,10 @@ class ChatMessagesView(APIView):
 
     @extend_schema(
         request=ChatMessageIn,
-        responses={200: ChatMessageOut, 400: OpenApiResponse(description="invalid input"), 429: None},
+        responses={
+            200: ChatMessageOut,
+            429: OpenApiResponse(description="flooding: too many messages; wait Retry-After seconds"),
+        },
         summary="Send a citizen's message and get the bot's reply",
     )
     def post(self, request, slug: str):

@@ -200,7 +200,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oa_platform.authentication.AccountTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["oa_platform.authentication.HasAccountToken"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "oa_platform.schema.ApiAutoSchema",  # every operation's error answers
     "EXCEPTION_HANDLER": "oa_platform.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["oa_platform.api_errors.JSONParser"],

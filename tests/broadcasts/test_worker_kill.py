@@ -1,15 +1,17 @@
-"""Kill a real Celery worker (SIGKILL) in the middle of a fan-out, restart it, and check the exactly-once
-effect: one delivery per recipient, at most one accepted send per idempotency key, nothing stuck."""
+"""Kill a real Celery worker (SIGKILL) in the middle of a fan-out, restart it, and check the at-most-once
+effect on a provider that ignores the Idempotency-Key: one delivery per recipient, no recipient posted twice
+(the one message in flight when the worker died is "unknown"), nothing stuck."""
 
 from __future__ import annotations
 
 import signal
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from broadcasts import fanout
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig, idempotency_key
 from broadcasts.services import settings_for
 from oa_platform.celery import app
 from tests.broadcasts.conftest import approved, follower
@@ -30,7 +32,8 @@ def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
     monkeypatch.setattr(fanout, "PENDING_REQUEUE_S", 5.0)
     app.conf.task_always_eager = False
     app.control.purge()
-    provider = FakeProvider(delay=0.02).start()  # slow enough that the kill lands mid-chunk
+    # slow enough that the kill lands mid-chunk; like many SMS gateways it ignores the Idempotency-Key
+    provider = FakeProvider(delay=0.02, honour_keys=False).start()
     workers = []
     try:
         # given: 150 followers reached by SMS (2 chunks) and 300 in-app
@@ -69,11 +72,14 @@ def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
             stop(proc)
         provider.stop()
         app.conf.task_always_eager = True
-    # then: one delivery per recipient, all sent, at most one accepted send per idempotency key
+    # then: one delivery per recipient; nobody got the SMS twice; only the message in flight is unknown
     rows = list(Delivery.objects.filter(notice=notice).values_list("citizen_id", "status", "channel"))
     assert len(rows) == len({c for c, _s, _ch in rows}) == len(sms) + len(inapp)
-    assert {s for _c, s, _ch in rows} == {"sent"}
-    assert len(provider.successes) == len(sms)
-    assert max(provider.successes.values()) == 1
+    assert max(provider.posts.values()) == 1, [key for key, n in provider.posts.items() if n > 1]
+    by_status = Counter(s for _c, s, ch in rows if ch == "sms")
+    assert set(by_status) <= {"sent", "unknown"} and by_status["unknown"] <= 1, by_status
+    assert {s for _c, s, ch in rows if ch == "inapp"} == {"sent"}
+    sent_keys = {idempotency_key(notice.pk, c) for c, s, ch in rows if ch == "sms" and s == Delivery.STATUS_SENT}
+    assert sent_keys <= set(provider.posts) and len(provider.posts) <= len(sms)
     assert not Chunk.objects.filter(notice=notice).exclude(status="done").exists()
     assert Chunk.objects.filter(notice=notice, attempts__gt=1).exists()  # a chunk really was taken over

@@ -4,7 +4,9 @@ It accepts any POST, records it (time, path, idempotency key) and answers per a 
 one per request: "500", "timeout" (sleeps past the client's timeout), "429:<seconds>" (Retry-After),
 "400:<reason>" (permanent refusal), "zns-error:<code>" (200 with a ZNS error body), "ok". With an empty
 script every request succeeds after ``delay`` seconds. A repeated idempotency key returns the first
-message id and is not counted as a new successful send (as real providers deduplicate).
+message id and is not counted as a new successful send (as real providers deduplicate), unless
+``honour_keys=False``: then, like a provider that ignores the header, every accepted post is a new message.
+``posts`` counts the accepted posts per idempotency key either way (what the citizen's phone would receive).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeProvider:
-    def __init__(self, *, delay: float = 0.0, timeout_sleep: float = 2.0):
+    def __init__(self, *, delay: float = 0.0, timeout_sleep: float = 2.0, honour_keys: bool = True):
         self.delay = delay
+        self.honour_keys = honour_keys
+        self.posts: Counter[str] = Counter()  # idempotency key -> accepted posts that became a message
         self.timeout_sleep = timeout_sleep
         self.script: list[str] = []
         self.per_key_script: dict[str, list[str]] = {}
@@ -103,14 +107,16 @@ class FakeProvider:
                 if fault.startswith("zns-error"):
                     return self._answer(200, {"error": int(fault.split(":", 1)[1]), "message": "template rejected"})
                 with fake.lock:
-                    if key and key in fake.message_ids:
+                    if key and key in fake.message_ids and fake.honour_keys:
                         fake.replays[key] += 1
                         message_id = fake.message_ids[key]
                     else:
-                        message_id = f"m{len(fake.message_ids) + 1}"
+                        message_id = f"m{sum(fake.posts.values()) + 1}"
                         if key:
-                            fake.message_ids[key] = message_id
-                        fake.successes[key] += 1
+                            fake.message_ids.setdefault(key, message_id)
+                        fake.posts[key] += 1
+                        if fake.posts[key] == 1:
+                            fake.successes[key] += 1
                 return self._answer(200, {"message_id": message_id, "error": 0, "data": {"msg_id": message_id}})
 
         return Handler
