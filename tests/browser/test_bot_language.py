@@ -39,7 +39,7 @@ def test_the_page_and_every_bot_message_speak_the_accounts_language(asgi_server,
     vague = next(t for t in VAGUE[language] if faq_match(account=account, text=t).decision == "suggest")
 
     context, page = open_page(browser, f"{asgi_server}/oa/{account.slug}/", locale=locale)
-    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
     assert page.locator("html").get_attribute("lang") == language
     assert_in_language(page.evaluate(PAGE_TEXT).replace(account.name, ""), language)
 
@@ -76,7 +76,7 @@ def test_a_referral_links_to_the_other_agencys_page(asgi_server, browser):
     index.index_forget()
     call_command("import_faqs", str(CORPUS), verbosity=0)
     context, page = open_page(browser, f"{asgi_server}/oa/sogtvt-hn/")
-    page.wait_for_function("window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
+    page.wait_for_function("() => window.oaPage && window.oaPage.isLive()", timeout=WAIT_MS)
     page.fill("#chat-input", FLU_PRICE)
     page.press("#chat-input", "Enter")
     link = bot_bubbles(page).last.locator('a[href="/oa/soyte-dn/"]')

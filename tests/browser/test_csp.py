@@ -92,7 +92,9 @@ def test_pages_work_under_the_policy(asgi_server, browser):
     page.fill("#chat-input", "Trang web chính thức của sở là gì?")
     page.press("#chat-input", "Enter")
     expect(page.locator("#messages li.msg.out:not(.welcome)").last).to_contain_text("javascript:alert", timeout=WAIT_MS)
-    assert page.locator("#messages a").count() == 0
+    # only the https address in it became a link (replies link web addresses)
+    hrefs = page.locator("#messages a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["https://dichvucong.gov.vn"]
     page.click('.tab[data-tab="settings"]')
     expect(page.locator("#panel-settings")).to_be_visible()
     citizen_tab.assert_clean("citizen page")

@@ -109,13 +109,17 @@ def test_admin_refuses_a_private_provider_url(client, tenant_a, private_off):
 
 def test_set_channel_refuses_a_private_api_base(tenant_a, private_off):
     with pytest.raises(CommandError, match="api_base"):
-        call_command("set_channel", tenant_a.account.slug, "zalo", "--api-base", "http://localhost:9000")
+        call_command(
+            "set_channel", tenant_a.account.slug, "zalo", "--secret", "oa-secret", "--api-base", "http://localhost:9000"
+        )
     assert ChannelConfig.objects.count() == 0
 
 
 def test_set_channel_accepts_loopback_when_allowed(tenant_a, settings):
     settings.ALLOW_PRIVATE_PROVIDER_URLS = True
-    call_command("set_channel", tenant_a.account.slug, "zalo", "--api-base", "http://localhost:9000")
+    call_command(
+        "set_channel", tenant_a.account.slug, "zalo", "--secret", "oa-secret", "--api-base", "http://localhost:9000"
+    )
     assert ChannelConfig.objects.get().api_base == "http://localhost:9000"
 
 
