@@ -354,7 +354,7 @@ class AreaAdmin(SharedReferenceAdmin):
 class CitizenAdmin(TenantScopedAdmin):
     """Citizens who follow or wrote to the staff member's accounts. The phone is never shown unmasked."""
 
-    tenant_path = ("follows__account", "conversations__account")
+    tenant_path = ("account", "follows__account", "conversations__account")
     required_roles = {**READ_ONLY, "erase": MANAGER_ONLY}
     list_display = ["__str__", "channel", "masked_phone_display", "language", "home_area", "created_at"]
     list_filter = ["channel", "language"]
