@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oa_platform import services
+from oa_platform import erasure, services
 from oa_platform.admin_scoping import (
     ALL_ROLES,
     EDITORS,
@@ -404,7 +404,7 @@ class CitizenAdmin(TenantScopedAdmin):
         erased = 0
         for citizen, citizen_accounts in plan:
             for account in citizen_accounts:
-                services.citizen_erase(account=account, citizen=citizen, actor=request.user)
+                erasure.citizen_erase(account=account, citizen=citizen, actor=request.user)
                 erased += 1
         self.message_user(request, _("Erased the data of %(n)d citizen(s).") % {"n": len(plan)}, messages.SUCCESS)
         return None

@@ -1,4 +1,4 @@
-"""Writes of the core app: accounts, tokens, audit, citizens, follows, subscriptions, erasure."""
+"""Writes of the core app: accounts, tokens, audit, citizens, follows, subscriptions (erasure: erasure.py)."""
 
 from __future__ import annotations
 
@@ -387,37 +387,6 @@ def citizen_update_profile(
     if changed:
         citizen.save(update_fields=changed)
     return citizen
-
-
-@transaction.atomic
-def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
-    """Erase everything ``account`` holds about ``citizen``: conversation and messages, follow and
-    subscriptions, notice deliveries and unanswered-question samples. The citizen row itself goes too when
-    no other account still relates to it. Returns counts of what was removed."""
-    from broadcasts.services import deliveries_erase_for_citizen
-
-    counts = {
-        "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
-        "conversations": Conversation.objects.filter(account=account, citizen=citizen).delete()[0],
-        "follows": Follow.objects.filter(account=account, citizen=citizen).delete()[0],
-    }
-    still_related = (
-        Follow.objects.filter(citizen=citizen).exists() or Conversation.objects.filter(citizen=citizen).exists()
-    )
-    label = f"citizen #{citizen.pk}"
-    if not still_related:
-        citizen.delete()
-        counts["citizen"] = 1
-    audit_record(
-        action="erase",
-        account=account,
-        actor=actor,
-        object_type="oa_platform.citizen",
-        object_id=label.split("#")[1],
-        object_repr=label,
-        changes=counts,
-    )
-    return counts
 
 
 # --- follows and subscriptions  ---

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from oa_platform import services
+from oa_platform import erasure, services
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import (
     ApiToken,
@@ -313,7 +313,7 @@ def test_citizen_erase_only_for_that_account(tenant_a, tenant_b):
     citizen = factories.make_citizen(phone="0912345678")
     _engage(tenant_a.account, citizen)
     _engage(tenant_b.account, citizen)
-    counts = services.citizen_erase(account=tenant_a.account, citizen=citizen, actor=tenant_a.manager)
+    counts = erasure.citizen_erase(account=tenant_a.account, citizen=citizen, actor=tenant_a.manager)
     assert counts["follows"] >= 1 and counts["conversations"] >= 1 and "citizen" not in counts
     assert not Follow.objects.filter(account=tenant_a.account, citizen=citizen).exists()
     assert not Conversation.objects.filter(account=tenant_a.account, citizen=citizen).exists()
@@ -327,7 +327,7 @@ def test_citizen_erase_only_for_that_account(tenant_a, tenant_b):
 def test_citizen_erase_removes_the_citizen_when_nothing_else_holds_it(tenant_a):
     citizen = factories.make_citizen(phone="0912345678")
     _engage(tenant_a.account, citizen)
-    counts = services.citizen_erase(account=tenant_a.account, citizen=citizen)
+    counts = erasure.citizen_erase(account=tenant_a.account, citizen=citizen)
     assert counts["citizen"] == 1 and not Citizen.objects.filter(pk=citizen.pk).exists()
     assert not FollowEvent.objects.filter(follow__citizen_id=citizen.pk).exists()
 
