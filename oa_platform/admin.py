@@ -387,9 +387,11 @@ class CitizenAdmin(TenantScopedAdmin):
         )
         plan = []
         for citizen in queryset:
-            related = accounts.filter(
-                pk__in=Follow.objects.filter(citizen=citizen).values("account_id")
-            ) | accounts.filter(pk__in=Conversation.objects.filter(citizen=citizen).values("account_id"))
+            related = (
+                accounts.filter(pk=citizen.account_id)
+                | accounts.filter(pk__in=Follow.objects.filter(citizen=citizen).values("account_id"))
+                | accounts.filter(pk__in=Conversation.objects.filter(citizen=citizen).values("account_id"))
+            )
             plan.append((citizen, list(related.distinct())))
         if request.POST.get("confirm") != "yes":
             context = {
