@@ -1,4 +1,4 @@
-"""The migration that gives every integration-named citizen its account (oa_platform 0008-0010): a citizen two
+"""The migration that gives every integration-named citizen its account (oa_platform 0009-0011): a citizen two
 agencies shared becomes one per agency, each agency's rows pointing at its own, nothing lost."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-BEFORE = [("oa_platform", "0007_initial_password"), ("broadcasts", "0002_verbose_names")]
-AFTER = [("oa_platform", "0010_citizen_scope_citizen_account_unique")]
+BEFORE = [("oa_platform", "0008_url_policy"), ("broadcasts", "0004_delivery_sending")]
+AFTER = [("oa_platform", "0011_citizen_scope_citizen_account_unique")]
 BROWSER_CID = "w_" + "A" * 22
 
 

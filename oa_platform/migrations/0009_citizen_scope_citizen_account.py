@@ -3,10 +3,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """A citizen's external id belongs to one account (0009 fills ``account``, 0010 adds the new uniques)."""
+    """A citizen's external id belongs to one account (0010 fills ``account``, 0011 adds the new uniques)."""
 
     dependencies = [
-        ("oa_platform", "0007_initial_password"),
+        ("oa_platform", "0008_url_policy"),
     ]
 
     operations = [

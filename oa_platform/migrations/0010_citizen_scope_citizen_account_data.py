@@ -5,7 +5,7 @@ browser cookie id), goes to the first account it relates to (follow, conversatio
 member's test citizen). Every further account gets a copy of the citizen, and that account's rows are
 re-pointed to the copy: nothing is lost and nothing stays shared. Browser identities (``w_`` + 22 URL-safe
 characters, web_identity.new_cid) stay shared. A citizen nothing relates to keeps an empty account (no lookup
-finds it any more). Going back keeps the copies: 0008's reverse then fails where two accounts hold one id.
+finds it any more). Going back keeps the copies: 0009's reverse then fails where two accounts hold one id.
 """
 
 from django.db import migrations
@@ -80,8 +80,8 @@ def citizens_scope(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oa_platform", "0008_citizen_scope_citizen_account"),
-        ("broadcasts", "0002_verbose_names"),
+        ("oa_platform", "0009_citizen_scope_citizen_account"),
+        ("broadcasts", "0004_delivery_sending"),
     ]
 
     operations = [migrations.RunPython(citizens_scope, migrations.RunPython.noop)]
