@@ -127,3 +127,23 @@ def test_a_question_others_asked_too_counts_one_less_and_loses_the_erased_citize
     # then: the other citizen's occurrence stays, shown in the normalised form both share
     item.refresh_from_db()
     assert (item.count, item.sample_text) == (1, item.normalized) and "ZQXV" not in item.sample_text
+
+
+def test_erasing_a_browser_identity_in_one_account_leaves_only_the_persons_own_row_for_the_other(tenant_a, tenant_b):
+    # given: one browser identity writing to both agencies, its phone set by the person on the page
+    person = services.citizen_get_or_create(account=None, channel="web", external_id="w-both")[0]
+    services.citizen_update_profile(citizen=person, phone="0987000555", display_name="Phạm Văn Hailần")
+    for tenant in (tenant_a, tenant_b):
+        services.follow_create(account=tenant.account, citizen=person)
+    chat_receive(account=tenant_a.account, citizen=person, text="Phạm Văn Hailần, số 0987000555, hỏi zqxv")
+    chat_receive(account=tenant_b.account, citizen=person, text="xin chào")
+    # when
+    counts = erasure.citizen_erase(account=tenant_a.account, citizen=person)
+    # then: A holds nothing of them; the person's own row stays for B, where it is all that names them
+    assert "citizen" not in counts
+    assert hits("0987000555") == [] and hits("hỏi zqxv") == []
+    assert {(label, field) for label, field, _pk in hits("+84987000555")} == {("oa_platform.Citizen", "phone")}
+    assert {(label, field) for label, field, _pk in hits("Phạm Văn Hailần")} == {
+        ("oa_platform.Citizen", "display_name")
+    }
+    assert Message.objects.filter(conversation__account=tenant_b.account, conversation__citizen=person).count() == 2
