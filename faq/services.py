@@ -430,6 +430,27 @@ def _unanswered_upsert_sql(values: dict) -> tuple[str, list]:
     return sql, params
 
 
+def unanswered_erase_texts(*, account: OfficialAccount, texts: Iterable[str]) -> list[int]:
+    """Take one citizen's questions (``texts``, right to erasure) out of ``account``'s unanswered items: an
+    item only they asked goes; an item others asked too counts one less and, if its latest sample is theirs,
+    shows the normalised form everyone's shares instead. Returns the ids of the items touched."""
+    texts = {t.strip() for t in texts if t and t.strip()}
+    hashes = {
+        hashlib.sha256(key.encode()).hexdigest() for t in texts if (key := unanswered_key(account=account, text=t))
+    }
+    touched = []
+    for item in UnansweredQuestion.objects.select_for_update().filter(account=account, normalized_hash__in=hashes):
+        touched.append(item.pk)
+        if item.count <= 1:
+            item.delete()
+            continue
+        item.count -= 1
+        if item.sample_text in {t[:MAX_SAMPLE] for t in texts}:
+            item.sample_text = item.normalized
+        item.save(update_fields=["count", "sample_text"])
+    return touched
+
+
 @transaction.atomic
 def answer_feedback(*, account: OfficialAccount, message: Message, helpful: bool) -> Message:
     """A citizen rates a bot reply. "Not helpful" is logged as an unanswered question (once per message)."""

@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oa_platform import services
+from oa_platform import erasure, services
 from oa_platform.admin_scoping import (
     ALL_ROLES,
     EDITORS,
@@ -354,7 +354,7 @@ class AreaAdmin(SharedReferenceAdmin):
 class CitizenAdmin(TenantScopedAdmin):
     """Citizens who follow or wrote to the staff member's accounts. The phone is never shown unmasked."""
 
-    tenant_path = ("follows__account", "conversations__account")
+    tenant_path = ("account", "follows__account", "conversations__account")
     required_roles = {**READ_ONLY, "erase": MANAGER_ONLY}
     list_display = ["__str__", "channel", "masked_phone_display", "language", "home_area", "created_at"]
     list_filter = ["channel", "language"]
@@ -387,9 +387,11 @@ class CitizenAdmin(TenantScopedAdmin):
         )
         plan = []
         for citizen in queryset:
-            related = accounts.filter(
-                pk__in=Follow.objects.filter(citizen=citizen).values("account_id")
-            ) | accounts.filter(pk__in=Conversation.objects.filter(citizen=citizen).values("account_id"))
+            related = (
+                accounts.filter(pk=citizen.account_id)
+                | accounts.filter(pk__in=Follow.objects.filter(citizen=citizen).values("account_id"))
+                | accounts.filter(pk__in=Conversation.objects.filter(citizen=citizen).values("account_id"))
+            )
             plan.append((citizen, list(related.distinct())))
         if request.POST.get("confirm") != "yes":
             context = {
@@ -404,7 +406,7 @@ class CitizenAdmin(TenantScopedAdmin):
         erased = 0
         for citizen, citizen_accounts in plan:
             for account in citizen_accounts:
-                services.citizen_erase(account=account, citizen=citizen, actor=request.user)
+                erasure.citizen_erase(account=account, citizen=citizen, actor=request.user)
                 erased += 1
         self.message_user(request, _("Erased the data of %(n)d citizen(s).") % {"n": len(plan)}, messages.SUCCESS)
         return None

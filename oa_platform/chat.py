@@ -23,7 +23,13 @@ from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
-from oa_platform.services import follow_create, subscription_toggle, subscriptions_clear, subscriptions_set
+from oa_platform.services import (
+    citizen_account_check,
+    follow_create,
+    subscription_toggle,
+    subscriptions_clear,
+    subscriptions_set,
+)
 
 # Control characters other than tab/newline are dropped: they are never part of a question and break logs.
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
@@ -322,6 +328,7 @@ _message_insert = CompiledInsert(Message)
 
 
 def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
+    citizen_account_check(account=account, citizen=citizen)
     # get_or_create reads first and only opens a savepoint to create; it re-reads on a concurrent insert.
     conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
     return conversation

@@ -114,7 +114,7 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
         if not create:
             return web_identity.citizen_lookup(self.cid)
         citizen, _created = citizen_get_or_create(
-            channel=Citizen.CHANNEL_WEB, external_id=self.cid, language=self.language
+            account=None, channel=Citizen.CHANNEL_WEB, external_id=self.cid, language=self.language
         )
         return citizen
 

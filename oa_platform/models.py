@@ -262,7 +262,13 @@ class Area(models.Model):
 
 
 class Citizen(models.Model):
-    """One person, reached on the channel they wrote from (and by SMS where a phone is known)."""
+    """One person, reached on the channel they wrote from (and by SMS where a phone is known).
+
+    An external id means something only inside the account that received it (an agency's own app or API
+    integration, a Zalo or WeChat Official Account's per-OA user id): such a citizen belongs to that
+    ``account``, and another agency sending the same id gets a citizen of its own. Only the web page's browser
+    identity (``account`` empty) is one person across every account they follow; its profile is written by
+    the person on the page, never by an agency."""
 
     CHANNEL_WEB = "web"  # the project's own chat page and HTTP chat API
     CHANNEL_ZALO = "zalo"  # Zalo OA
@@ -275,6 +281,15 @@ class Citizen(models.Model):
         (CHANNEL_GENERIC, _("generic")),
     ]
 
+    # Empty only for the web page's browser identity (web_identity): one person across accounts.
+    account = models.ForeignKey(
+        OfficialAccount,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citizens",
+        verbose_name=_("account"),
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=CHANNEL_CHOICES, default=CHANNEL_WEB)
     external_id = models.CharField(_("external id"), max_length=128)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
@@ -289,7 +304,16 @@ class Citizen(models.Model):
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
         constraints = [
-            models.UniqueConstraint(fields=["channel", "external_id"], name="citizen_unique_channel_external_id")
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(account__isnull=True),
+                name="citizen_unique_shared_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "channel", "external_id"],
+                condition=Q(account__isnull=False),
+                name="citizen_unique_account_external_id",
+            ),
         ]
 
     def __str__(self) -> str:

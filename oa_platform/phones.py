@@ -32,6 +32,14 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_digits(e164: str) -> str:
+    """The national significant number ('+84912345678' -> '912345678'): part of both the E.164 and the
+    national form ('0912345678'), so one search for it finds either."""
+    if not e164:
+        return ""
+    return phonenumbers.national_significant_number(phonenumbers.parse(e164))
+
+
 def mask_phone(e164: str) -> str:
     """'+84912345678' -> '+84******678': staff see only the last three digits."""
     if not e164:

@@ -1,4 +1,4 @@
-"""Writes of the core app: accounts, tokens, audit, citizens, follows, subscriptions, erasure."""
+"""Writes of the core app: accounts, tokens, audit, citizens, follows, subscriptions (erasure: erasure.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, NotSupportedError, connections, transaction
-from django.db.models import FilteredRelation, Model, Q
+from django.db.models import F, FilteredRelation, Model, Q
 from django.utils import timezone
 
 from oa_platform.compiled_queries import CompiledInsert, CompiledQuery, writes_together
-from oa_platform.errors import NotFound, ValidationFailed
+from oa_platform.errors import Forbidden, NotFound, ValidationFailed
 from oa_platform.models import (
     LANGUAGE_CHOICES,
     Agency,
@@ -208,8 +208,16 @@ def _citizen_refresh(citizen: Citizen, *, e164: str | None, display_name: str) -
         citizen.save(update_fields=changed)
 
 
+def citizen_account_check(*, account: OfficialAccount, citizen: Citizen) -> None:
+    """Refuse to relate ``citizen`` to ``account`` when another account owns it (browser identities, with no
+    account, relate to any)."""
+    if citizen.account_id is not None and citizen.account_id != account.pk:
+        raise Forbidden("This citizen belongs to another account.")
+
+
 def citizen_get_or_create(
     *,
+    account: OfficialAccount | None,
     channel: str,
     external_id: str,
     display_name: str = "",
@@ -217,7 +225,10 @@ def citizen_get_or_create(
     phone: str | None = None,
     default_language: str | None = None,
 ) -> tuple[Citizen, bool]:
-    """Find the citizen of (channel, external id) or create one. Validates before writing anything.
+    """Find the citizen of (account, channel, external id) or create one. Validates before writing anything.
+
+    ``account``: the account whose integration (API, webhook, Official Account) named the id; the citizen is
+    that account's alone. None only for the web page's browser identity, one person across accounts.
     ``default_language``: a new citizen's language when ``language`` is not given (the account's)."""
     external_id, e164, defaults = _citizen_clean(
         channel=channel,
@@ -227,8 +238,12 @@ def citizen_get_or_create(
         phone=phone,
         default_language=default_language,
     )
+    if account is None and channel != Citizen.CHANNEL_WEB:
+        raise ValueError(f"A {channel} citizen belongs to the account that received it.")
     # get_or_create reads first, creates in a savepoint, and re-reads when a concurrent first message won.
-    citizen, created = Citizen.objects.get_or_create(channel=channel, external_id=external_id, defaults=defaults)
+    citizen, created = Citizen.objects.get_or_create(
+        account=account, channel=channel, external_id=external_id, defaults=defaults
+    )
     if not created:
         _citizen_refresh(citizen, e164=e164, display_name=display_name)
     return citizen, created
@@ -236,12 +251,14 @@ def citizen_get_or_create(
 
 _CITIZEN_COLUMNS = [f.attname for f in Citizen._meta.concrete_fields]
 _CONVERSATION_COLUMNS = [f.attname for f in Conversation._meta.concrete_fields]
-# A citizen LEFT JOIN their conversation with one account, compiled once per process (the chat API runs it
-# for every message). Conversation columns are all NULL when the citizen has not written to this account.
+# An account's citizen LEFT JOIN their conversation with that account, compiled once per process (the chat API
+# runs it for every message). Conversation columns are all NULL when the citizen has not written yet.
 _citizen_with_conversation = CompiledQuery(
     lambda account_id, channel, external_id: (
-        Citizen.objects.filter(channel=channel, external_id=external_id)
-        .annotate(_conversation=FilteredRelation("conversations", condition=Q(conversations__account_id=account_id)))
+        Citizen.objects.filter(account_id=account_id, channel=channel, external_id=external_id)
+        .annotate(
+            _conversation=FilteredRelation("conversations", condition=Q(conversations__account_id=F("account_id")))
+        )
         .order_by("pk")
         .values_list(*_CITIZEN_COLUMNS, *(f"_conversation__{name}" for name in _CONVERSATION_COLUMNS))[:1]
     ),
@@ -290,7 +307,7 @@ def citizen_conversation_get_or_create(
     language: str | None = None,
     phone: str | None = None,
 ) -> tuple[Citizen, Conversation]:
-    """The citizen of (channel, external id) and their conversation with ``account``, created when missing.
+    """``account``'s own citizen of (channel, external id) and their conversation, created when missing.
 
     Same validation and profile rules as ``citizen_get_or_create`` (a new citizen's language defaults to the
     account's). The chat's hot path: one query (the
@@ -310,10 +327,12 @@ def citizen_conversation_get_or_create(
     if citizen is None:
         try:
             return _citizen_conversation_insert(
-                account=account, citizen=Citizen(channel=channel, external_id=external_id, **defaults)
+                account=account,
+                citizen=Citizen(account=account, channel=channel, external_id=external_id, **defaults),
             )
         except IntegrityError:  # the same citizen's first message raced in twice: the other one created it
             citizen, _created = citizen_get_or_create(
+                account=account,
                 channel=channel,
                 external_id=external_id,
                 display_name=display_name,
@@ -370,41 +389,11 @@ def citizen_update_profile(
     return citizen
 
 
-@transaction.atomic
-def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
-    """Erase everything ``account`` holds about ``citizen``: conversation and messages, follow and
-    subscriptions, notice deliveries and unanswered-question samples. The citizen row itself goes too when
-    no other account still relates to it. Returns counts of what was removed."""
-    from broadcasts.services import deliveries_erase_for_citizen
-
-    counts = {
-        "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
-        "conversations": Conversation.objects.filter(account=account, citizen=citizen).delete()[0],
-        "follows": Follow.objects.filter(account=account, citizen=citizen).delete()[0],
-    }
-    still_related = (
-        Follow.objects.filter(citizen=citizen).exists() or Conversation.objects.filter(citizen=citizen).exists()
-    )
-    label = f"citizen #{citizen.pk}"
-    if not still_related:
-        citizen.delete()
-        counts["citizen"] = 1
-    audit_record(
-        action="erase",
-        account=account,
-        actor=actor,
-        object_type="oa_platform.citizen",
-        object_id=label.split("#")[1],
-        object_repr=label,
-        changes=counts,
-    )
-    return counts
-
-
 # --- follows and subscriptions  ---
 @transaction.atomic
 def follow_create(*, account: OfficialAccount, citizen: Citizen, channel: str = "") -> Follow:
     """Follow (or follow again). A new follow subscribes to the account's default topics."""
+    citizen_account_check(account=account, citizen=citizen)
     follow, created = Follow.objects.select_for_update().get_or_create(account=account, citizen=citizen)
     if created:
         topics = account.topics.filter(subscribed_by_default=True)

@@ -85,12 +85,14 @@ def citizen_lookup(cid: str | None) -> Citizen | None:
     """The web citizen of ``cid`` if one was created already (reads only)."""
     if not cid:
         return None
-    return Citizen.objects.filter(channel=Citizen.CHANNEL_WEB, external_id=cid).first()
+    return Citizen.objects.filter(account=None, channel=Citizen.CHANNEL_WEB, external_id=cid).first()
 
 
 def citizen_for_write(request: HttpRequest) -> Citizen:
     """The web citizen of this browser, created now if this is its first write."""
     cid = cid_ensure(request)
     language = getattr(request, "LANGUAGE_CODE", None)
-    citizen, _created = citizen_get_or_create(channel=Citizen.CHANNEL_WEB, external_id=cid, language=language)
+    citizen, _created = citizen_get_or_create(
+        account=None, channel=Citizen.CHANNEL_WEB, external_id=cid, language=language
+    )
     return citizen

@@ -48,12 +48,21 @@ def make_token(account: OfficialAccount, scopes=None, name: str = "test") -> str
     return raw
 
 
-def make_citizen(external_id: str | None = None, channel: str = Citizen.CHANNEL_WEB, **kwargs) -> Citizen:
-    citizen, _created = citizen_get_or_create(channel=channel, external_id=external_id or f"cit-{next(_seq)}", **kwargs)
+def make_citizen(
+    external_id: str | None = None, channel: str = Citizen.CHANNEL_WEB, account: OfficialAccount | None = None, **kwargs
+) -> Citizen:
+    """A citizen of ``account`` (None: a web browser identity, shared by the accounts it follows)."""
+    external_id = external_id or f"cit-{next(_seq)}"
+    citizen, _created = citizen_get_or_create(account=account, channel=channel, external_id=external_id, **kwargs)
     return citizen
 
 
+def make_citizen_of(account: OfficialAccount, channel: str = Citizen.CHANNEL_WEB, **kwargs) -> Citizen:
+    """A citizen reached through ``account``: its own on an integration's channel, a browser identity on web."""
+    return make_citizen(channel=channel, account=None if channel == Citizen.CHANNEL_WEB else account, **kwargs)
+
+
 def make_follower(account: OfficialAccount, **kwargs) -> Citizen:
-    citizen = make_citizen(**kwargs)
+    citizen = make_citizen_of(account, **kwargs)
     follow_create(account=account, citizen=citizen)
     return citizen

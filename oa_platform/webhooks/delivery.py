@@ -78,7 +78,11 @@ def webhook_event_process(*, event_id: int) -> dict:
         kind, external_id, text, profile = fields(event)
         with transaction.atomic():
             citizen, _created = citizen_get_or_create(
-                channel=event.channel, external_id=external_id, default_language=account.default_language, **profile
+                account=account,
+                channel=event.channel,
+                external_id=external_id,
+                default_language=account.default_language,
+                **profile,
             )
             result = {"status": "done", "kind": kind}
             if kind == "follow":

@@ -41,7 +41,10 @@ def wechat_message_receive(*, account: OfficialAccount, message: WeChatMessage) 
             payload={"kind": message.kind, "openid": message.openid},
         )
         citizen, _created = citizen_get_or_create(
-            channel=Citizen.CHANNEL_WECHAT, external_id=message.openid, default_language=account.default_language
+            account=account,
+            channel=Citizen.CHANNEL_WECHAT,
+            external_id=message.openid,
+            default_language=account.default_language,
         )
         reply_text = None
         if message.kind == "subscribe":

@@ -76,6 +76,14 @@ def _user_id(payload: dict, kind: str) -> str:
     return str(user_id).strip()[:128]
 
 
+def event_user_id(payload: dict) -> str | None:
+    """The Zalo user a stored event is about (also once its text was dropped), or None."""
+    try:
+        return _user_id(payload, payload.get("event_name"))
+    except ValidationFailed:
+        return None
+
+
 def parse_event(payload: dict) -> ZaloEvent:
     kind = payload.get("event_name")
     if not isinstance(kind, str) or not kind:

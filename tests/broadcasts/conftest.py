@@ -12,7 +12,7 @@ from tests.fakes.fake_provider import FakeProvider
 
 
 def follower(account, *, topics=None, areas=None, home=None, language="vi", **kw):
-    citizen = factories.make_citizen(language=language, **kw)
+    citizen = factories.make_citizen_of(account, language=language, **kw)
     if home:
         citizen.home_area = Area.objects.get(code=home)
         citizen.save(update_fields=["home_area"])

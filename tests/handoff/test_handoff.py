@@ -99,7 +99,7 @@ def test_a_button_request_records_a_system_message(tenant_a, in_hours, django_ca
 
 # --- staff side  ---
 def _waiting(account, external_id="web-9", channel=Citizen.CHANNEL_WEB):
-    citizen = make_citizen(external_id, channel=channel)
+    citizen = make_citizen(external_id, channel=channel, account=None if channel == Citizen.CHANNEL_WEB else account)
     with time_machine.travel(MONDAY_10, tick=False):
         _ask_for_a_person(account, citizen)
     return Conversation.objects.get(account=account, citizen=citizen)
@@ -285,7 +285,7 @@ def test_a_bot_reply_that_could_not_be_sent_shows_in_the_inbox(
     from oa_platform.webhooks.delivery import outbound_enqueue
 
     # given a Zalo citizen talking to the bot, and the provider refusing the token
-    citizen = make_citizen("zalo-u-9", channel=Citizen.CHANNEL_ZALO)
+    citizen = make_citizen("zalo-u-9", channel=Citizen.CHANNEL_ZALO, account=tenant_a.account)
     fake_api.fail_next(1, "expired")
     with django_capture_on_commit_callbacks(execute=True):
         outcome = chat_receive(account=tenant_a.account, citizen=citizen, text="xin chào")

@@ -212,6 +212,18 @@ def test_erase_removes_citizen_when_no_other_account_holds_it(client, tenant_a):
     assert not Citizen.objects.filter(pk=citizen.pk).exists()
 
 
+def test_erase_reaches_an_accounts_citizen_that_neither_follows_nor_wrote(client, tenant_a):
+    # given: a citizen the account's Zalo OA knows (e.g. a notice delivery only), no follow, no conversation
+    citizen = factories.make_citizen("u-quiet", channel=Citizen.CHANNEL_ZALO, account=tenant_a.account)
+    client.force_login(tenant_a.manager)
+    url = reverse("admin:oa_platform_citizen_changelist")
+    assert citizen.pk in {c.pk for c in client.get(url).context["cl"].queryset}
+    # when
+    client.post(url, {"action": "erase_data", "_selected_action": [citizen.pk], "confirm": "yes"})
+    # then
+    assert not Citizen.objects.filter(pk=citizen.pk).exists()
+
+
 @pytest.mark.parametrize("role", ["editor", "broadcaster", "approver"])
 def test_only_managers_may_erase(client, tenant_a, role):
     citizen = _citizen_of(tenant_a.account)

@@ -64,7 +64,7 @@ def test_an_unknown_question_falls_back_offers_a_person_and_is_logged_for_staff(
 
 
 def test_the_same_provider_message_id_twice_stores_one_message_and_one_reply(account):
-    citizen = factories.make_citizen(channel="zalo")
+    citizen = factories.make_citizen(channel="zalo", account=account)
 
     first = chat_receive(account=account, citizen=citizen, text="đổi bằng lái hết hạn ở đâu", external_id="m-1")
     again = chat_receive(account=account, citizen=citizen, text="đổi bằng lái hết hạn ở đâu", external_id="m-1")
@@ -175,7 +175,7 @@ def test_the_exchange_is_stored_alike_in_one_statement_and_one_by_one(account, t
 def test_the_same_provider_event_racing_in_twice_is_stored_once_and_replayed(tenant_a):
     # given: the first delivery of an event has stored its exchange (a subscription too) but not yet committed
     account = tenant_a.account
-    citizen = factories.make_citizen(channel="zalo")
+    citizen = factories.make_citizen(channel="zalo", account=account)
     chat_receive(account=account, citizen=citizen, text="xin chào")  # the conversation exists
     stored, release, outcomes = threading.Event(), threading.Event(), {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from oa_platform import services
+from oa_platform import erasure, services
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import (
     ApiToken,
@@ -99,23 +99,25 @@ def test_token_revoke_once(tenant_a):
 # --- citizens  ---
 def test_citizen_get_or_create_normalises_phone():
     citizen, created = services.citizen_get_or_create(
-        channel="web", external_id=" abc ", display_name="Lan", language="EN", phone="091 234 5678"
+        account=None, channel="web", external_id=" abc ", display_name="Lan", language="EN", phone="091 234 5678"
     )
     assert created and citizen.external_id == "abc" and citizen.phone == "+84912345678"
     assert citizen.language == "en" and citizen.masked_phone == "+84******678"
-    again, created_again = services.citizen_get_or_create(channel="web", external_id="abc", phone="+84987654321")
+    again, created_again = services.citizen_get_or_create(
+        account=None, channel="web", external_id="abc", phone="+84987654321"
+    )
     assert not created_again and again.pk == citizen.pk and again.phone == "+84987654321"
 
 
 def test_citizen_language_fallbacks():
-    zh, _ = services.citizen_get_or_create(channel="web", external_id="z", language="zh-CN")
-    other, _ = services.citizen_get_or_create(channel="web", external_id="o", language="klingon")
+    zh, _ = services.citizen_get_or_create(account=None, channel="web", external_id="z", language="zh-CN")
+    other, _ = services.citizen_get_or_create(account=None, channel="web", external_id="o", language="klingon")
     assert zh.language == "zh-hans" and other.language == "vi"
 
 
-def test_same_external_id_on_two_channels_is_two_citizens():
-    web, _ = services.citizen_get_or_create(channel="web", external_id="42")
-    zalo, _ = services.citizen_get_or_create(channel="zalo", external_id="42")
+def test_same_external_id_on_two_channels_is_two_citizens(tenant_a):
+    web, _ = services.citizen_get_or_create(account=None, channel="web", external_id="42")
+    zalo, _ = services.citizen_get_or_create(account=tenant_a.account, channel="zalo", external_id="42")
     assert web.pk != zalo.pk
 
 
@@ -131,14 +133,14 @@ def test_same_external_id_on_two_channels_is_two_citizens():
 )
 def test_citizen_get_or_create_refuses_bad_input_and_stores_nothing(kwargs):
     with pytest.raises(ValidationFailed):
-        services.citizen_get_or_create(**kwargs)
+        services.citizen_get_or_create(account=None, **kwargs)
     assert not Citizen.objects.exists()
 
 
 def test_invalid_phone_for_known_citizen_changes_nothing():
     citizen = factories.make_citizen("k1", phone="0912345678")
     with pytest.raises(ValidationFailed):
-        services.citizen_get_or_create(channel="web", external_id="k1", phone="999")
+        services.citizen_get_or_create(account=None, channel="web", external_id="k1", phone="999")
     citizen.refresh_from_db()
     assert citizen.phone == "+84912345678"
 
@@ -163,20 +165,29 @@ def test_citizen_conversation_get_or_create_new_then_known(django_assert_max_num
 
 def test_citizen_conversation_get_or_create_per_account_and_profile_rules():
     account, other = factories.make_account(), factories.make_account()
-    citizen = factories.make_citizen("c-1", display_name="Lan", phone="0912345678")
-    theirs = Conversation.objects.create(account=other, citizen=citizen)
-    # a known citizen's first message to this account: a new conversation, the same citizen, the profile rules
-    again, conversation = services.citizen_conversation_get_or_create(
-        account=account, channel="web", external_id="c-1", display_name="Mai", phone="0987654321"
+    theirs_citizen, theirs = services.citizen_conversation_get_or_create(
+        account=other, channel="web", external_id="c-1", display_name="Lan", phone="0912345678"
     )
-    assert again.pk == citizen.pk and conversation.pk != theirs.pk and conversation.account_id == account.pk
-    citizen.refresh_from_db()
-    assert (citizen.display_name, citizen.phone) == ("Lan", "+84987654321")
-    # the other account's conversation is never returned
-    _again, mine = services.citizen_conversation_get_or_create(account=account, channel="web", external_id="c-1")
-    assert mine.pk == conversation.pk
-    _again, still_theirs = services.citizen_conversation_get_or_create(account=other, channel="web", external_id="c-1")
-    assert still_theirs.pk == theirs.pk
+    # the same id from this account's integration is this account's own citizen, not the other's
+    mine, conversation = services.citizen_conversation_get_or_create(
+        account=account, channel="web", external_id="c-1", display_name="Mai"
+    )
+    assert mine.pk != theirs_citizen.pk and conversation.pk != theirs.pk
+    assert (mine.account_id, conversation.account_id, conversation.citizen_id) == (account.pk, account.pk, mine.pk)
+    # a known citizen: a new phone is taken, a stored display name kept
+    again, same = services.citizen_conversation_get_or_create(
+        account=account, channel="web", external_id="c-1", display_name="Hoa", phone="0987654321"
+    )
+    assert (again.pk, same.pk) == (mine.pk, conversation.pk)
+    mine.refresh_from_db()
+    assert (mine.display_name, mine.phone) == ("Mai", "+84987654321")
+    # the other account's citizen and conversation are untouched and never returned here
+    theirs_citizen.refresh_from_db()
+    assert (theirs_citizen.display_name, theirs_citizen.phone) == ("Lan", "+84912345678")
+    still_mine, still_theirs = services.citizen_conversation_get_or_create(
+        account=other, channel="web", external_id="c-1"
+    )
+    assert (still_mine.pk, still_theirs.pk) == (theirs_citizen.pk, theirs.pk)
 
 
 @pytest.mark.parametrize(
@@ -302,7 +313,7 @@ def test_citizen_erase_only_for_that_account(tenant_a, tenant_b):
     citizen = factories.make_citizen(phone="0912345678")
     _engage(tenant_a.account, citizen)
     _engage(tenant_b.account, citizen)
-    counts = services.citizen_erase(account=tenant_a.account, citizen=citizen, actor=tenant_a.manager)
+    counts = erasure.citizen_erase(account=tenant_a.account, citizen=citizen, actor=tenant_a.manager)
     assert counts["follows"] >= 1 and counts["conversations"] >= 1 and "citizen" not in counts
     assert not Follow.objects.filter(account=tenant_a.account, citizen=citizen).exists()
     assert not Conversation.objects.filter(account=tenant_a.account, citizen=citizen).exists()
@@ -316,7 +327,7 @@ def test_citizen_erase_only_for_that_account(tenant_a, tenant_b):
 def test_citizen_erase_removes_the_citizen_when_nothing_else_holds_it(tenant_a):
     citizen = factories.make_citizen(phone="0912345678")
     _engage(tenant_a.account, citizen)
-    counts = services.citizen_erase(account=tenant_a.account, citizen=citizen)
+    counts = erasure.citizen_erase(account=tenant_a.account, citizen=citizen)
     assert counts["citizen"] == 1 and not Citizen.objects.filter(pk=citizen.pk).exists()
     assert not FollowEvent.objects.filter(follow__citizen_id=citizen.pk).exists()
 

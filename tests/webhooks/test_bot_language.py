@@ -15,9 +15,11 @@ from tests.webhooks.test_generic import _post
 pytestmark = pytest.mark.django_db
 
 
-def test_a_language_sent_with_a_generic_message_is_the_replys(client, channels_a, django_capture_on_commit_callbacks):
+def test_a_language_sent_with_a_generic_message_is_the_replys(
+    client, tenant_a, channels_a, django_capture_on_commit_callbacks
+):
     # given: a citizen the Vietnamese account knows as Vietnamese
-    factories.make_citizen("c-lang", channel=Citizen.CHANNEL_GENERIC, language="vi")
+    factories.make_citizen("c-lang", channel=Citizen.CHANNEL_GENERIC, account=tenant_a.account, language="vi")
     # when: their app says they now read English
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, {"id": "sms-9", "citizen_id": "c-lang", "text": "qwxz blorp", "language": "en"})

@@ -144,7 +144,7 @@ def test_the_retry_beat_picks_up_a_message_whose_task_was_lost(tenant_a, channel
     from oa_platform.tasks import outbound_retry_due
     from tests.factories import make_citizen
 
-    citizen = make_citizen("u-lost", channel="zalo")
+    citizen = make_citizen("u-lost", channel="zalo", account=tenant_a.account)
     # a reply stored, but its send never enqueued (no on-commit callbacks run here: as if the broker was down)
     reply = chat_receive(account=tenant_a.account, citizen=citizen, text="xin chào").reply
     assert reply.delivery_status == "queued" and reply.delivery_attempts == 0

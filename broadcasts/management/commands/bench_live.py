@@ -75,7 +75,7 @@ class Command(BaseCommand):
             cursor.execute(
                 f"INSERT INTO {_q(Citizen)} (channel, external_id, display_name, phone, language, created_at)"
                 " SELECT 'web', 'w_bench-live-' || g, '', '', 'vi', %s FROM generate_series(1, %s) g"
-                " ON CONFLICT (channel, external_id) DO NOTHING",
+                " ON CONFLICT (channel, external_id) WHERE account_id IS NULL DO NOTHING",
                 [now, n],
             )
             cursor.execute(
