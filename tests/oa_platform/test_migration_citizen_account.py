@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 BEFORE = [("oa_platform", "0008_url_policy"), ("broadcasts", "0004_delivery_sending")]
-AFTER = [("oa_platform", "0011_citizen_scope_citizen_account_unique")]
+AFTER = [("oa_platform", "0011_citizen_account_unique")]
 BROWSER_CID = "w_" + "A" * 22
 
 

@@ -80,7 +80,7 @@ def citizens_scope(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oa_platform", "0009_citizen_scope_citizen_account"),
+        ("oa_platform", "0009_citizen_account"),
         ("broadcasts", "0004_delivery_sending"),
     ]
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oa_platform", "0010_citizen_scope_citizen_account_data"),
+        ("oa_platform", "0010_citizen_account_data"),
     ]
 
     operations = [
