@@ -268,6 +268,19 @@ class Normalizer:
             folded = [_fold_token(stem_en(t)) for t in folded]
         return set(ngrams(folded))
 
+    def plain(self, text: object) -> Normalized:
+        """Tokens of a long text (an FAQ answer) without the phrase rules: a cheap pass whose words are plain words,
+        not abbreviations the rules would expand. Stemmed in English as `__call__`; never raises."""
+        try:
+            cleaned = clean(text)
+            accented = has_diacritics(cleaned)
+            raw = self._raw_tokens(to_simplified(cleaned) if has_cjk(cleaned) else cleaned)
+            if self.language == "en":
+                raw = [stem_en(t) for t in raw]
+            return Normalized(tuple(raw), tuple(_fold_token(t) for t in raw), accented)
+        except Exception:  # noqa: BLE001 - same contract as __call__
+            return Normalized((), (), False)
+
     def _heads(self, folded: list[str]) -> list[int]:
         """Positions where a phrase rule may start (a necessary condition on the folded words)."""
         rules, single, pairs = self._rules, self._single_heads, self._pair_heads
