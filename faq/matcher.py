@@ -23,6 +23,7 @@ lazily filled caches only ever gain entries computed from immutable data).
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import re
@@ -30,7 +31,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, clean, features, fold, has_cjk
+from rapidfuzz import fuzz
+
+from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, clean, fold, has_cjk, ngrams
 from faq.salience import Salience
 
 # Field weights of BM25F: a variant is a phrasing like the question; tags are short labels; the answer is long
@@ -43,8 +46,8 @@ _MIN_TYPO_LEN = 4  # shorter words have too many neighbours one edit away
 _CANDIDATES = 30  # entries whose common-term contributions are added back (enough for 5 ranked)
 # Posting lists longer than this share of the entries are skipped while collecting candidates ("thủ tục",
 # "làm" are in most entries: walking them costs most of the time and tells nothing), then added back.
-_COMMON_SHARE = 0.05
-_COMMON_MIN = 200
+_COMMON_SHARE = 0.02
+_COMMON_MIN = 100
 _SUGGESTIONS = 3
 _RANKED = 5
 _CLAUSE_CHARS = 1000  # a question is in the first 1,000 characters or the message is not a question
@@ -95,6 +98,9 @@ FEATURE_NAMES = (
     "salient_missed",  # most salient message word the top entry lacks / the most salient word of the message
     "entry_side",  # best share of one phrasing's idf weight present in the message
     "coverage_lead",  # coverage of the top entry minus that of the runner-up
+    "distinct",  # share of the message's weight the top entry holds that the runner-up does not hold
+    "closeness",  # rapidfuzz token_set_ratio of the message and the top entry's closest phrasing / 100
+    "closeness_lead",  # ... minus that of the runner-up
     "length",  # log(1 + message words) / 3
 )
 
@@ -111,22 +117,21 @@ def _deletes(word: str) -> set[str]:
 
 
 def _terms(norm: Normalized) -> list[str]:
-    """Index terms of a phrasing: folded unigrams + bigrams, plus the accented ones that differ."""
-    folded, accented = features(norm)
-    if accented is folded:
+    """Index terms of a phrasing: folded unigrams + bigrams (Chinese: character unigrams + bigrams), plus the
+    accented unigrams that differ from their folded spelling (accented bigrams would double the index for
+    little: the accented unigrams already tell "mưa" from "mua")."""
+    folded = ngrams(norm.folded)
+    if not norm.accented:
         return folded
-    return folded + [a for a in accented if a[:1] == ACCENT_PREFIX]
+    return folded + [ACCENT_PREFIX + t for t, f in zip(norm.tokens, norm.folded, strict=True) if t != f]
 
 
 def _answer_terms(norm: Normalized) -> list[str]:
-    """Index terms of an answer: unigrams only for Latin text (bigrams of long texts cost build time and add
-    little), character unigrams + bigrams for Chinese (a single character says little)."""
+    """Index terms of an answer: folded unigrams for Latin text (its bigrams and accents cost build time and
+    add little to a long text), character unigrams + bigrams for Chinese (a single character says little)."""
     if has_cjk("".join(norm.folded)):
-        return _terms(norm)
-    out = list(norm.folded)
-    if norm.accented:
-        out += [ACCENT_PREFIX + t for t, f in zip(norm.tokens, norm.folded, strict=True) if t != f]
-    return out
+        return ngrams(norm.folded)
+    return list(norm.folded)
 
 
 def _words(norm: Normalized) -> list[str]:
@@ -171,7 +176,17 @@ class Matcher:
             else:
                 seen[entry.key] = len(self._entries)
                 self._entries.append(entry)
-        self._build()
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # the build allocates millions of objects and frees none: collections would only cost time
+        try:
+            self._build()
+        finally:
+            if gc_was_enabled:
+                # The index lives as long as the process serves the account: move it out of the cyclic GC's view,
+                # or every full collection re-walks millions of index objects mid-request (the p99 pauses).
+                # Refcounting still frees an old index when its account is rebuilt.
+                gc.freeze()
+                gc.enable()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -209,6 +224,7 @@ class Matcher:
         self._idf_unknown = math.log(1.0 + (n_entries + 0.5) / 0.5)  # a word no entry holds: rarest of all
         postings: dict[str, tuple[list[int], list[float]]] = {}
         k1, b = _K1, _B
+        k1_1 = k1 + 1.0
         for e, fields in enumerate(per_entry):
             tf: dict[str, float] = {}
             for i, (w, counts, n) in enumerate(fields):
@@ -220,14 +236,16 @@ class Matcher:
             for t, f in tf.items():
                 p = postings.get(t)
                 if p is None:
-                    p = postings[t] = ([], [])
-                p[0].append(e)
-                p[1].append(idf[t] * f * (k1 + 1.0) / (f + k1))
+                    postings[t] = ([e], [idf[t] * f * k1_1 / (f + k1)])
+                else:
+                    p[0].append(e)
+                    p[1].append(idf[t] * f * k1_1 / (f + k1))
         self._postings = postings
         self._common = max(_COMMON_MIN, int(_COMMON_SHARE * len(self._entries)))
         self._common_maps: dict[str, dict[int, float]] = {}
         self._entry_sets: dict[int, tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]]] = {}
         self._vocab_deletes: dict[str, list[str]] | None = None
+        self._texts: dict[int, tuple[str, ...]] = {}
 
     def _entry_words(self, e: int) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]]:
         """(words of every field, words of the phrasings and tags, words of each phrasing) of an entry, as
@@ -267,12 +285,7 @@ class Matcher:
         """(term -> weight, [(word, weight)]) of a message; unknown words of four letters or more are read as the
         known word one edit away at `_TYPO_WEIGHT`."""
         postings = self._postings
-        folded, accented = features(norm)
-        terms: dict[str, float] = dict.fromkeys(folded, 1.0)
-        if accented is not folded:
-            for a in accented:
-                if a[:1] == ACCENT_PREFIX:
-                    terms[a] = 1.0
+        terms: dict[str, float] = dict.fromkeys(_terms(norm), 1.0)
         words = [(w, 1.0) for w in _words(norm)]
         for i, (w, _) in enumerate(words):
             if w in postings or len(w) < _MIN_TYPO_LEN or has_cjk(w) or w.isdigit():
@@ -369,12 +382,30 @@ class Matcher:
             weight = sum(idf.get(w, unknown) for w in p) or 1.0
             best = max(best, sum(idf.get(w, unknown) for w in p if w in msg) / weight)
         out["entry_side"] = best
+        held = sum(v for w, v in w_idf if w in every) or 1.0
+        text = " ".join(w for w, _ in words)
+        out["closeness"] = self._closeness(text, ranked[0][0])
         if len(ranked) > 1:
             every2 = self._entry_words(ranked[1][0])[0]
             out["coverage_lead"] = out["coverage"] - sum(v for w, v in w_idf if w in every2) / total_idf
+            out["distinct"] = sum(v for w, v in w_idf if w in every and w not in every2) / held
+            out["closeness_lead"] = out["closeness"] - self._closeness(text, ranked[1][0])
         else:
             out["coverage_lead"] = out["coverage"]
+            out["distinct"] = 1.0
+            out["closeness_lead"] = out["closeness"]
         return out
+
+    def _closeness(self, text: str, e: int) -> float:
+        """How close the message's words are to the entry's closest phrasing, word order aside (0..1)."""
+        return max(fuzz.token_set_ratio(text, p) for p in self._phrasing_texts(e)) / 100.0
+
+    def _phrasing_texts(self, e: int) -> tuple[str, ...]:
+        found = self._texts.get(e)
+        if found is None:
+            entry, norm = self._entries[e], self._normalizer
+            found = self._texts[e] = tuple(" ".join(_words(norm(p))) for p in (entry.question, *entry.variants))
+        return found
 
     # ------------------------------------------------------------------------------------------ public
     def rank(self, text: str) -> list[tuple[int, float]]:

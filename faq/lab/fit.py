@@ -28,11 +28,13 @@ from collections.abc import Iterable, Sequence
 from faq.calibration import ANSWER_AT, CALIBRATION_PATH, SUGGEST_AT, Calibration, Logistic, load_calibration
 from faq.matcher import FEATURE_NAMES, Entry, Matcher
 
+SUGGESTION_COST = 0.25
 IN_SCOPE_SHARE = 0.8  # ~19% of citizen messages are about nothing the account answers (shared/faq/FORMAT.md)
 # Sign of each coefficient (+1 may only raise P, -1 only lower it, 0 free): what a feature means, not data.
 SIGNS = {
     "score": 1, "lead": 1, "coverage": 1, "phrasing_coverage": 1, "salient_coverage": 1, "salient_unknown": -1,
-    "salient_missed": -1, "entry_side": 1, "coverage_lead": 1, "length": 0,
+    "salient_missed": -1, "entry_side": 1, "coverage_lead": 1, "distinct": 1, "closeness": 1, "closeness_lead": 1,
+    "length": 0,
 }  # fmt: skip
 _L2 = 1e-3  # ridge on the coefficients (not the intercept), relative to the total weight
 
@@ -381,20 +383,24 @@ def fit(lines: Sequence[dict]) -> dict:
 
 
 def objective(lines: Sequence[dict], ws: Sequence[float], decisions: Sequence[str]) -> float:
-    """What the cut-offs maximise on the weighted generated lines: correct + helped / 2 - 3 x wrong (a wrong
-    answer about a legal procedure costs three right ones; a suggestion that holds the answer half of one)."""
+    """What the cut-offs maximise on the weighted generated lines: correct + helped / 2 - 3 x wrong - 1/4 x
+    useless suggestions (a wrong answer about a legal procedure costs three right ones; a suggestion that holds
+    the answer is worth half of one; three suggestions that do not hold it cost the citizen a quarter)."""
     total = sum(ws) or 1.0
     in_total = sum(w for ln, w in zip(lines, ws, strict=True) if ln["kind"] == "in") or 1.0
-    correct = helped = wrong = 0.0
+    correct = helped = wrong = useless = 0.0
     for ln, w, d in zip(lines, ws, decisions, strict=True):
         right = ln["kind"] == "in" and ln["top1"]
         if d == "answer":
             correct += w * right
             helped += w * right
             wrong += w * (not right)
-        elif d == "suggest" and ln["kind"] == "in" and ln["top3"]:
-            helped += w
-    return correct / in_total + 0.5 * helped / in_total - 3.0 * wrong / total
+        elif d == "suggest":
+            if ln["kind"] == "in" and ln["top3"]:
+                helped += w
+            else:
+                useless += w
+    return correct / in_total + 0.5 * helped / in_total - 3.0 * wrong / total - SUGGESTION_COST * useless / total
 
 
 def choose_cutoffs(lines: Sequence[dict], models: dict, ws: Sequence[float]) -> tuple[float, float]:
