@@ -27,7 +27,6 @@ import gc
 import heapq
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -126,19 +125,23 @@ def _terms(norm: Normalized) -> list[str]:
     return folded + [ACCENT_PREFIX + t for t, f in zip(norm.tokens, norm.folded, strict=True) if t != f]
 
 
-def _answer_terms(norm: Normalized) -> list[str]:
+def _answer_terms(folded: list[str]) -> list[str]:
     """Index terms of an answer: folded unigrams for Latin text (its bigrams and accents cost build time and
     add little to a long text), character unigrams + bigrams for Chinese (a single character says little)."""
-    if has_cjk("".join(norm.folded)):
-        return ngrams(norm.folded)
-    return list(norm.folded)
+    if has_cjk("".join(folded)):
+        return ngrams(folded)
+    return folded
 
 
 def _words(norm: Normalized) -> list[str]:
     """The message's words for coverage features: folded words; Chinese runs as character bigrams (a run of
     one character as itself)."""
+    return _folded_words(norm.folded)
+
+
+def _folded_words(folded) -> list[str]:
     out: list[str] = []
-    for tok in norm.folded:
+    for tok in folded:
         if has_cjk(tok):
             out.extend([tok] if len(tok) == 1 else [tok[i : i + 2] for i in range(len(tok) - 1)])
         else:
@@ -203,43 +206,43 @@ class Matcher:
         for t in entry.tags:
             tags += _terms(norm(t))
         out.append((FIELD_WEIGHTS["tags"], tags))
-        out.append((FIELD_WEIGHTS["answer"], _answer_terms(norm.plain(entry.answer)) if entry.answer else []))
+        out.append((FIELD_WEIGHTS["answer"], _answer_terms(norm.plain_folded(entry.answer)) if entry.answer else []))
         return out
 
     def _build(self) -> None:
-        per_entry: list[list[tuple[float, Counter]]] = []
-        df: Counter = Counter()
-        totals = [0.0] * 4
-        for entry in self._entries:
-            fields = [(w, Counter(terms), len(terms)) for w, terms in self._fields(entry)]
-            per_entry.append(fields)
-            seen: set[str] = set()
-            for i, (_w, counts, n) in enumerate(fields):
-                totals[i] += n
-                seen.update(counts)
-            df.update(seen)
+        # pass 1: every field's terms, and the average length of each field
+        per_entry = [self._fields(entry) for entry in self._entries]
         n_entries = len(self._entries) or 1
-        avg = [max(t / n_entries, 1.0) for t in totals]
-        self._idf = idf = {t: math.log(1.0 + (n_entries - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-        self._idf_unknown = math.log(1.0 + (n_entries + 0.5) / 0.5)  # a word no entry holds: rarest of all
+        avg = [max(sum(len(f[i][1]) for f in per_entry) / n_entries, 1.0) for i in range(4)]
+        # pass 2: length-normalised, field-weighted term frequency per entry, appended to the term's postings
+        b = _B
         postings: dict[str, tuple[list[int], list[float]]] = {}
-        k1, b = _K1, _B
-        k1_1 = k1 + 1.0
+        get = postings.get
         for e, fields in enumerate(per_entry):
             tf: dict[str, float] = {}
-            for i, (w, counts, n) in enumerate(fields):
-                if not n:
+            for i, (w, terms) in enumerate(fields):
+                if not terms:
                     continue
-                norm = w / (1.0 - b + b * n / avg[i])
-                for t, c in counts.items():
-                    tf[t] = tf.get(t, 0.0) + c * norm
+                norm = w / (1.0 - b + b * len(terms) / avg[i])
+                tf_get = tf.get
+                for t in terms:
+                    tf[t] = tf_get(t, 0.0) + norm
             for t, f in tf.items():
-                p = postings.get(t)
+                p = get(t)
                 if p is None:
-                    postings[t] = ([e], [idf[t] * f * k1_1 / (f + k1)])
+                    postings[t] = ([e], [f])
                 else:
                     p[0].append(e)
-                    p[1].append(idf[t] * f * k1_1 / (f + k1))
+                    p[1].append(f)
+        # pass 3: BM25 impact of each posting (idf x saturated term frequency)
+        k1 = _K1
+        k1_1 = k1 + 1.0
+        self._idf = idf = {}
+        for t, (es, tfs) in postings.items():
+            d = len(es)
+            weight = idf[t] = math.log(1.0 + (n_entries - d + 0.5) / (d + 0.5))
+            tfs[:] = [weight * f * k1_1 / (f + k1) for f in tfs]
+        self._idf_unknown = math.log(1.0 + (n_entries + 0.5) / 0.5)  # a word no entry holds: rarest of all
         self._postings = postings
         self._common = max(_COMMON_MIN, int(_COMMON_SHARE * len(self._entries)))
         self._common_maps: dict[str, dict[int, float]] = {}
@@ -256,7 +259,7 @@ class Matcher:
             phrasings = tuple(frozenset(_words(norm(p))) for p in (entry.question, *entry.variants))
             tags = frozenset(w for t in entry.tags for w in _words(norm(t)))
             phrasing_words = frozenset().union(*phrasings) | tags
-            answer = frozenset(_words(norm.plain(entry.answer))) if entry.answer else frozenset()
+            answer = frozenset(_folded_words(norm.plain_folded(entry.answer))) if entry.answer else frozenset()
             found = self._entry_sets[e] = (phrasing_words | answer, phrasing_words, phrasings)
         return found
 
