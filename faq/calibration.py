@@ -58,7 +58,9 @@ class Calibration:
     suggest_at: float = SUGGEST_AT
 
     def __call__(self, features: Mapping[str, float]) -> str:
-        if self.answer.probability(features) >= self.answer_at:
+        # A message holding nothing the top entry has and the runner-up lacks ("thủ tục đăng ký": temporary or
+        # permanent residence?) ranks them on word counts alone: ask, do not guess.
+        if features.get("distinct", 1.0) > 0 and self.answer.probability(features) >= self.answer_at:
             return "answer"
         if self.helped.probability(features) >= self.suggest_at:
             return "suggest"

@@ -409,12 +409,14 @@ def choose_cutoffs(lines: Sequence[dict], models: dict, ws: Sequence[float]) -> 
     answer, helped = Logistic.from_dict(models["answer"]), Logistic.from_dict(models["helped"])
     p1 = [answer.probability(ln["x"]) for ln in lines]
     p3 = [helped.probability(ln["x"]) for ln in lines]
+    distinct = [ln["x"].get("distinct", 1.0) for ln in lines]  # `Calibration.__call__` answers only above 0
     best = (-1e9, ANSWER_AT, SUGGEST_AT)
     grid = [round(0.05 * i, 2) for i in range(2, 20)]
     for a in reversed(grid):
         for s in reversed(grid):
             decisions = [
-                "answer" if x >= a else "suggest" if y >= s else "fallback" for x, y in zip(p1, p3, strict=True)
+                "answer" if x >= a and d > 0 else "suggest" if y >= s else "fallback"
+                for x, y, d in zip(p1, p3, distinct, strict=True)
             ]
             value = objective(lines, ws, decisions)
             if value > best[0] + 1e-9:
