@@ -292,6 +292,11 @@ class Matcher:
         postings = self._postings
         terms: dict[str, float] = dict.fromkeys(_terms(norm), 1.0)
         words = [(w, 1.0) for w in _words(norm)]
+        if self._normalizer.language == "zh":
+            # Chinese has no spaces: a character pair is a word when the account's FAQ or the everyday-language list
+            # knows it; the others straddle two words ("能不" of "能不能") and would count as unexplained words
+            known = self._salience.known
+            words = [(w, v) for w, v in words if len(w) < 2 or not has_cjk(w) or w in postings or known(w)]
         for i, (w, _) in enumerate(words):
             if w in postings or len(w) < _MIN_TYPO_LEN or has_cjk(w) or w.isdigit():
                 continue

@@ -37,6 +37,10 @@ class Salience:
         self._zipf = _table(language)
         self._cache: dict[str, float] = {}
 
+    def known(self, word: str) -> bool:
+        """The word is in the everyday-language list (above its cut-off)."""
+        return word in self._zipf
+
     def __call__(self, word: str) -> float:
         found = self._cache.get(word)
         if found is None:

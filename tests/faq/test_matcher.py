@@ -258,3 +258,11 @@ def test_calibration_file_with_other_features_is_refused(tmp_path):
     path.write_text(json.dumps({"features": ["score"], "answer": {}, "helped": {}}), encoding="utf-8")
     assert load_calibration(str(path)) is None
     assert load_calibration(str(tmp_path / "missing.json")) is None
+
+
+def test_chinese_character_pairs_that_straddle_two_words_are_not_message_words():
+    m = Matcher([Entry("lost", "身份证丢了怎么补办？"), Entry("photo", "办身份证照片有什么要求？")], language="zh")
+    words = [w for w, _ in m._query(m._normalizer("身份证丢了能不能邮寄补办"))[1]]
+    # "能不", "能邮", "寄补" are no word of the FAQ or of everyday Chinese; "邮寄" (post) is a word the FAQ lacks
+    assert "能邮" not in words and "寄补" not in words
+    assert {"身份", "丢了", "邮寄", "补办"} <= set(words)
