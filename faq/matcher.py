@@ -26,13 +26,12 @@ from __future__ import annotations
 import gc
 import heapq
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, clean, fold, has_cjk, ngrams
+from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, has_cjk, ngrams
 from faq.salience import Salience
 
 # Field weights of BM25F. Chosen on generated data, not on citizen messages: top-1 of phrasings left out of the
@@ -149,9 +148,6 @@ def _folded_words(folded) -> list[str]:
         else:
             out.append(tok)
     return list(dict.fromkeys(out))
-
-
-_SENTENCE_RE = re.compile(r"[.?!;\n\u3002\uff1f\uff01\uff1b]+")
 
 
 class Matcher:
@@ -439,8 +435,3 @@ class Matcher:
     def _candidate(self, idx: int, score: float) -> Candidate:
         entry = self._entries[idx]
         return Candidate(entry.key, entry.question, round(min(max(100.0 * score, 0.0), 100.0), 1))
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a message (blank ones dropped)."""
-    return [p for p in _SENTENCE_RE.split(clean(text)[:_CLAUSE_CHARS]) if p and not p.isspace() and fold(p).strip()]
