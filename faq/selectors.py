@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from faq.index import local_day, rank_categories
+from faq.index import index_for, local_day, rank_categories
 from faq.models import FaqEntry, FaqVariant, Synonym, UnansweredQuestion
 from oa_platform.models import OfficialAccount
 
@@ -47,3 +47,30 @@ def unanswered_for_account(
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-count", "-last_seen", "pk")
+
+
+# Past this many other accounts of the language, the lookup would build too many indexes for one chat message.
+MAX_OTHER_ACCOUNTS = 50
+
+
+def other_account_for(*, account: OfficialAccount, text) -> OfficialAccount | None:
+    """The one OTHER active account of the same language whose FAQ answers ``text`` outright (its calibrated
+    decision is "answer") while this account's does not; None when this account answers it, or when no other
+    account or several do (then nobody "clearly" covers it).
+
+    Reads only the other accounts' public FAQ (their cached matcher indexes, built on first use); returns the
+    account so the caller can name and link its public page. Meant for a platform of tens of accounts: past
+    ``MAX_OTHER_ACCOUNTS`` of the language it answers None rather than build them all."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if index_for(account).matcher.match(text).decision == "answer":
+        return None
+    others = list(
+        OfficialAccount.objects.filter(is_active=True, default_language=account.default_language)
+        .exclude(pk=account.pk)
+        .order_by("pk")[: MAX_OTHER_ACCOUNTS + 1]
+    )
+    if len(others) > MAX_OTHER_ACCOUNTS:
+        return None
+    found = [other for other in others if index_for(other).matcher.match(text).decision == "answer"]
+    return found[0] if len(found) == 1 else None

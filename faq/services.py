@@ -382,7 +382,8 @@ def unanswered_statement(
     ``referred_to``: the other account the bot pointed the citizen to (decision ``other_agency``)."""
     if decision not in dict(UnansweredQuestion.DECISION_CHOICES):
         raise ValidationFailed(f"Unknown decision {decision!r}.", fields={"decision": "invalid"})
-    sample = clean(text) if not isinstance(text, str) else text.strip()
+    # NUL cannot be stored in a PostgreSQL text column: drop it (a 500 otherwise); the rest is kept as typed
+    sample = clean(text) if not isinstance(text, str) else text.replace("\x00", "").strip()
     normalized = unanswered_key(account=account, text=text)
     if not normalized or not sample:
         return None

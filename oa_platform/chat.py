@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, NotSupportedError, connections, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -260,8 +259,9 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
 
     A fallback never says the question went to staff (no conversation is handed off here): it says the
     question was recorded for review when it was, and points to another account of the platform that
-    answers it (``referral_for``)."""
+    answers it (``faq.selectors.other_account_for``)."""
     from faq.models import UnansweredQuestion
+    from faq.selectors import other_account_for
     from faq.services import faq_match, unanswered_statement
 
     result = faq_match(account=account, text=text)
@@ -272,7 +272,7 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
         unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
         lines = [_("Bạn muốn hỏi:")] + [f"{i}. {s['question']}" for i, s in enumerate(suggestions, 1)]
         return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions), unanswered
-    other = referral_for(account=account, text=text)
+    other = other_account_for(account=account, text=text)
     if other is not None:
         unanswered = unanswered_statement(
             account=account, text=text, decision=UnansweredQuestion.DECISION_OTHER_AGENCY, referred_to=other
@@ -294,33 +294,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
         _handoff_hint(language),
     )
     return _payload(reply, result.decision, None, result.score, offer_human=True), unanswered
-
-
-# Other accounts asked on a fallback, at most (each costs one small read and one match, ~1-2 ms): enough for
-# every department of a province in one language; a larger platform needs a shared index instead.
-MAX_REFERRAL_ACCOUNTS = 30
-
-
-def referral_for(*, account: OfficialAccount, text: str) -> OfficialAccount | None:
-    """Another active account of the platform, in the same language, whose FAQ answers ``text`` outright (the
-    best-scoring one), or None. Only for a fallback: it asks every such account's matcher (their indexes are
-    cached per process like this account's)."""
-    from faq.models import FaqEntry
-    from faq.services import faq_match
-
-    answering = FaqEntry.objects.filter(account=OuterRef("pk"), is_active=True)
-    others = (
-        OfficialAccount.objects.filter(is_active=True, default_language=account.default_language)
-        .exclude(pk=account.pk)
-        .filter(Exists(answering))
-        .order_by("pk")[:MAX_REFERRAL_ACCOUNTS]
-    )
-    best, best_score = None, 0.0
-    for other in others:
-        result = faq_match(account=other, text=text)
-        if result.decision == Message.DECISION_ANSWER and (best is None or result.score > best_score):
-            best, best_score = other, result.score
-    return best
 
 
 # Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).

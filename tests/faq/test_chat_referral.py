@@ -78,7 +78,7 @@ def test_an_inactive_account_is_not_referred_to(corpus):
 
 def test_only_accounts_of_the_same_language_are_asked(corpus):
     # given: an English question the English desk answers, asked of a Vietnamese account
-    question = "Replace a lost identity card"
+    question = "I lost my ID card. How do I get a replacement?"
     transport, english = corpus["sogtvt-hn"], corpus["gov-services-en"]
     assert faq_match(account=transport, text=question).decision == "fallback"
     assert faq_match(account=english, text=question).decision == "answer"

@@ -119,7 +119,7 @@ def test_bench_faq_runs_through_the_database(db, tmp_path):
         ),
         encoding="utf-8",
     )
-    out = run("bench_faq", "--queries", str(queries), "--no-speed", "--no-split")
+    out = run("bench_faq", "--queries", str(queries), "--no-speed", "--no-fit")
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["matcher"]["correct"] == 1.0
     assert summary["matcher"]["wrong"] == 0.0

@@ -218,3 +218,12 @@ def test_a_common_word_is_a_rule_head_only_before_the_rest_of_its_phrase():
     assert vi._heads(["xe", "may"]) == []
     assert vi._heads(["xe", "hoi"]) == [0]
     assert vi("xe hơi").tokens == ("ô", "tô") and vi("xe máy").tokens == ("xe", "máy")
+
+
+def test_long_text_folding_matches_the_per_word_folding():
+    from faq.normalize import Normalizer, _fold_long
+
+    text = clean("Đến Ủy ban nhân dân phường nộp hồ sơ; lệ phí 30.000đ. Ðiều kiện: đủ 14 tuổi, 身份证 ok")
+    assert _fold_long(text) == fold(text)
+    assert Normalizer("vi").plain_folded("Lệ phí ĐỔI thẻ") == ["le", "phi", "doi", "the"]
+    assert Normalizer("en").plain_folded("Renewing passports") == list(Normalizer("en")("renewing passports").folded)

@@ -222,6 +222,12 @@ def test_match_and_record_never_raise_on_bad_input(tenant_a, faqs_a, text):
 
 
 # --- unanswered -------------------------------------------------------------------------------------------------
+def test_unanswered_sample_drops_nul_bytes(tenant_a):
+    item = unanswered_record(account=tenant_a.account, text="\x00 đổi cccd\x00 ở đâu", decision="suggest")
+    item.refresh_from_db()
+    assert item.sample_text == "đổi cccd ở đâu"
+
+
 def test_unanswered_dedups_by_normalised_text(tenant_a):
     account = tenant_a.account
     first = unanswered_record(account=account, text="Lịch cắt điện tuần này?", decision="fallback")

@@ -1,8 +1,12 @@
-"""manage.py bench_faq: the FAQ quality and speed benchmark through the real path.
+"""manage.py bench_faq: fit the FAQ decision on the corpus, then the quality and speed benchmark through the
+real path.
 
-The corpus is imported into the database with ``import_faqs`` first, then every labelled line goes through
-what the chat engine runs: ``detect_intent``, then ``faq.services.faq_match`` (cached index, version stamp
-read). The baselines, the held-out split check and the 10,000-entry speed run come from ``faq.bench``.
+1. The decision (`faq.calibration`) is fitted on messages generated from the corpus (`faq.lab.fit`, no labelled
+   line) and written to faq/data/calibration.json (deterministic: the same corpus writes the same file); its
+   coefficients and a leave-one-account-out held-out estimate on generated messages are printed.
+2. The corpus is imported into the database with ``import_faqs``, then every labelled dev line goes through what
+   the chat engine runs: ``detect_intent``, then ``faq.services.faq_match`` (cached index, version stamp read).
+   The baselines and the 10,000-entry speed run come from ``faq.bench``.
 Prints the tables, then one JSON line with the figures.
 """
 
@@ -16,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from faq import bench
+from faq.index import index_forget
 from faq.intents import detect_intent
 from faq.services import faq_match
 from oa_platform.models import OfficialAccount
@@ -25,7 +30,7 @@ DEFAULT_QUERIES = Path(settings.BASE_DIR).parent / "shared" / "faq" / "queries_d
 
 
 class Command(BaseCommand):
-    help = "Import the FAQ corpus and report matcher quality (per account and style) and speed."
+    help = "Fit the FAQ decision on the corpus, then report matcher quality (per account and style) and speed."
 
     def add_arguments(self, parser):
         parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
@@ -33,14 +38,25 @@ class Command(BaseCommand):
         parser.add_argument("--entries", type=int, default=10_000, help="entries of the speed run")
         parser.add_argument("--speed-queries", type=int, default=1_000)
         parser.add_argument("--no-speed", action="store_true")
-        parser.add_argument("--no-split", action="store_true", help="skip the held-out threshold check")
+        parser.add_argument("--no-fit", action="store_true", help="use the shipped calibration as it is")
 
     def handle(self, *args, **options):
+        from faq.calibration import CALIBRATION_PATH, Calibration
+        from faq.lab import fit
+
         for name in ("corpus", "queries"):
             if not Path(options[name]).is_file():
                 raise CommandError(f"No such file: {options[name]}")
         corpus = bench.load_corpus(options["corpus"])
         queries = bench.load_queries(options["queries"])
+        model, held_out = None, None
+        if not options["no_fit"]:
+            model, held_out = bench.calibrate(corpus)
+            fit.save(model, CALIBRATION_PATH)  # clears the loaded calibration
+            index_forget()  # cached indexes hold the decision rule they were built with
+        else:
+            with open(CALIBRATION_PATH, encoding="utf-8") as fh:
+                model = json.load(fh)
         call_command("import_faqs", options["corpus"], verbosity=0)
         accounts = {a.slug: a for a in OfficialAccount.objects.filter(slug__in=[a["slug"] for a in corpus["accounts"]])}
 
@@ -49,26 +65,32 @@ class Command(BaseCommand):
         def predict(slug: str, text: str):
             account = accounts[slug]
             if detect_intent(text, language=account.language) is not None:
-                return ("intent", None, ())
+                return ("intent", None, (), ())
             t0 = time.perf_counter()
             result = faq_match(account=account, text=text)
             timings.append((time.perf_counter() - t0) * 1000)
-            return (result.decision, result.faq, tuple(c.key for c in result.suggestions))
+            return (
+                result.decision,
+                result.faq,
+                tuple(c.key for c in result.suggestions),
+                tuple(c.key for c in result.candidates),
+            )
 
         for slug in accounts:  # build the cached indexes outside the timings
             faq_match(account=accounts[slug], text="warm-up")
-        quality = bench.run_quality(corpus, queries)
+        quality = bench.run_quality(corpus, queries, decide=Calibration.from_dict(model))
         library = quality["matcher"]
         quality["matcher"] = bench.evaluate(predict, queries)
         same = bench._summary(library["overall"]) == bench._summary(quality["matcher"]["overall"])
-        split = None if options["no_split"] else bench.split_check(corpus, queries)
         speed = (
             None
             if options["no_speed"]
             else bench.run_speed(corpus, options["entries"], options["speed_queries"], queries=queries)
         )
+        self.stdout.write(bench.format_report(None, None, model, held_out))
+        self.stdout.write("")
         self.stdout.write("Quality through import_faqs + faq_match (database, cached index):")
-        self.stdout.write(bench.format_report(quality, speed, split))
+        self.stdout.write(bench.format_report(quality, speed))
         path_ms = {
             "mean": round(statistics.fmean(timings), 3) if timings else None,
             "p50": round(bench._percentile(timings, 50), 3) if timings else None,
@@ -82,18 +104,18 @@ class Command(BaseCommand):
             "database path gives the same figures as the pure library: " + ("yes" if same else "NO (check import)")
         )
         summary = {
-            "thresholds": quality["thresholds"],
+            "calibration": {k: model[k] for k in ("answer", "helped", "answer_at", "suggest_at")},
             "matcher": bench._summary(quality["matcher"]["overall"]),
             "matcher_accounts": {k: bench._summary(v) for k, v in quality["matcher"]["accounts"].items()},
             "matcher_styles": {k: bench._summary(v) for k, v in quality["matcher"]["styles"].items()},
             "faq_match_ms": path_ms,
             "same_as_library": same,
         }
+        if held_out:
+            summary["held_out"] = {k: bench._summary(v) for k, v in held_out.items()}
         for name in ("baseline_wratio", "baseline_wratio_folded"):
             if name in quality:
                 summary[name] = {**bench._summary(quality[name]["overall"]), "cutoff": quality[name]["cutoff"]}
-        if split:
-            summary["split"] = [{"train": r["train"], "test": r["test"]} for r in split["runs"]]
         if speed:
             summary["speed"] = {
                 k: speed[k] for k in ("entries", "build_s", "memory_mb", "match_ms", "baseline_ms", "speedup_mean")

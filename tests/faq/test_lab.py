@@ -1,0 +1,133 @@
+"""Fitting the matcher's decision on messages generated from a corpus (faq.lab.fit), pure Python."""
+
+import random
+
+import pytest
+
+from faq.calibration import Calibration
+from faq.lab import fit
+from faq.matcher import FEATURE_NAMES
+
+CORPUS = {
+    "accounts": [
+        {
+            "slug": "police",
+            "language": "vi",
+            "faqs": [
+                {
+                    "key": "id-fee",
+                    "question": "Làm thẻ căn cước hết bao nhiêu tiền?",
+                    "variants": ["Lệ phí cấp căn cước là bao nhiêu?", "Phí làm căn cước"],
+                    "answer": "Lệ phí cấp đổi thẻ căn cước là 30.000 đồng.",
+                },
+                {
+                    "key": "id-lost",
+                    "question": "Bị mất thẻ căn cước thì làm lại thế nào?",
+                    "variants": ["Thủ tục cấp lại căn cước bị mất", "Làm lại căn cước do thất lạc"],
+                    "answer": "Đến công an phường nộp tờ khai cấp lại.",
+                },
+                {
+                    "key": "passport",
+                    "question": "Thủ tục làm hộ chiếu lần đầu?",
+                    "variants": ["Làm passport lần đầu cần gì?", "Xin cấp hộ chiếu phổ thông"],
+                    "answer": "Nộp tờ khai tại phòng quản lý xuất nhập cảnh.",
+                },
+            ],
+        },
+        {
+            "slug": "health",
+            "language": "vi",
+            "faqs": [
+                {
+                    "key": "flu",
+                    "question": "Tiêm vắc xin cúm ở đâu?",
+                    "variants": ["Chỗ nào tiêm phòng cúm?", "Tiêm cúm cho trẻ em ở đâu?"],
+                    "answer": "Tại trung tâm y tế quận.",
+                },
+                {
+                    "key": "insurance",
+                    "question": "Thẻ bảo hiểm y tế hết hạn thì làm sao?",
+                    "variants": ["Gia hạn bảo hiểm y tế", "BHYT hết hạn"],
+                    "answer": "Gia hạn tại bưu điện hoặc đại lý thu.",
+                },
+            ],
+        },
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def lines():
+    return fit.generate(CORPUS, seed=3)
+
+
+def test_generated_lines_are_labelled_from_the_corpus_alone(lines):
+    kinds = {(ln["kind"], fit._group(ln)) for ln in lines}
+    assert {("in", "paraphrase"), ("in", "listed"), ("out", "missing"), ("out", "other"), ("out", "topic")} <= kinds
+    assert all(set(ln["x"]) == set(FEATURE_NAMES) for ln in lines)
+    # an out-of-scope line is never "right"; an in-scope line's top-1 implies its top-3
+    assert not any(ln["top1"] or ln["top3"] for ln in lines if ln["kind"] == "out")
+    assert all(ln["top3"] for ln in lines if ln["top1"])
+    assert fit.generate(CORPUS, seed=3) == lines  # deterministic for a seed
+
+
+def test_fit_respects_the_signs_and_chooses_cutoffs_on_generated_lines(lines):
+    model = fit.fit(lines)
+    assert model["features"] == list(FEATURE_NAMES)
+    for part in ("answer", "helped"):
+        for name, c in model[part]["coef"].items():
+            assert c * fit.SIGNS[name] >= 0, (part, name, c)
+    cal = Calibration.from_dict(model)
+    assert 0 < cal.suggest_at < 1 and 0 < cal.answer_at < 1
+    assert model["fitted_on"]["lines"] == len(lines)
+
+
+def test_signed_fit_drops_a_feature_that_would_act_against_its_sign():
+    # given data where "salient_unknown" (sign -1) rises with the label
+    rng = random.Random(5)
+    xs, ys = [], []
+    for _ in range(400):
+        y = rng.random() < 0.5
+        row = [rng.random() for _ in FEATURE_NAMES]
+        row[FEATURE_NAMES.index("salient_unknown")] = 0.8 if y else 0.2
+        xs.append(row)
+        ys.append(1.0 if y else 0.0)
+    # when
+    beta = fit.fit_signed(xs, ys, [1.0] * len(xs))
+    # then it is left out rather than fitted with the wrong sign
+    assert beta[1 + FEATURE_NAMES.index("salient_unknown")] == 0.0
+    assert fit.fit_logistic(xs, ys, [1.0] * len(xs))[1 + FEATURE_NAMES.index("salient_unknown")] > 0
+
+
+def test_leave_one_account_out_scores_each_account_with_a_model_that_never_saw_it(lines):
+    per_account = fit.leave_one_account_out(lines)
+    assert set(per_account) == {"police", "health"}
+    pooled = fit.pooled(per_account)
+    assert pooled["all"]["lines"] == len(lines)
+    assert 0 <= pooled["all"]["wrong"] <= 1 and 0 <= pooled["all"]["helped"] <= 1
+
+
+def test_objective_charges_a_wrong_answer_three_right_ones():
+    right = {"kind": "in", "top1": True, "top3": True}
+    wrong = {"kind": "in", "top1": False, "top3": True}
+    both = [right, right, right, wrong]
+    assert fit.objective(both, [1.0] * 4, ["answer"] * 4) < fit.objective(both, [1.0] * 4, ["answer"] * 3 + ["suggest"])
+
+
+def test_perturbations_type_like_citizens():
+    styles = dict(fit.perturbations("Làm thẻ căn cước hết bao nhiêu tiền?", "vi", random.Random(1)))
+    assert styles["no_diacritics"] == "lam the can cuoc het bao nhieu tien"
+    assert "căn cước" in styles["greeting"] and styles["greeting"] != styles["plain"]
+    assert styles["verbose"].endswith("Làm thẻ căn cước hết bao nhiêu tiền?")
+    assert len(styles["dropped"].split()) == len(styles["plain"].split()) - 1
+    assert styles["typo"] != styles["plain"].lower()
+    assert "傳" in dict(fit.perturbations("请问传真号码是多少", "zh", random.Random(1)))["traditional"]
+
+
+def test_nothing_imports_the_lab_at_run_time():
+    import subprocess
+    import sys
+
+    code = "import sys, faq.matcher, faq.calibration, faq.salience; print('faq.lab' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
