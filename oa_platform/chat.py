@@ -20,19 +20,16 @@ from django.utils.translation import gettext as _
 
 from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
-from oa_platform.errors import RateLimited, ValidationFailed
+from oa_platform.conversations.text import clean_text, conversation_for, reply_language
+from oa_platform.errors import RateLimited
+from oa_platform.handoff import handoff_request
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import (
-    citizen_account_check,
     follow_create,
     subscription_toggle,
     subscriptions_clear,
     subscriptions_set,
 )
-
-# Control characters other than tab/newline are dropped: they are never part of a question and break logs.
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
-_CONTROL.update({127: None})
 
 
 @dataclass
@@ -42,22 +39,6 @@ class ChatOutcome:
     payload: dict | None  # the reply contract: text, decision, faq, score, suggestions (None while with staff)
     duplicate: bool = False
     extra: dict = field(default_factory=dict)
-
-
-def clean_text(text) -> str:
-    """Validate and tidy a citizen's message. Raises ValidationFailed for empty or oversize text."""
-    if not isinstance(text, str):
-        raise ValidationFailed("text must be a string.", fields={"text": "required"})
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. "\\ud800" in JSON: no database can store it
-        raise ValidationFailed("text is not valid Unicode.", fields={"text": "invalid"}) from exc
-    text = text.translate(_CONTROL).strip()
-    if not text:
-        raise ValidationFailed("text is empty.", fields={"text": "empty"})
-    if len(text) > settings.CHAT_MAX_TEXT:
-        raise ValidationFailed(f"text is longer than {settings.CHAT_MAX_TEXT} characters.", fields={"text": "too_long"})
-    return text
 
 
 def chat_rate_check(*, ip: str, citizen_key: str) -> None:
@@ -124,25 +105,6 @@ def _local_incr(cache_key: str, window: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=window + 1)
         return 1
-
-
-def reply_language(citizen: Citizen, account: OfficialAccount, language: str | None = None) -> str:
-    """The language of every text the bot writes: ``language`` when the channel knows the citizen's current one
-    (the web page: the citizen's choice, else the account's), else the citizen's, else the account's."""
-    return supported_language(language) or citizen.language or account.default_language or "vi"
-
-
-def supported_language(language: str | None) -> str | None:
-    """``language`` as one of settings.LANGUAGES (``zh``, ``zh-CN`` are ``zh-hans``), None for anything else."""
-    if not language or not isinstance(language, str):
-        return None
-    language = language.lower()
-    if language.startswith("zh"):
-        return "zh-hans"
-    return language if language in _LANGUAGES else None
-
-
-_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -212,8 +174,6 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
         text = _sentences(language, _topics_text(account, language), _handoff_hint(language))
         return _payload(text, Message.DECISION_FALLBACK, intent="help")
     if kind == "human":
-        from oa_platform.handoff import handoff_request
-
         text = handoff_request(account=account, citizen=citizen, language=language)
         return _payload(text, Message.DECISION_FALLBACK, intent="human")
     follow = Follow.objects.filter(account=account, citizen=citizen, is_active=True).first()
@@ -298,13 +258,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
 
 # Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
 _message_insert = CompiledInsert(Message)
-
-
-def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
-    citizen_account_check(account=account, citizen=citizen)
-    # get_or_create reads first and only opens a savepoint to create; it re-reads on a concurrent insert.
-    conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
-    return conversation
 
 
 def dedup_key(channel: str, text: str, *parts: str) -> str:

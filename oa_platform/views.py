@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive, clean_text, greeting_text, handoff_command
+from oa_platform.chat import chat_rate_check, chat_receive, greeting_text, handoff_command
+from oa_platform.conversations.text import clean_text
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
