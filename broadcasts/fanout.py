@@ -55,7 +55,7 @@ def _t(model) -> str:
 # --- audience  ---
 def channel_case(account_id: int) -> tuple[str, list]:
     """SQL CASE choosing each citizen's delivery channel (``c`` is the citizen table)."""
-    from broadcasts.providers.base import registered_channels
+    from broadcasts.providers.registry import registered_channels
 
     parts, params = [], []
     registered = [ch for ch in (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT) if ch in registered_channels()]
@@ -446,7 +446,8 @@ def _process_external(chunk: Chunk) -> dict:
 
     Two small writes per message: external providers take tens of messages per second, so the database is
     never what limits this loop."""
-    from broadcasts.providers.base import OutboundMessage, SendResult, adapter_for
+    from broadcasts.providers.base import OutboundMessage, SendResult
+    from broadcasts.providers.registry import adapter_for
     from broadcasts.services import notice_expire
 
     notice = chunk.notice
