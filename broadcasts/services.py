@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
+from broadcasts.selectors import notice_counts
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
 from oa_platform.models import LANGUAGE_CHOICES, ApiToken, Area, Membership, OfficialAccount, Topic
 from oa_platform.selectors import user_role
@@ -384,8 +385,6 @@ def notice_cancel(*, notice: Notice, actor: Actor) -> Outcome:
     notice.finished_at = now if was == Notice.STATUS_SENDING else None
     notice.save()
     if was == Notice.STATUS_SENDING:
-        from broadcasts.fanout import notice_counts
-
         Notice.objects.filter(pk=notice.pk).update(counts=notice_counts(notice.pk))
     _audit("cancel", notice, actor, {"was": was, "skipped": skipped})
     return Outcome(notice)
@@ -415,8 +414,6 @@ def notice_expire(*, notice_id: int) -> bool:
     notice.finished_at = timezone.now()
     notice.save()
     if was == Notice.STATUS_SENDING:
-        from broadcasts.fanout import notice_counts
-
         Notice.objects.filter(pk=notice.pk).update(counts=notice_counts(notice.pk))
     audit_record(
         action="expire",
