@@ -1,4 +1,7 @@
-"""Core Celery tasks: thin wrappers that take ids and call one service."""
+"""Core Celery tasks: thin wrappers that take ids and call one service.
+
+Every task has an explicit ``name=``, its historical ``<module>.<function>`` name: messages already queued in a
+running deployment keep routing when a task's code moves (tests/test_task_names.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +20,12 @@ _RETRY_LOCK = "lock:outbound-retry-due"
 _RETRY_LOCK_S = 120
 
 
-@shared_task(acks_late=True)
+@shared_task(name="oa_platform.tasks.process_webhook_event", acks_late=True)
 def process_webhook_event(event_id: int) -> dict:
     return webhook_event_process(event_id=event_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="oa_platform.tasks.outbound_retry_due", acks_late=True)
 def outbound_retry_due() -> dict:
     """Beat job: queue another attempt for every outbound message whose back-off has passed (and for any
     whose first enqueue was lost). Retry state lives in the Message rows, not in the broker."""
