@@ -7,7 +7,6 @@ generic webhook) goes through ``chat_receive`` so they all give the same decisio
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -258,12 +257,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
 
 # Both messages of every exchange: the INSERT compiled once per process (see oa_platform.compiled_queries).
 _message_insert = CompiledInsert(Message)
-
-
-def dedup_key(channel: str, text: str, *parts: str) -> str:
-    """A content hash for provider events that carry no message id."""
-    digest = hashlib.sha256("\x1f".join((channel, text, *parts)).encode()).hexdigest()
-    return f"h:{digest[:40]}"
 
 
 def chat_receive(

@@ -18,6 +18,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from faq.models import FaqEntry
 from oa_platform import live
 from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
@@ -264,10 +265,6 @@ def saved_replies(*, account: OfficialAccount):
 def canned_replies(*, account: OfficialAccount) -> list[dict]:
     """Replies staff can insert: the account's saved replies first, then its active FAQ answers."""
     items = [{"label": r.title, "text": r.text} for r in saved_replies(account=account)[:MAX_CANNED]]
-    try:
-        from faq.models import FaqEntry
-    except ImportError:  # pragma: no cover - the faq app is always installed
-        return items
     entries = FaqEntry.objects.filter(account=account, is_active=True).order_by("question")
     items += [{"label": e.question, "text": e.answer} for e in entries[: max(0, MAX_CANNED - len(items))]]
     return items
