@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadcasts.cap import cap_parse
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.selectors import notice_counts
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
@@ -502,8 +503,6 @@ def deliveries_erase_for_citizen(*, account, citizen) -> int:
 def notice_import_cap(*, account: OfficialAccount, actor: Actor, data: bytes) -> Outcome:
     """A CAP 1.2 alert as a draft notice (an Update/Cancel of one of the account's notices becomes its
     follow-up). Malformed, oversize or entity-declaring XML is refused before anything is stored."""
-    from broadcasts.cap import cap_parse
-
     _require_role(
         actor, account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )

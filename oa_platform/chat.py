@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, NotSupportedError, connections, transaction
@@ -17,6 +18,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+# The chat engine is where the core is wired to the FAQ app (intents, matcher, unanswered questions).
+from faq.intents import detect_intent, handoff_phrase
+from faq.models import UnansweredQuestion
+from faq.selectors import faq_categories, other_account_for
+from faq.services import faq_match, unanswered_statement
 from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
@@ -81,8 +87,6 @@ def _redis_client():
     if not settings.REDIS_URL:
         return None
     if _redis is None:
-        import redis
-
         _redis = redis.Redis.from_url(settings.REDIS_URL)
     return _redis
 
@@ -142,8 +146,6 @@ MAX_TOPICS = 8
 def _topics_text(account: OfficialAccount, language: str, categories=None) -> str:
     """ "You can ask about: ..." with the account's topics, "" when it has none."""
     if categories is None:
-        from faq.selectors import faq_categories
-
         categories = faq_categories(account=account)
     if not categories:
         return ""
@@ -153,8 +155,6 @@ def _topics_text(account: OfficialAccount, language: str, categories=None) -> st
 def handoff_command(language: str | None) -> str:
     """The hand-off phrase of ``language`` that the intents understand: what the hints tell the citizen to
     type and what the page's "talk to a person" button sends."""
-    from faq.intents import handoff_phrase
-
     return handoff_phrase(language)
 
 
@@ -219,10 +219,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
     A fallback never says the question went to staff (no conversation is handed off here): it says the
     question was recorded for review when it was, and points to another account of the platform that
     answers it (``faq.selectors.other_account_for``)."""
-    from faq.models import UnansweredQuestion
-    from faq.selectors import other_account_for
-    from faq.services import faq_match, unanswered_statement
-
     result = faq_match(account=account, text=text)
     if result.decision == Message.DECISION_ANSWER:
         return _payload(result.answer, result.decision, result.faq, result.score), None
@@ -282,8 +278,6 @@ def chat_receive(
     when the same provider event races in twice, the loser's changes roll back with its duplicate insert:
     an intent's side effects must stay in the database (a task goes out with ``transaction.on_commit``).
     """
-    from faq.intents import detect_intent
-
     text = clean_text(text)
     channel = channel or citizen.channel
     if conversation is None:
