@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from oa_platform import api, views
 
 handler400 = views.bad_request
+handler404 = views.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),

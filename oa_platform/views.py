@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.defaults import page_not_found
 
 from oa_platform import live, web_identity, web_state
 from oa_platform.chat import chat_rate_check, chat_receive, clean_text, greeting_text, handoff_command
@@ -59,6 +60,15 @@ def bad_request(request, exception=None):
     if "text/html" in request.headers.get("Accept", ""):
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     return _error(status, code, message)
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler (``handler404``) for an address no route matches. Under /api/ that is JSON in
+    the API's error shape (e.g. a notice id that is not a number: /notices/-5/), as the schema says every
+    API operation answers; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return _error(404, "not_found", _("There is nothing at this address."))
+    return page_not_found(request, exception)
 
 
 def client_ip(request) -> str:
