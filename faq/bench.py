@@ -531,11 +531,21 @@ def format_held_out(pooled: dict[str, dict]) -> list[str]:
     return out
 
 
+def format_reliability(bands: list[dict]) -> list[str]:
+    out = ["Reliability of P(top entry right), held out (leave-one-account-out on the generated messages):"]
+    out.append(f"  {'band':<12}{'lines':>7}{'predicted':>11}{'observed':>10}")
+    for b in bands:
+        lo, hi = b["band"]
+        out.append(f"  {f'{lo:.1f}-{hi:.1f}':<12}{b['lines']:>7}{_pct(b['predicted']):>11}{_pct(b['observed']):>10}")
+    return out
+
+
 def format_report(
     quality: dict | None = None,
     speed: dict | None = None,
     calibration: dict | None = None,
     held_out: dict | None = None,
+    reliability: list[dict] | None = None,
 ) -> str:
     out: list[str] = []
     if calibration:
@@ -543,6 +553,9 @@ def format_report(
         out.append("")
     if held_out:
         out += format_held_out(held_out)
+        out.append("")
+    if reliability:
+        out += format_reliability(reliability)
         out.append("")
     if quality:
         systems = {"matcher": quality["matcher"]}
@@ -591,13 +604,13 @@ def format_report(
     return "\n".join(out)
 
 
-def calibrate(corpus: dict) -> tuple[dict, dict]:
+def calibrate(corpus: dict) -> tuple[dict, dict, list[dict]]:
     """Fit the decision on messages generated from `corpus` (`faq.lab.fit`): (calibration file content,
-    leave-one-account-out held-out figures per style)."""
+    leave-one-account-out held-out figures per style, held-out reliability of P(top entry right))."""
     from faq.lab import fit
 
     lines = fit.generate(corpus)
-    return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines))
+    return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines)), fit.reliability(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -613,10 +626,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpus = load_corpus(args.corpus)
     queries = load_queries(args.queries)
-    model, held_out = calibrate(corpus)
+    model, held_out, reliability = calibrate(corpus)
     quality = run_quality(corpus, queries, decide=Calibration.from_dict(model), keep_lines=args.errors)
     speed = None if args.no_speed else run_speed(corpus, args.entries, args.speed_queries, queries=queries)
-    print(format_report(quality, speed, model, held_out))
+    print(format_report(quality, speed, model, held_out, reliability))
     if args.errors:
         for line in quality["matcher"].pop("lines"):
             exp = line["expect"]
