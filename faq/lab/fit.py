@@ -42,6 +42,8 @@ SIGNS = {
 # 65.9 -> 74.7% (cut-off 0.65), but on the generated lines held out by account, weighted as `_weights` states,
 # the cost `objective` fell 0.930 -> 0.901 (wrong 4.4 -> 5.4%): dev got better, unseen messages worse. Kept all.
 ANSWER_FEATURES = frozenset(FEATURE_NAMES)
+_TOPIC_SHARE = 0.6  # of the salience of the words the account knows, swapped in an "other-topic" line
+_SAME_QUESTION = 85  # token_sort_ratio of two folded phrasings at or above which they ask the same question
 _L2 = 1e-3  # ridge on the coefficients (not the intercept), relative to the total weight
 
 
@@ -162,27 +164,41 @@ def fold_word(word: str) -> str:
 
 
 def _swap_topic(text: str, m: Matcher, everyday: list[str], rng: random.Random) -> str | None:
-    """`text` with its two most distinctive words (highest idf in the account) replaced by everyday words."""
+    """`text` with the words that carry its topic replaced by everyday words: the most salient words
+    (general-language rarity, `faq.salience`) among those the account's FAQ uses ("căn cước", "hộ chiếu"; not
+    "lần", "như", "my": swapping those leaves a question the account does answer, mislabelled out of scope), at
+    least two and until they hold `_TOPIC_SHARE` of those words' salience (a Vietnamese term is several
+    syllables: "giấy phép lái xe" with two swapped is still the driving licence)."""
     from faq.normalize import fold, has_cjk
+    from faq.salience import Salience
 
     if not everyday:
         return None
-    idf = m._idf
+    idf, sal = m._idf, Salience(m._normalizer.language)
     if has_cjk(text):
         pairs = [(text[i : i + 2], i) for i in range(len(text) - 1) if has_cjk(text[i : i + 2])]
+        pairs = [p for p in pairs if p[0] in idf]
         if len(pairs) < 2:
             return None
-        top = sorted(pairs, key=lambda p: -idf.get(p[0], 0.0))[:2]
+        top = sorted(pairs, key=lambda p: -sal(p[0]))[:2]
         out = text
         for pair, _ in top:
             out = out.replace(pair, rng.choice(everyday), 1)
         return out
     words = text.split()
-    scored = sorted(range(len(words)), key=lambda i: -idf.get(fold(words[i].lower().strip("?,.!")), 0.0))[:2]
     if len(words) < 3:
         return None
-    for i in scored:
+    bare = [w.lower().strip("?,.!") for w in words]
+    known = [i for i, w in enumerate(bare) if fold(w) in idf]
+    if len(known) < 2:
+        return None
+    weight = {i: max(sal(bare[i]), sal(fold(bare[i]))) for i in known}
+    total, swapped = sum(weight.values()), 0.0
+    for n, i in enumerate(sorted(known, key=lambda i: -weight[i])):
+        if n >= 2 and swapped >= _TOPIC_SHARE * total:
+            break
         words[i] = rng.choice(everyday)
+        swapped += weight[i]
     return " ".join(words)
 
 
@@ -248,9 +264,19 @@ def generate(corpus: dict, *, seed: int = 11) -> list[dict]:
                     m = Matcher(_without_phrasing(entries, e, p), language=language, decide=_no_decision)
                     for style, variant in perturbations(text, language, rng):
                         record(slug, language, variant, m, right=entry.key, kind="in", style=style)
-            # the account has no FAQ for this procedure: its phrasings with the whole entry left out
+            # the account has no FAQ for this procedure: its phrasings with the whole entry left out, unless another
+            # entry lists the same question (then the account does answer it: not out of scope)
             m = Matcher(entries[:e] + entries[e + 1 :], language=language, decide=_no_decision)
+            rest = [
+                normalize(p, language).folded_text
+                for j, other in enumerate(entries)
+                if j != e
+                for p in (other.question, *other.variants)
+            ]
             for text in phrasings:
+                folded = normalize(text, language).folded_text
+                if any(fuzz.token_sort_ratio(folded, o) >= _SAME_QUESTION for o in rest):
+                    continue
                 style, variant = rng.choice(perturbations(text, language, rng))
                 record(slug, language, variant, m, right=None, kind="out", style="missing-" + style)
         full = Matcher(entries, language=language, decide=_no_decision)
@@ -273,7 +299,7 @@ def generate(corpus: dict, *, seed: int = 11) -> list[dict]:
             for entry in entries_of(other):
                 for text in (entry.question, *entry.variants):
                     folded = normalize(text, language).folded_text
-                    if any(fuzz.token_sort_ratio(folded, o) >= 85 for o in own):
+                    if any(fuzz.token_sort_ratio(folded, o) >= _SAME_QUESTION for o in own):
                         continue  # the same question in both accounts: not out of scope
                     style, variant = rng.choice(perturbations(text, language, rng))
                     record(slug, language, variant, full, right=None, kind="out", style="other-" + style)

@@ -152,3 +152,38 @@ def test_signed_fit_reads_only_the_features_it_is_given():
     beta = fit.fit_signed(xs, ys, [1.0] * len(xs), features=("lead", "distinct"))
     assert beta[1 + FEATURE_NAMES.index("lead")] > 0
     assert all(beta[1 + j] == 0.0 for j, n in enumerate(FEATURE_NAMES) if n not in ("lead", "distinct"))
+
+
+def test_an_other_topic_line_loses_the_words_that_carry_its_topic():
+    # given the police account's index and everyday words that are not the account's
+    police = CORPUS["accounts"][0]
+    m = fit.Matcher(fit.entries_of(police), language="vi", decide=fit._no_decision)
+    everyday = ["thời", "tiết", "giá", "vàng"]
+    # when
+    swapped = fit._swap_topic("Bị mất thẻ căn cước thì làm lại thế nào?", m, everyday, random.Random(2))
+    # then the topic ("căn cước", "thẻ") is gone, the filler ("thì", "thế nào") stays: it is about something else
+    assert "căn" not in swapped and "cước" not in swapped
+    assert "thì" in swapped.split() and swapped.endswith("thế nào?")
+
+
+def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeypatch):
+    # given two entries of one account that list the same question
+    corpus = {
+        "accounts": [
+            {
+                "slug": "desk",
+                "language": "en",
+                "faqs": [
+                    {"key": "a", "question": "How do I renew my passport?", "variants": ["Passport renewal steps"]},
+                    {"key": "b", "question": "How do I renew my passport", "variants": ["Passport photo rules"]},
+                ],
+            }
+        ]
+    }
+    monkeypatch.setattr(fit, "perturbations", lambda text, language, rng: [("plain", text), ("informal", text.lower())])
+    # when
+    lines = fit.generate(corpus, seed=1)
+    # then leaving either entry out does not make "how do I renew my passport" a message the account cannot answer
+    missing = [ln for ln in lines if ln["style"].startswith("missing-")]
+    # only "Passport renewal steps" ("Passport photo rules" shares no word with the other entry: nothing ranks)
+    assert len(missing) == 1
