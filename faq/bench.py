@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from faq.calibration import Calibration, shipped_rule
 from faq.intents import detect_intent
 from faq.matcher import Entry, Matcher
 from faq.normalize import fold
@@ -70,6 +71,8 @@ def entries_of(account: dict) -> list[Entry]:
 
 
 def build_matchers(corpus: dict, decide=None) -> dict[str, Matcher]:
+    """One matcher per account, deciding with `decide` (default: the shipped calibration, as `faq.index` does)."""
+    decide = decide if decide is not None else shipped_rule()
     return {
         a["slug"]: Matcher(entries_of(a), language=a.get("language", "vi"), decide=decide) for a in corpus["accounts"]
     }
@@ -408,13 +411,13 @@ def run_speed(
     build_cpu, build_wall = [], []
     for _ in range(2):
         c0, t0 = time.process_time(), time.perf_counter()
-        matcher = Matcher(entries, language="vi")
+        matcher = Matcher(entries, language="vi", decide=shipped_rule())
         build_cpu.append(time.process_time() - c0)
         build_wall.append(time.perf_counter() - t0)
         del matcher
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    matcher = Matcher(entries, language="vi")
+    matcher = Matcher(entries, language="vi", decide=shipped_rule())
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     memory = sum(s.size_diff for s in after.compare_to(before, "filename"))
@@ -614,8 +617,6 @@ def calibrate(corpus: dict) -> tuple[dict, dict, list[dict]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from faq.calibration import Calibration
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--queries", required=True)

@@ -26,7 +26,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from faq.calibration import ANSWER_AT, CALIBRATION_PATH, SUGGEST_AT, Calibration, Logistic, load_calibration
-from faq.matcher import FEATURE_NAMES, Entry, Matcher
+from faq.decision import FEATURE_NAMES
+from faq.matcher import Entry, Matcher
 
 SUGGESTION_COST = 0.25
 IN_SCOPE_SHARE = 0.8  # ~19% of citizen messages are about nothing the account answers (shared/faq/FORMAT.md)

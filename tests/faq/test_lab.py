@@ -5,8 +5,8 @@ import random
 import pytest
 
 from faq.calibration import Calibration
+from faq.decision import FEATURE_NAMES
 from faq.lab import fit
-from faq.matcher import FEATURE_NAMES
 
 CORPUS = {
     "accounts": [
