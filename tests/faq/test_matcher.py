@@ -156,7 +156,7 @@ def test_dev_set_regression_guard():
     # the decision is fitted on generated messages, never on these lines: this guards against a regression only
     assert overall["wrong"] <= 0.02
     assert overall["helped"] >= 0.98
-    assert overall["correct"] >= 0.6
+    assert overall["correct"] >= 0.7  # 76.6% since the other-topic lines lose their topic words (65.9% before)
     assert overall["top3"] >= 0.98
     assert time.perf_counter() - started < 5
     json.dumps(quality)  # serialisable for the management command
