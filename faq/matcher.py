@@ -18,7 +18,7 @@
    Salience comes from a general-language word-frequency list (`faq.salience`), not from hand-made stop lists:
    "thời tiết hà nội mai thế nào" asked of the transport department leaves "tiết" unexplained and falls back.
 
-Limits: building the index of ~10,000 entries takes about a second or two; one match well under 2 ms at that
+Limits: building the index of ~10,000 entries takes about 1.7 s CPU; one match well under 2 ms at that
 size on a small machine; `match` never raises. An index is immutable and safe to share between threads (its
 lazily filled caches only ever gain entries computed from immutable data).
 """
