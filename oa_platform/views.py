@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -39,6 +40,17 @@ def home(request):
         followed = set(Follow.objects.filter(citizen=citizen, is_active=True).values_list("account_id", flat=True))
     accounts = [{"account": a, "following": a.pk in followed} for a in accounts_public()]
     return render(request, "oa/home.html", {"accounts": accounts})
+
+
+# The site icon, read once: browsers ask for /favicon.ico on every page whatever the page links.
+FAVICON = Path(__file__).resolve().parent / "static" / "oa" / "favicon.svg"
+FAVICON_MAX_AGE = 7 * 24 * 3600  # a week: the icon changes with a release, if ever
+
+
+def favicon(request):
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = f"public, max-age={FAVICON_MAX_AGE}"
+    return response
 
 
 def healthz(request):
@@ -85,6 +97,15 @@ def _script_strings() -> dict:
         "yes": _("Có"),
         "no": _("Không"),
         "human": _("Gặp cán bộ"),
+        "severity": {
+            "extreme": _("Khẩn cấp"),
+            "severe": _("Nghiêm trọng"),
+            "moderate": _("Lưu ý"),
+            "minor": _("Thông tin"),
+        },
+        "withdrawn": _("Đã thu hồi"),
+        "waiting": _("Đang chờ cán bộ trả lời. Tin nhắn của bạn sẽ được chuyển đến cán bộ."),
+        "withStaff": _("Cán bộ đang trò chuyện với bạn."),
         # sent as the citizen's message, in the page's language: every account's intents understand it
         "humanCommand": handoff_command(translation.get_language()),
     }
@@ -120,6 +141,8 @@ def account_page(request, slug: str):
         "messages": [web_state.message_json(m) for m in messages],
         "notices": notices,
         "state": web_state.follow_state(account=account, citizen=citizen),
+        "conversation": web_state.conversation_status(account=account, citizen=citizen),
+        "starters": web_state.starter_questions(account=account, language=translation.get_language()),
         "maxText": settings.CHAT_MAX_TEXT,
     }
     context = {
