@@ -24,6 +24,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from oa_platform import live, web_identity, web_state
 from oa_platform.chat import chat_rate_check, chat_receive, clean_text, greeting_text, handoff_command
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
+from oa_platform.handoff import handoff_withdraw
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
 from oa_platform.services import citizen_update_profile, follow_create, follow_remove, subscriptions_set
@@ -106,6 +107,7 @@ def _script_strings() -> dict:
         "withdrawn": _("Đã thu hồi"),
         "waiting": _("Đang chờ cán bộ trả lời. Tin nhắn của bạn sẽ được chuyển đến cán bộ."),
         "withStaff": _("Cán bộ đang trò chuyện với bạn."),
+        "backToBot": _("Quay lại trợ lý ảo"),
         # sent as the citizen's message, in the page's language: every account's intents understand it
         "humanCommand": handoff_command(translation.get_language()),
     }
@@ -136,6 +138,7 @@ def account_page(request, slug: str):
                 "feedback",
                 "inbox",
                 "areas",
+                "handoff/withdraw",
             )
         },
         "messages": [web_state.message_json(m) for m in messages],
@@ -254,6 +257,16 @@ def api_message(request, account):
     if outcome.payload is None:
         body["conversation"] = {"status": outcome.inbound.conversation.status}
     return JsonResponse(body)
+
+
+@json_endpoint("POST")
+def api_handoff_withdraw(request, account):
+    """ "Back to the assistant" while waiting for staff: the bot answers again."""
+    citizen = web_identity.citizen_lookup(web_identity.cid_from_request(request))
+    if citizen is None:
+        raise Conflict(_("Cuộc trò chuyện không còn chờ cán bộ."), code="not_waiting")
+    message = handoff_withdraw(account=account, citizen=citizen)
+    return JsonResponse({"message": web_state.message_json(message), "conversation": {"status": "bot"}})
 
 
 @json_endpoint("GET")

@@ -182,3 +182,30 @@ def test_home_cards_show_the_description_and_an_open_button(asgi_server, browser
     expect(card.locator(".card-action")).to_have_text("Mở")
     assert page.evaluate("() => document.querySelector('link[rel=icon]').href").endswith(".svg")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_waiting_for_staff_is_shown_with_a_way_back_to_the_bot(asgi_server, browser, viewport):
+    account = make_faq_account("congan-demo", name="Công an Thành phố Demo")
+    context, page = open_page(browser, asgi_server, f"/oa/{account.slug}/", viewport)
+    wait_live(page)
+    expect(page.locator("#handoff")).to_be_hidden()
+    # when the citizen asks for a person
+    page.fill("#chat-input", "gặp cán bộ")
+    page.press("#chat-input", "Enter")
+    # then the page says staff are awaited, above the input, with a way back
+    expect(page.locator("#handoff")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#handoff-text")).to_contain_text("Đang chờ cán bộ")
+    page.wait_for_timeout(300)
+    shot(page, "waiting", viewport)
+    # and after a reload it still says so
+    page.reload()
+    wait_live(page)
+    expect(page.locator("#handoff")).to_be_visible()
+    page.click("#back-to-bot")
+    expect(page.locator("#handoff")).to_be_hidden(timeout=WAIT_MS)
+    expect(page.locator("#messages li.msg.out").last).to_contain_text("trợ lý ảo")
+    page.fill("#chat-input", "Đổi căn cước hết bao nhiêu tiền?")
+    page.press("#chat-input", "Enter")
+    expect(page.locator("#messages li.msg.out").last).to_contain_text("50.000 đồng", timeout=WAIT_MS)
+    context.close()

@@ -138,3 +138,31 @@ def test_inbox_marks_withdrawn_notices():
     assert notices[stopped.pk]["withdrawn"] is True
     assert notices[corrected.pk]["withdrawn"] is True
     assert notices[drafted.pk]["withdrawn"] is False
+
+
+def test_citizen_goes_back_to_the_bot_while_waiting():
+    account = make_faq_account()
+    other = make_faq_account("other-agency")
+    client, cid = citizen_client()
+    url = f"/oa/{account.slug}/handoff/withdraw/"
+    # nothing to withdraw yet: a clear 409, nothing stored
+    assert client.post(url, {}, content_type="application/json").status_code == 409
+    client.post(f"/oa/{account.slug}/messages/", {"text": "gặp cán bộ"}, content_type="application/json")
+    client.post(f"/oa/{other.slug}/messages/", {"text": "gặp cán bộ"}, content_type="application/json")
+    # when
+    response = client.post(url, {}, content_type="application/json")
+    # then
+    assert response.status_code == 200, response.content
+    assert response.json()["conversation"] == {"status": "bot"}
+    assert response.json()["message"]["sender"] == "system"
+    assert Conversation.objects.get(account=account).status == Conversation.STATUS_BOT
+    assert Conversation.objects.get(account=other).status == Conversation.STATUS_WAITING  # the other agency's stays
+    answer = client.post(
+        f"/oa/{account.slug}/messages/", {"text": "Đổi căn cước hết bao nhiêu tiền?"}, content_type="application/json"
+    )
+    assert answer.json()["reply"]["decision"] == "answer"  # the bot answers again
+    # once staff took the conversation over, only staff hand it back
+    client.post(f"/oa/{account.slug}/messages/", {"text": "gặp cán bộ"}, content_type="application/json")
+    Conversation.objects.filter(account=account).update(status=Conversation.STATUS_OPEN)
+    assert client.post(url, {}, content_type="application/json").status_code == 409
+    assert Conversation.objects.get(account=account).status == Conversation.STATUS_OPEN

@@ -51,6 +51,7 @@
     if (m.sender === "bot" && m.decision === "answer" && m.helpful === null) li.appendChild(feedbackBox(m.id));
     list.appendChild(li);
     if (m.direction === "out") showSuggestions(m.suggestions || [], m.offerHuman);
+    if (m.sender === "staff") showHandoff("open");
     toBottom();
   }
   // The page itself scrolls: its end is the docked composer, so the newest message and the buttons both show.
@@ -200,7 +201,16 @@
     var text = status === "waiting" ? T.waiting : status === "open" ? T.withStaff : "";
     $("handoff-text").textContent = text;
     $("handoff").hidden = !text;
+    $("back-to-bot").hidden = status !== "waiting";  // once staff took it over, the staff member closes it
   }
+  $("back-to-bot").addEventListener("click", function () {
+    var btn = this;
+    btn.disabled = true;
+    api(boot.urls["handoff/withdraw"], "POST", {}).then(function (data) {
+      addMessage(data.message);
+      showHandoff(data.conversation.status);
+    }, function (e) { if (e.status === 409) showHandoff("bot"); else alert(T.error); }).then(function () { btn.disabled = false; });
+  });
 
   // --- WebSocket with reconnect and catch-up  ---
   function setConn(text) { conn.textContent = text || ""; conn.hidden = !text; }
