@@ -126,7 +126,7 @@
     var ref = "r" + (++refSeq);
     var li = el("li", "msg in pending", text);
     list.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    toBottom();
     pending[ref] = { li: li, text: text };
     return ref;
   }
