@@ -10,6 +10,7 @@ handler404 = views.not_found
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("oa/<slug:slug>/", include("oa_platform.web_urls")),
     path("webhooks/", include("oa_platform.webhooks.urls")),
     path("staff/", include("oa_platform.staff_urls")),
