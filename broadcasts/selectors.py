@@ -53,6 +53,14 @@ def inbox_for(*, account, citizen, after_id=None, limit=50) -> list[dict]:
     if after_id is not None:
         rows = rows.filter(notice_id__gt=after_id)
     rows = list(rows.order_by("-notice_id")[:limit])
+    # Withdrawn: cancelled by staff while sending, or a cancel follow-up (CAP Cancel) went out for it.
+    withdrawn = set(
+        Notice.objects.filter(
+            references_id__in=[d.notice_id for d in rows],
+            kind=Notice.KIND_CANCEL,
+            status__in=(Notice.STATUS_SENDING, Notice.STATUS_SENT, Notice.STATUS_EXPIRED),
+        ).values_list("references_id", flat=True)
+    )
     items = []
     for delivery in reversed(rows):
         notice = delivery.notice
@@ -70,6 +78,7 @@ def inbox_for(*, account, citizen, after_id=None, limit=50) -> list[dict]:
                 "link": notice.link if is_web_url(notice.link) else "",  # defence in depth: http(s) only
                 "kind": notice.kind,
                 "references": notice.references_id,
+                "withdrawn": notice.status == Notice.STATUS_CANCELLED or notice.pk in withdrawn,
             }
         )
     return items

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from faq.calibration import Calibration, shipped_rule
 from faq.intents import detect_intent
 from faq.matcher import Entry, Matcher
 from faq.normalize import fold
@@ -70,6 +71,8 @@ def entries_of(account: dict) -> list[Entry]:
 
 
 def build_matchers(corpus: dict, decide=None) -> dict[str, Matcher]:
+    """One matcher per account, deciding with `decide` (default: the shipped calibration, as `faq.index` does)."""
+    decide = decide if decide is not None else shipped_rule()
     return {
         a["slug"]: Matcher(entries_of(a), language=a.get("language", "vi"), decide=decide) for a in corpus["accounts"]
     }
@@ -408,13 +411,13 @@ def run_speed(
     build_cpu, build_wall = [], []
     for _ in range(2):
         c0, t0 = time.process_time(), time.perf_counter()
-        matcher = Matcher(entries, language="vi")
+        matcher = Matcher(entries, language="vi", decide=shipped_rule())
         build_cpu.append(time.process_time() - c0)
         build_wall.append(time.perf_counter() - t0)
         del matcher
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    matcher = Matcher(entries, language="vi")
+    matcher = Matcher(entries, language="vi", decide=shipped_rule())
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     memory = sum(s.size_diff for s in after.compare_to(before, "filename"))
@@ -531,11 +534,21 @@ def format_held_out(pooled: dict[str, dict]) -> list[str]:
     return out
 
 
+def format_reliability(bands: list[dict]) -> list[str]:
+    out = ["Reliability of P(top entry right), held out (leave-one-account-out on the generated messages):"]
+    out.append(f"  {'band':<12}{'lines':>7}{'predicted':>11}{'observed':>10}")
+    for b in bands:
+        lo, hi = b["band"]
+        out.append(f"  {f'{lo:.1f}-{hi:.1f}':<12}{b['lines']:>7}{_pct(b['predicted']):>11}{_pct(b['observed']):>10}")
+    return out
+
+
 def format_report(
     quality: dict | None = None,
     speed: dict | None = None,
     calibration: dict | None = None,
     held_out: dict | None = None,
+    reliability: list[dict] | None = None,
 ) -> str:
     out: list[str] = []
     if calibration:
@@ -543,6 +556,9 @@ def format_report(
         out.append("")
     if held_out:
         out += format_held_out(held_out)
+        out.append("")
+    if reliability:
+        out += format_reliability(reliability)
         out.append("")
     if quality:
         systems = {"matcher": quality["matcher"]}
@@ -591,18 +607,16 @@ def format_report(
     return "\n".join(out)
 
 
-def calibrate(corpus: dict) -> tuple[dict, dict]:
+def calibrate(corpus: dict) -> tuple[dict, dict, list[dict]]:
     """Fit the decision on messages generated from `corpus` (`faq.lab.fit`): (calibration file content,
-    leave-one-account-out held-out figures per style)."""
+    leave-one-account-out held-out figures per style, held-out reliability of P(top entry right))."""
     from faq.lab import fit
 
     lines = fit.generate(corpus)
-    return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines))
+    return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines)), fit.reliability(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from faq.calibration import Calibration
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--queries", required=True)
@@ -613,10 +627,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpus = load_corpus(args.corpus)
     queries = load_queries(args.queries)
-    model, held_out = calibrate(corpus)
+    model, held_out, reliability = calibrate(corpus)
     quality = run_quality(corpus, queries, decide=Calibration.from_dict(model), keep_lines=args.errors)
     speed = None if args.no_speed else run_speed(corpus, args.entries, args.speed_queries, queries=queries)
-    print(format_report(quality, speed, model, held_out))
+    print(format_report(quality, speed, model, held_out, reliability))
     if args.errors:
         for line in quality["matcher"].pop("lines"):
             exp = line["expect"]

@@ -3,7 +3,7 @@
 - P(answer right): the probability that the top-ranked entry is the one that answers the message;
 - P(helped): the probability that the right entry is among the top three.
 
-Both read the named features of `faq.matcher.FEATURE_NAMES` and were fitted by `faq.lab.fit` (run by
+Both read the named features of `faq.decision.FEATURE_NAMES` and were fitted by `faq.lab.fit` (run by
 `manage.py bench_faq`) on messages generated from the FAQ corpus itself: each phrasing left out of the index is
 a labelled paraphrase, other accounts' questions and entries left out are messages the account cannot answer,
 perturbed the ways citizens type. No labelled citizen message is used to fit them.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from faq.matcher import FEATURE_NAMES, Decide
+from faq.decision import FEATURE_NAMES, Decide, suggest_only
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 ANSWER_AT = 0.75
@@ -76,12 +76,6 @@ class Calibration:
             float(data.get("answer_at", ANSWER_AT)),
             float(data.get("suggest_at", SUGGEST_AT)),
         )
-
-
-def suggest_only(features: Mapping[str, float]) -> str:
-    """The rule when no calibration file can be read: never answer outright, suggest when the message shares
-    anything with an entry."""
-    return "suggest" if features.get("score", 0.0) > 0 else "fallback"
 
 
 @lru_cache(maxsize=4)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from faq.calibration import shipped_rule
 from faq.matcher import Entry, Matcher
 from faq.models import FaqEntry, FaqIndexVersion, FaqVariant, Synonym
 from oa_platform.compiled_queries import CompiledQuery
@@ -133,7 +134,8 @@ def build_index(account: OfficialAccount, *, stamp: tuple = (0, None)) -> Accoun
         .order_by("language", "pk")  # a language-specific synonym overrides an "every language" one
         .values_list("term", "expansion")
     }
-    matcher = Matcher(entries, language=account.language, synonyms=synonyms or None)
+    # the composition point: the run-time index decides with the shipped calibration
+    matcher = Matcher(entries, language=account.language, synonyms=synonyms or None, decide=shipped_rule())
     builds += 1
     return AccountIndex(
         stamp=stamp,

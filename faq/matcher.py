@@ -10,13 +10,15 @@
    edit away (`_TYPO_WEIGHT` of its weight: the correction may be wrong).
 2. Decision. Named features of the ranked list (`Analysis.features`: the top score relative to the message, the
    lead over the runner-up, how much of the message's weight and of its salient words the top entry covers,
-   how much of the salient words the whole account never uses, ...) go to an injected decision rule. The default
-   is the calibrated one of `faq.calibration`: logistic regressions fitted on data generated from the corpus
-   (never on labelled citizen messages), shipped as data.
+   how much of the salient words the whole account never uses, ...; `faq.decision.FEATURE_NAMES`) go to a
+   decision rule the caller injects: the run-time index (`faq.index`) gives the calibrated one of
+   `faq.calibration` (logistic regressions fitted on data generated from the corpus, never on labelled citizen
+   messages, shipped as data); without a rule the matcher suggests and never answers outright. The matcher
+   imports neither the calibration nor its data.
    Salience comes from a general-language word-frequency list (`faq.salience`), not from hand-made stop lists:
    "thời tiết hà nội mai thế nào" asked of the transport department leaves "tiết" unexplained and falls back.
 
-Limits: building the index of ~10,000 entries takes about a second or two; one match well under 2 ms at that
+Limits: building the index of ~10,000 entries takes about 1.7 s CPU; one match well under 2 ms at that
 size on a small machine; `match` never raises. An index is immutable and safe to share between threads (its
 lazily filled caches only ever gain entries computed from immutable data).
 """
@@ -26,11 +28,12 @@ from __future__ import annotations
 import gc
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from faq.decision import FEATURE_NAMES, Decide, suggest_only
 from faq.normalize import ACCENT_PREFIX, Normalized, Normalizer, has_cjk, ngrams
 from faq.salience import Salience
 
@@ -92,26 +95,6 @@ class Analysis:
     features: dict[str, float] = field(default_factory=dict)
 
 
-# The features a decision rule may read, in a fixed order (the calibration file names them).
-FEATURE_NAMES = (
-    "score",  # top entry's BM25 score / the message's total idf weight (x (k1 + 1))
-    "lead",  # (top - runner-up) / top
-    "coverage",  # share of the message's word idf weight the top entry holds (any field)
-    "phrasing_coverage",  # ... in its question, variants and tags (not the answer)
-    "salient_coverage",  # share of the message's salience (general-language rarity) the top entry holds
-    "salient_unknown",  # share of the message's salience no entry of the account holds
-    "salient_missed",  # most salient message word the top entry lacks / the most salient word of the message
-    "entry_side",  # best share of one phrasing's idf weight present in the message
-    "coverage_lead",  # coverage of the top entry minus that of the runner-up
-    "distinct",  # share of the message's weight the top entry holds that the runner-up does not hold
-    "closeness",  # rapidfuzz token_set_ratio of the message and the top entry's closest phrasing / 100
-    "closeness_lead",  # ... minus that of the runner-up
-    "length",  # log(1 + message words) / 3
-)
-
-Decide = Callable[[Mapping[str, float]], str]
-
-
 def _fallback(candidates: list[Candidate] | None = None) -> MatchResult:
     candidates = candidates or []
     return MatchResult("fallback", None, candidates[0].score if candidates else 0.0, [], candidates)
@@ -167,11 +150,8 @@ class Matcher:
         decide: Decide | None = None,
     ):
         self.language = language
-        if decide is None:
-            from faq.calibration import shipped_rule  # the run-time half: reads the shipped coefficients
-
-            decide = shipped_rule()
-        self.decide: Decide = decide
+        # The rule is the caller's (faq.index injects the shipped calibration): without one, never answer outright.
+        self.decide: Decide = decide if decide is not None else suggest_only
         self._normalizer = Normalizer(language, synonyms)
         self._salience = Salience(self._normalizer.language)
         self._entries: list[Entry] = []

@@ -276,8 +276,13 @@ class Normalizer:
             cleaned = clean(text)
             if has_cjk(cleaned):
                 cleaned = to_simplified(cleaned)
+            # token by token through the fold cache: an answer's words repeat across entries, and `str.translate`
+            # over a whole text with a dict table is a lookup per character (a quarter of an index build)
+            folded = _FOLD_CACHE.get
             tokens = [
-                t for t in _TOKEN_RE.findall(cleaned.translate(_FOLD_TABLE)) if len(t) <= _MAX_TOKEN or _CJK_RE.match(t)
+                folded(t) or _fold_token(t)
+                for t in _TOKEN_RE.findall(cleaned)
+                if len(t) <= _MAX_TOKEN or _CJK_RE.match(t)
             ]
             if self.language == "en":
                 tokens = [stem_en(t) for t in tokens]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from faq.index import index_for, local_day, rank_categories
 from faq.models import FaqEntry, FaqVariant, Synonym, UnansweredQuestion
@@ -53,21 +53,26 @@ def unanswered_for_account(
 MAX_OTHER_ACCOUNTS = 50
 
 
-def other_account_for(*, account: OfficialAccount, text) -> OfficialAccount | None:
+def other_account_for(*, account: OfficialAccount, text, answered: bool | None = None) -> OfficialAccount | None:
     """The one OTHER active account of the same language whose FAQ answers ``text`` outright (its calibrated
     decision is "answer") while this account's does not; None when this account answers it, or when no other
-    account or several do (then nobody "clearly" covers it).
+    account or several do (then nobody "clearly" covers it). ``answered``: whether this account's own match
+    answered, when the caller has matched already (the chat's fallback), so it is not matched twice.
 
-    Reads only the other accounts' public FAQ (their cached matcher indexes, built on first use); returns the
-    account so the caller can name and link its public page. Meant for a platform of tens of accounts: past
-    ``MAX_OTHER_ACCOUNTS`` of the language it answers None rather than build them all."""
+    Reads only the other accounts' public FAQ (their cached matcher indexes, built on first use; accounts with
+    no active entry are left out in the same query); returns the account so the caller can name and link its
+    public page. Meant for a platform of tens of accounts: past ``MAX_OTHER_ACCOUNTS`` of the language it
+    answers None rather than build them all."""
     if not isinstance(text, str) or not text.strip():
         return None
-    if index_for(account).matcher.match(text).decision == "answer":
+    if answered is None:
+        answered = index_for(account).matcher.match(text).decision == "answer"
+    if answered:
         return None
     others = list(
         OfficialAccount.objects.filter(is_active=True, default_language=account.default_language)
         .exclude(pk=account.pk)
+        .filter(Exists(FaqEntry.objects.filter(account=OuterRef("pk"), is_active=True)))
         .order_by("pk")[: MAX_OTHER_ACCOUNTS + 1]
     )
     if len(others) > MAX_OTHER_ACCOUNTS:

@@ -4,6 +4,8 @@ import json
 import unicodedata
 from pathlib import Path
 
+from oa_platform.collation import normalise_name
+
 AREAS_FILE = Path(__file__).resolve().parent / "data" / "areas_vn.json"
 
 
@@ -18,7 +20,8 @@ def load_areas(area_model, path: Path = AREAS_FILE) -> int:
     existing = dict(area_model.objects.values_list("code", "pk"))
     by_code: dict[str, object] = {}
     to_create = []
-    for code, name, level, parent_code in data["rows"]:
+    for code, raw_name, level, parent_code in data["rows"]:
+        name = normalise_name(raw_name)  # a stray double space would sort the name first and fail a search
         parent_path = by_code[parent_code].path if parent_code else ""
         area = area_model(
             code=code,
@@ -40,3 +43,15 @@ def load_areas(area_model, path: Path = AREAS_FILE) -> int:
             area.parent_id = by_code[area.parent_code].pk or area_model.objects.get(code=area.parent_code).pk
     area_model.objects.bulk_create([a for a in to_create if a.parent_code is not None], batch_size=500)
     return len(data["rows"])
+
+
+def area_names_normalise(area_model) -> int:
+    """Rewrite stored names (and their ASCII fold) that are not normalised; returns the number of rows fixed."""
+    fixed = []
+    for area in area_model.objects.only("pk", "name", "name_ascii"):
+        name = normalise_name(area.name)
+        if name != area.name:
+            area.name, area.name_ascii = name, ascii_fold(name)
+            fixed.append(area)
+    area_model.objects.bulk_update(fixed, ["name", "name_ascii"], batch_size=500)
+    return len(fixed)

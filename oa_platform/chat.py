@@ -227,7 +227,7 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
         unanswered = unanswered_statement(account=account, text=text, decision=result.decision, faq_key=result.faq)
         lines = [_("Bạn muốn hỏi:")] + [f"{i}. {s['question']}" for i, s in enumerate(suggestions, 1)]
         return _payload("\n".join(lines), result.decision, result.faq, result.score, suggestions), unanswered
-    other = other_account_for(account=account, text=text)
+    other = other_account_for(account=account, text=text, answered=False)
     if other is not None:
         unanswered = unanswered_statement(
             account=account, text=text, decision=UnansweredQuestion.DECISION_OTHER_AGENCY, referred_to=other

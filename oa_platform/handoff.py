@@ -124,6 +124,31 @@ def handoff_request(
     return text
 
 
+def handoff_withdraw(*, account: OfficialAccount, citizen: Citizen) -> Message:
+    """The citizen takes back a request for a person that no staff member has taken yet: the bot answers
+    again. Only from ``waiting`` (Conflict otherwise: once staff took it over, the staff member closes it).
+    Returns the system message that tells the citizen, stored in the conversation like any other reply."""
+    from oa_platform.chat import reply_language
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("citizen", "account")
+            .filter(account=account, citizen=citizen)
+            .first()
+        )
+        if conversation is None or conversation.status != Conversation.STATUS_WAITING:
+            raise Conflict(_("Cuộc trò chuyện không còn chờ cán bộ."), code="not_waiting")
+        conversation.status = Conversation.STATUS_BOT
+        conversation.handoff_requested_at = None
+        conversation.save(update_fields=["status", "handoff_requested_at"])
+        with translation.override(reply_language(citizen, account)):
+            text = _("Bạn đã quay lại trò chuyện với trợ lý ảo.")
+        message = _outbound(conversation=conversation, sender=Message.SENDER_SYSTEM, text=text)
+        _changed(conversation.pk)
+    return message
+
+
 # --- staff side  ---
 def _outbound(*, conversation: Conversation, sender: str, text: str, author=None) -> Message:
     channel = conversation.citizen.channel

@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from oa_platform import api, views
 
 handler400 = views.bad_request
+handler404 = views.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("oa/<slug:slug>/", include("oa_platform.web_urls")),
     path("webhooks/", include("oa_platform.webhooks.urls")),
     path("staff/", include("oa_platform.staff_urls")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -19,11 +20,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.defaults import page_not_found
 
 from oa_platform import live, web_identity, web_state
 from oa_platform.chat import chat_rate_check, chat_receive, greeting_text, handoff_command
 from oa_platform.conversations.text import clean_text
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
+from oa_platform.handoff import handoff_withdraw
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
 from oa_platform.services import citizen_update_profile, follow_create, follow_remove, subscriptions_set
@@ -40,6 +43,17 @@ def home(request):
         followed = set(Follow.objects.filter(citizen=citizen, is_active=True).values_list("account_id", flat=True))
     accounts = [{"account": a, "following": a.pk in followed} for a in accounts_public()]
     return render(request, "oa/home.html", {"accounts": accounts})
+
+
+# The site icon, read once: browsers ask for /favicon.ico on every page whatever the page links.
+FAVICON = Path(__file__).resolve().parent / "static" / "oa" / "favicon.svg"
+FAVICON_MAX_AGE = 7 * 24 * 3600  # a week: the icon changes with a release, if ever
+
+
+def favicon(request):
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = f"public, max-age={FAVICON_MAX_AGE}"
+    return response
 
 
 def healthz(request):
@@ -60,6 +74,15 @@ def bad_request(request, exception=None):
     if "text/html" in request.headers.get("Accept", ""):
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     return _error(status, code, message)
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler (``handler404``) for an address no route matches. Under /api/ that is JSON in
+    the API's error shape (e.g. a notice id that is not a number: /notices/-5/), as the schema says every
+    API operation answers; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return _error(404, "not_found", _("There is nothing at this address."))
+    return page_not_found(request, exception)
 
 
 def client_ip(request) -> str:
@@ -86,6 +109,16 @@ def _script_strings() -> dict:
         "yes": _("Có"),
         "no": _("Không"),
         "human": _("Gặp cán bộ"),
+        "severity": {
+            "extreme": _("Khẩn cấp"),
+            "severe": _("Nghiêm trọng"),
+            "moderate": _("Lưu ý"),
+            "minor": _("Thông tin"),
+        },
+        "withdrawn": _("Đã thu hồi"),
+        "waiting": _("Đang chờ cán bộ trả lời. Tin nhắn của bạn sẽ được chuyển đến cán bộ."),
+        "withStaff": _("Cán bộ đang trò chuyện với bạn."),
+        "backToBot": _("Quay lại trợ lý ảo"),
         # sent as the citizen's message, in the page's language: every account's intents understand it
         "humanCommand": handoff_command(translation.get_language()),
     }
@@ -116,11 +149,14 @@ def account_page(request, slug: str):
                 "feedback",
                 "inbox",
                 "areas",
+                "handoff/withdraw",
             )
         },
         "messages": [web_state.message_json(m) for m in messages],
         "notices": notices,
         "state": web_state.follow_state(account=account, citizen=citizen),
+        "conversation": web_state.conversation_status(account=account, citizen=citizen),
+        "starters": web_state.starter_questions(account=account, language=translation.get_language()),
         "maxText": settings.CHAT_MAX_TEXT,
     }
     context = {
@@ -232,6 +268,16 @@ def api_message(request, account):
     if outcome.payload is None:
         body["conversation"] = {"status": outcome.inbound.conversation.status}
     return JsonResponse(body)
+
+
+@json_endpoint("POST")
+def api_handoff_withdraw(request, account):
+    """ "Back to the assistant" while waiting for staff: the bot answers again."""
+    citizen = web_identity.citizen_lookup(web_identity.cid_from_request(request))
+    if citizen is None:
+        raise Conflict(_("Cuộc trò chuyện không còn chờ cán bộ."), code="not_waiting")
+    message = handoff_withdraw(account=account, citizen=citizen)
+    return JsonResponse({"message": web_state.message_json(message), "conversation": {"status": "bot"}})
 
 
 @json_endpoint("GET")

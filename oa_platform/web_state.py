@@ -9,7 +9,8 @@ import logging
 
 from django.utils import translation
 
-from oa_platform.models import Area, Citizen, Follow, Message, OfficialAccount
+from oa_platform.collation import vietnamese_key
+from oa_platform.models import Area, Citizen, Conversation, Follow, Message, OfficialAccount
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ HISTORY_LIMIT = 50
 # A catch-up after a reconnect returns at most this many messages; the client asks again if it got a full page.
 SYNC_LIMIT = 200
 INBOX_LIMIT = 50
+# Questions the empty chat offers as starter buttons: a few, one per FAQ category first, so they show the range.
+STARTERS = 4
 
 
 def message_json(message: Message) -> dict:
@@ -48,6 +51,31 @@ def messages_for(
     if after_id is not None:
         return list(qs.filter(pk__gt=after_id).order_by("pk")[:limit])
     return list(reversed(qs.order_by("-pk")[:limit]))
+
+
+def conversation_status(*, account: OfficialAccount, citizen: Citizen | None) -> str:
+    """bot, waiting (for staff) or open (with staff): the page tells the citizen who answers."""
+    if citizen is None:
+        return Conversation.STATUS_BOT
+    status = Conversation.objects.filter(account=account, citizen=citizen).values_list("status", flat=True).first()
+    return status or Conversation.STATUS_BOT
+
+
+def starter_questions(*, account: OfficialAccount, language: str | None) -> list[str]:
+    """Up to STARTERS of the account's active FAQ questions in ``language`` (else all languages), one per
+    category before a second of any category."""
+    # faq is an app on top of the core; the page's starters are one of its named composition points (like chat).
+    from faq.selectors import entries_for_account
+
+    entries = list(entries_for_account(account=account, active_only=True).only("question", "category", "language"))
+    short = (language or "vi").split("-")[0]
+    in_language = [e for e in entries if e.language.split("-")[0] == short]
+    entries = in_language or entries
+    firsts, rest, seen = [], [], set()
+    for entry in entries:
+        (rest if entry.category in seen else firsts).append(entry.question)
+        seen.add(entry.category)
+    return (firsts + rest)[:STARTERS]
 
 
 def last_message_id(*, account: OfficialAccount, citizen: Citizen | None) -> int:
@@ -87,7 +115,8 @@ def area_json(area: Area) -> dict:
 
 
 def areas_under(parent_code: str | None) -> list[dict] | None:
-    """Provinces (no parent) or the children of one area; None if the parent is unknown."""
+    """Provinces (no parent) or the children of one area, in Vietnamese alphabetical order (``collation``);
+    None if the parent is unknown. At most a few hundred rows (the wards of one province), sorted in Python."""
     if not parent_code:
         qs = Area.objects.filter(parent__isnull=True)
     else:
@@ -95,10 +124,8 @@ def areas_under(parent_code: str | None) -> list[dict] | None:
         if parent is None:
             return None
         qs = Area.objects.filter(parent=parent)
-    return [
-        {"code": code, "name": name, "level": level}
-        for code, name, level in qs.order_by("name").values_list("code", "name", "level")
-    ]
+    rows = sorted(qs.values_list("code", "name", "level"), key=lambda row: vietnamese_key(row[1]))
+    return [{"code": code, "name": name, "level": level} for code, name, level in rows]
 
 
 def follow_state(*, account: OfficialAccount, citizen: Citizen | None) -> dict:

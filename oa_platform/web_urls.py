@@ -15,4 +15,5 @@ urlpatterns = [
     path("feedback/", views.api_feedback, name="oa-feedback"),
     path("inbox/", views.api_inbox, name="oa-inbox"),
     path("areas/", views.api_areas, name="oa-areas"),
+    path("handoff/withdraw/", views.api_handoff_withdraw, name="oa-handoff-withdraw"),
 ]

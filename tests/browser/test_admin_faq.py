@@ -45,8 +45,9 @@ FAQ_A = [
         ["cho bé đi tiêm vắc xin ở đâu"],
     ),
 ]
-# Agency B's words: none of them may appear on a page agency A's editor sees.
-B_MARKERS = ["bi-mat-cua-b", "Câu hỏi riêng của cơ quan B", "Trả lời riêng của cơ quan B", "Cơ quan Bê", "chim yến"]
+# Agency B's words: none of them may appear on a page agency A's editor sees. B's name is public (the home page
+# lists it, and a question of A's that B's FAQ answers is referred to B by name), its FAQ and questions are not.
+B_MARKERS = ["bi-mat-cua-b", "Câu hỏi riêng của cơ quan B", "Trả lời riêng của cơ quan B", "chim yến"]
 # Citizens' questions nobody wrote an FAQ for (the matcher falls back and logs them).
 UNKNOWN_OFTEN = "Nuôi cá koi trong hồ nhà có phải xin phép không?"
 UNKNOWN_ONCE = "Giờ mở cửa thư viện tỉnh vào chủ nhật?"

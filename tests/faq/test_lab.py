@@ -5,8 +5,8 @@ import random
 import pytest
 
 from faq.calibration import Calibration
+from faq.decision import FEATURE_NAMES
 from faq.lab import fit
-from faq.matcher import FEATURE_NAMES
 
 CORPUS = {
     "accounts": [
@@ -131,3 +131,59 @@ def test_nothing_imports_the_lab_at_run_time():
     code = "import sys, faq.matcher, faq.calibration, faq.salience; print('faq.lab' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_reliability_compares_held_out_probability_with_how_often_the_top_entry_is_right(lines):
+    bands = fit.reliability(lines, bins=4)
+    assert [b["band"] for b in bands] == [(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)]
+    assert sum(b["lines"] for b in bands) == len(lines)
+    for i, b in enumerate(bands):
+        if b["lines"]:
+            assert i / 4 <= b["predicted"] <= (i + 1) / 4  # the mean P of a band lies in the band
+            assert 0.0 <= b["observed"] <= 1.0
+    # out-of-scope lines are never right: where they are all a band holds, it observes 0
+    assert bands[0]["observed"] < bands[-1]["observed"] or not bands[-1]["lines"]
+
+
+def test_signed_fit_reads_only_the_features_it_is_given():
+    rng = random.Random(7)
+    xs = [[rng.random() for _ in FEATURE_NAMES] for _ in range(300)]
+    ys = [1.0 if x[FEATURE_NAMES.index("lead")] + 0.3 * rng.random() > 0.6 else 0.0 for x in xs]
+    beta = fit.fit_signed(xs, ys, [1.0] * len(xs), features=("lead", "distinct"))
+    assert beta[1 + FEATURE_NAMES.index("lead")] > 0
+    assert all(beta[1 + j] == 0.0 for j, n in enumerate(FEATURE_NAMES) if n not in ("lead", "distinct"))
+
+
+def test_an_other_topic_line_loses_the_words_that_carry_its_topic():
+    # given the police account's index and everyday words that are not the account's
+    police = CORPUS["accounts"][0]
+    m = fit.Matcher(fit.entries_of(police), language="vi", decide=fit._no_decision)
+    everyday = ["thời", "tiết", "giá", "vàng"]
+    # when
+    swapped = fit._swap_topic("Bị mất thẻ căn cước thì làm lại thế nào?", m, everyday, random.Random(2))
+    # then the topic ("căn cước", "thẻ") is gone, the filler ("thì", "thế nào") stays: it is about something else
+    assert "căn" not in swapped and "cước" not in swapped
+    assert "thì" in swapped.split() and swapped.endswith("thế nào?")
+
+
+def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeypatch):
+    # given two entries of one account that list the same question
+    corpus = {
+        "accounts": [
+            {
+                "slug": "desk",
+                "language": "en",
+                "faqs": [
+                    {"key": "a", "question": "How do I renew my passport?", "variants": ["Passport renewal steps"]},
+                    {"key": "b", "question": "How do I renew my passport", "variants": ["Passport photo rules"]},
+                ],
+            }
+        ]
+    }
+    monkeypatch.setattr(fit, "perturbations", lambda text, language, rng: [("plain", text), ("informal", text.lower())])
+    # when
+    lines = fit.generate(corpus, seed=1)
+    # then leaving either entry out does not make "how do I renew my passport" a message the account cannot answer
+    missing = [ln for ln in lines if ln["style"].startswith("missing-")]
+    # only "Passport renewal steps" ("Passport photo rules" shares no word with the other entry: nothing ranks)
+    assert len(missing) == 1

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from faq import matcher as matcher_module
+from faq.calibration import shipped_rule
+from faq.decision import FEATURE_NAMES, suggest_only
 from faq.matcher import Candidate, Entry, Matcher, MatchResult
 
 ENTRIES = [
@@ -31,7 +33,7 @@ ENTRIES = [
 
 @pytest.fixture(scope="module")
 def matcher():
-    return Matcher(ENTRIES, language="vi")
+    return Matcher(ENTRIES, language="vi", decide=shipped_rule())
 
 
 def test_answers_a_clear_question(matcher):
@@ -120,7 +122,7 @@ def test_the_decision_rule_is_injected():
     assert Matcher(ENTRIES, language="vi", decide=lambda f: "fallback").match("căn cước").decision == "fallback"
     result = Matcher(ENTRIES, language="vi", decide=spy).match("làm căn cước hết bao nhiêu tiền")
     assert result.decision == "suggest" and result.suggestions[0].key == "cccd-le-phi"
-    assert set(seen[0]) == set(matcher_module.FEATURE_NAMES)
+    assert set(seen[0]) == set(FEATURE_NAMES)
 
 
 @pytest.mark.parametrize(
@@ -154,7 +156,7 @@ def test_dev_set_regression_guard():
     # the decision is fitted on generated messages, never on these lines: this guards against a regression only
     assert overall["wrong"] <= 0.02
     assert overall["helped"] >= 0.98
-    assert overall["correct"] >= 0.6
+    assert overall["correct"] >= 0.7  # 76.6% since the other-topic lines lose their topic words (65.9% before)
     assert overall["top3"] >= 0.98
     assert time.perf_counter() - started < 5
     json.dumps(quality)  # serialisable for the management command
@@ -210,6 +212,7 @@ def test_out_of_scope_salient_words_are_not_answered():
             Entry("plate", "Đăng ký biển số xe mới thế nào?", ("Bấm biển số xe",), "Tại công an quận."),
         ],
         language="vi",
+        decide=shipped_rule(),
     )
     desk = Matcher(
         [
@@ -217,6 +220,7 @@ def test_out_of_scope_salient_words_are_not_answered():
             Entry("hours", "When is the city desk open?", ("Opening hours",), "Monday to Friday."),
         ],
         language="en",
+        decide=shipped_rule(),
     )
     # when citizens ask what these accounts do not explain, then nothing is answered
     assert transport.match("thời tiết hà nội mai thế nào").decision != "answer"
@@ -240,11 +244,11 @@ def test_shipped_calibration_reads_the_matchers_features():
     from faq.calibration import CALIBRATION_PATH, Calibration, load_calibration, shipped_rule
 
     data = json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))
-    assert data["features"] == list(matcher_module.FEATURE_NAMES)
+    assert data["features"] == list(FEATURE_NAMES)
     assert load_calibration() is not None and shipped_rule() is load_calibration()
     cal = Calibration.from_dict(data)
-    strong = dict.fromkeys(matcher_module.FEATURE_NAMES, 1.0) | {"salient_unknown": 0.0, "salient_missed": 0.0}
-    weak = dict.fromkeys(matcher_module.FEATURE_NAMES, 0.0) | {"salient_unknown": 1.0, "salient_missed": 1.0}
+    strong = dict.fromkeys(FEATURE_NAMES, 1.0) | {"salient_unknown": 0.0, "salient_missed": 0.0}
+    weak = dict.fromkeys(FEATURE_NAMES, 0.0) | {"salient_unknown": 1.0, "salient_missed": 1.0}
     assert cal(strong) == "answer"
     assert cal(strong | {"distinct": 0.0}) == "suggest"  # nothing tells the top entry from the runner-up
     assert cal(weak) == "fallback"
@@ -266,3 +270,32 @@ def test_chinese_character_pairs_that_straddle_two_words_are_not_message_words()
     # "能不", "能邮", "寄补" are no word of the FAQ or of everyday Chinese; "邮寄" (post) is a word the FAQ lacks
     assert "能邮" not in words and "寄补" not in words
     assert {"身份", "丢了", "邮寄", "补办"} <= set(words)
+
+
+def test_without_an_injected_rule_the_matcher_suggests_and_never_answers():
+    m = Matcher(ENTRIES, language="vi")
+    assert m.decide is suggest_only
+    result = m.match("làm căn cước hết bao nhiêu tiền vậy ad")
+    assert result.decision == "suggest" and result.suggestions[0].key == "cccd-le-phi"
+    assert m.match("xyzzyq").decision == "fallback"
+
+
+def test_the_matcher_and_its_calibration_import_each_other_in_one_direction_only():
+    # the matcher is a pure library: it knows the decision interface (faq.decision), never the shipped rule
+    import ast
+
+    import faq
+
+    def imports(module: str) -> set[str]:
+        tree = ast.parse((Path(faq.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):  # every import, also those inside functions
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        return found
+
+    assert "faq.calibration" not in imports("matcher")
+    assert "faq.decision" in imports("matcher") and "faq.decision" in imports("calibration")
+    assert not {"faq.matcher", "faq.calibration"} & imports("decision")

@@ -221,3 +221,22 @@ def test_a_browser_form_over_the_limit_gets_a_short_413_page(client, settings):
     )
     assert response.status_code == 413
     assert response["Content-Type"].startswith("text/plain") and b"MB" in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/accounts/{slug}/notices/-5/", "/api/v1/accounts/{slug}/notices/-5/approve/", "/api/v1/nothing/"],
+)
+def test_an_api_address_no_route_matches_is_a_json_404(api_client, tenant_a, path):
+    # found by schemathesis: the schema types a notice id as an integer, and -5 gave Django's HTML page
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
+    response = api_client.get(path.format(slug=tenant_a.account.slug))
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_page_address_no_route_matches_is_still_an_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -49,9 +49,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No such file: {options[name]}")
         corpus = bench.load_corpus(options["corpus"])
         queries = bench.load_queries(options["queries"])
-        model, held_out = None, None
+        model, held_out, reliability = None, None, None
         if not options["no_fit"]:
-            model, held_out = bench.calibrate(corpus)
+            model, held_out, reliability = bench.calibrate(corpus)
             fit.save(model, CALIBRATION_PATH)  # clears the loaded calibration
             index_forget()  # cached indexes hold the decision rule they were built with
         else:
@@ -87,7 +87,7 @@ class Command(BaseCommand):
             if options["no_speed"]
             else bench.run_speed(corpus, options["entries"], options["speed_queries"], queries=queries)
         )
-        self.stdout.write(bench.format_report(None, None, model, held_out))
+        self.stdout.write(bench.format_report(None, None, model, held_out, reliability))
         self.stdout.write("")
         self.stdout.write("Quality through import_faqs + faq_match (database, cached index):")
         self.stdout.write(bench.format_report(quality, speed))
@@ -113,6 +113,11 @@ class Command(BaseCommand):
         }
         if held_out:
             summary["held_out"] = {k: bench._summary(v) for k, v in held_out.items()}
+        if reliability:
+            summary["reliability"] = [
+                {"band": b["band"], "lines": b["lines"], "predicted": b["predicted"], "observed": b["observed"]}
+                for b in reliability
+            ]
         for name in ("baseline_wratio", "baseline_wratio_folded"):
             if name in quality:
                 summary[name] = {**bench._summary(quality[name]["overall"]), "cutoff": quality[name]["cutoff"]}

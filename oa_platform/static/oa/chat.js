@@ -47,11 +47,31 @@
     var li = el("li", "msg " + (m.direction === "in" ? "in" : "out") + (m.sender === "staff" ? " staff" : ""));
     li.dataset.id = m.id;
     if (m.sender === "staff") li.appendChild(el("span", "who", T.staff));
-    if (m.direction === "out") appendLinked(li, m.text); else li.appendChild(document.createTextNode(m.text));
+    if (m.direction === "out") appendLinked(li, withoutListedSuggestions(m.text, m.suggestions)); else li.appendChild(document.createTextNode(m.text));
     if (m.sender === "bot" && m.decision === "answer" && m.helpful === null) li.appendChild(feedbackBox(m.id));
     list.appendChild(li);
     if (m.direction === "out") showSuggestions(m.suggestions || [], m.offerHuman);
-    li.scrollIntoView({ block: "end" });
+    if (m.sender === "staff") showHandoff("open");
+    toBottom();
+  }
+  // The page itself scrolls: its end is the docked composer, so the newest message and the buttons both show.
+  function toBottom() { window.scrollTo(0, document.documentElement.scrollHeight); }
+  // Other channels get the suggestions as a numbered list in the text; here they are buttons, so the list goes.
+  function withoutListedSuggestions(text, suggestions) {
+    if (!suggestions || !suggestions.length) return text;
+    var listed = {};
+    suggestions.forEach(function (s, i) { listed[(i + 1) + ". " + s.question] = true; });
+    return String(text).split("\n").filter(function (line) { return !listed[line.trim()]; }).join("\n");
+  }
+  // The empty chat offers a few of the account's questions to start with.
+  function showStarters() {
+    if (list.querySelector("li.msg:not(.welcome)") || quick.childNodes.length) return;
+    (boot.starters || []).forEach(function (q) {
+      var b = el("button", "starter", q);
+      b.type = "button";
+      b.addEventListener("click", function () { send(q); });
+      quick.appendChild(b);
+    });
   }
   // Web addresses and other accounts' pages ("/oa/<slug>/", a referral) in a reply become links; the rest stays text.
   var LINK = /(https?:\/\/[^\s<>"]+|\/oa\/[-\w]+\/)/g;
@@ -106,7 +126,7 @@
     var ref = "r" + (++refSeq);
     var li = el("li", "msg in pending", text);
     list.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    toBottom();
     pending[ref] = { li: li, text: text };
     return ref;
   }
@@ -127,7 +147,10 @@
     if (!n || noticeSeen[n.id]) return;
     noticeSeen[n.id] = true;
     if (n.id > lastNoticeId) lastNoticeId = n.id;
-    var li = el("li", "notice sev-" + (n.severity || "info") + " kind-" + (n.kind || "alert"));
+    var severity = T.severity[n.severity] ? n.severity : "moderate";
+    var li = el("li", "notice sev-" + severity + " kind-" + (n.kind || "alert"));
+    li.dataset.id = n.id;
+    li.appendChild(el("span", "sev-label", T.severity[severity]));
     li.appendChild(el("h3", null, n.title));
     if (n.sent_at) { var t = el("time", null, new Date(n.sent_at).toLocaleString(document.documentElement.lang || undefined)); t.dateTime = n.sent_at; li.appendChild(t); }
     li.appendChild(el("p", null, n.body));
@@ -135,6 +158,13 @@
     var box = $("notices");
     box.insertBefore(li, box.firstChild);
     $("notices-empty").hidden = true;
+    if (n.withdrawn) markWithdrawn(li);
+    if (n.kind === "cancel" && n.references) markWithdrawn(box.querySelector('li[data-id="' + Number(n.references) + '"]'));
+  }
+  function markWithdrawn(li) {
+    if (!li || li.classList.contains("withdrawn")) return;
+    li.classList.add("withdrawn");
+    li.insertBefore(el("span", "withdrawn-label", T.withdrawn), li.firstChild.nextSibling);
   }
   function countUnread(n) {
     if (!n) return;
@@ -163,7 +193,24 @@
     dropPending(data.message && data.message.text, ref);
     addMessage(data.message);
     if (data.reply) addMessage(botFromReply(data.reply));
+    if (data.conversation) showHandoff(data.conversation.status);
+    else if (data.reply && data.reply.intent === "human") showHandoff("waiting");
   }
+  // Waiting for staff, or talking with staff: the bot is quiet, so the page says so above the input.
+  function showHandoff(status) {
+    var text = status === "waiting" ? T.waiting : status === "open" ? T.withStaff : "";
+    $("handoff-text").textContent = text;
+    $("handoff").hidden = !text;
+    $("back-to-bot").hidden = status !== "waiting";  // once staff took it over, the staff member closes it
+  }
+  $("back-to-bot").addEventListener("click", function () {
+    var btn = this;
+    btn.disabled = true;
+    api(boot.urls["handoff/withdraw"], "POST", {}).then(function (data) {
+      addMessage(data.message);
+      showHandoff(data.conversation.status);
+    }, function (e) { if (e.status === 409) showHandoff("bot"); else alert(T.error); }).then(function () { btn.disabled = false; });
+  });
 
   // --- WebSocket with reconnect and catch-up  ---
   function setConn(text) { conn.textContent = text || ""; conn.hidden = !text; }
@@ -234,6 +281,8 @@
     btn.textContent = s.following ? T.unfollow : T.follow;
     btn.className = "btn" + (s.following ? "" : " primary");
     $("settings-locked").hidden = s.following;
+    var status = $("subs-status");
+    if (s.following && status.classList.contains("err")) { status.className = "status"; status.textContent = ""; }
     $("subs-form").classList.toggle("locked", !s.following);
     var boxes = document.querySelectorAll('#subs-form input[name="topics"]');
     s.topics.forEach(function (t) {
@@ -312,6 +361,8 @@
 
   // --- start  ---
   boot.messages.forEach(addMessage);
+  showStarters();
+  showHandoff(boot.conversation);
   boot.notices.forEach(addNotice);
   applyState(state);
   connect();
