@@ -128,8 +128,6 @@ def handoff_withdraw(*, account: OfficialAccount, citizen: Citizen) -> Message:
     """The citizen takes back a request for a person that no staff member has taken yet: the bot answers
     again. Only from ``waiting`` (Conflict otherwise: once staff took it over, the staff member closes it).
     Returns the system message that tells the citizen, stored in the conversation like any other reply."""
-    from oa_platform.chat import reply_language
-
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update()
