@@ -8,6 +8,9 @@ from oa_platform import live
 from oa_platform.models import Area, Citizen, Follow
 from oa_platform.url_policy import is_web_url
 
+# Follow-ups and test notices pushed live name their citizens; above this the push uses the audience filters.
+LIVE_IDS_MAX = 5000
+
 
 def notice_payload(notice: Notice) -> dict:
     """Every language's text, so one event serves every citizen; ``notice_for`` picks theirs."""
@@ -30,8 +33,6 @@ def notice_payload(notice: Notice) -> dict:
 def notice_audience(notice: Notice) -> dict:
     """Filters of the push; an empty list means "no restriction". ``citizen_ids`` names the recipients of
     test notices and follow-ups (small sets); None otherwise."""
-    from broadcasts.fanout import LIVE_IDS_MAX
-
     audience = {"topics": [], "area_paths": [], "languages": [], "citizen_ids": None}
     if notice.mode == Notice.MODE_TEST or notice.references_id is not None:
         ids = list(

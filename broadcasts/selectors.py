@@ -82,3 +82,12 @@ def inbox_for(*, account, citizen, after_id=None, limit=50) -> list[dict]:
             }
         )
     return items
+
+
+def notice_counts(notice_id: int) -> dict:
+    """Deliveries of a notice counted by channel and status: ``{channel: {status: n}}``."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = Delivery.objects.filter(notice_id=notice_id).values("channel", "status").annotate(n=Count("id"))
+    for row in rows:
+        counts.setdefault(row["channel"], {})[row["status"]] = row["n"]
+    return counts

@@ -12,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadcasts.cap import cap_parse
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
+from broadcasts.selectors import notice_counts
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
 from oa_platform.models import LANGUAGE_CHOICES, ApiToken, Area, Membership, OfficialAccount, Topic
 from oa_platform.selectors import user_role
@@ -384,8 +386,6 @@ def notice_cancel(*, notice: Notice, actor: Actor) -> Outcome:
     notice.finished_at = now if was == Notice.STATUS_SENDING else None
     notice.save()
     if was == Notice.STATUS_SENDING:
-        from broadcasts.fanout import notice_counts
-
         Notice.objects.filter(pk=notice.pk).update(counts=notice_counts(notice.pk))
     _audit("cancel", notice, actor, {"was": was, "skipped": skipped})
     return Outcome(notice)
@@ -415,8 +415,6 @@ def notice_expire(*, notice_id: int) -> bool:
     notice.finished_at = timezone.now()
     notice.save()
     if was == Notice.STATUS_SENDING:
-        from broadcasts.fanout import notice_counts
-
         Notice.objects.filter(pk=notice.pk).update(counts=notice_counts(notice.pk))
     audit_record(
         action="expire",
@@ -505,8 +503,6 @@ def deliveries_erase_for_citizen(*, account, citizen) -> int:
 def notice_import_cap(*, account: OfficialAccount, actor: Actor, data: bytes) -> Outcome:
     """A CAP 1.2 alert as a draft notice (an Update/Cancel of one of the account's notices becomes its
     follow-up). Malformed, oversize or entity-declaring XML is refused before anything is stored."""
-    from broadcasts.cap import cap_parse
-
     _require_role(
         actor, account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )

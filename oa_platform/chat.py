@@ -7,10 +7,10 @@ generic webhook) goes through ``chat_receive`` so they all give the same decisio
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, NotSupportedError, connections, transaction
@@ -18,21 +18,23 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+# The chat engine is where the core is wired to the FAQ app (intents, matcher, unanswered questions).
+from faq.intents import detect_intent, handoff_phrase
+from faq.models import UnansweredQuestion
+from faq.selectors import faq_categories, other_account_for
+from faq.services import faq_match, unanswered_statement
 from oa_platform import live
 from oa_platform.compiled_queries import CompiledInsert, writes_together
-from oa_platform.errors import RateLimited, ValidationFailed
+from oa_platform.conversations.text import clean_text, conversation_for, reply_language
+from oa_platform.errors import RateLimited
+from oa_platform.handoff import handoff_request
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import (
-    citizen_account_check,
     follow_create,
     subscription_toggle,
     subscriptions_clear,
     subscriptions_set,
 )
-
-# Control characters other than tab/newline are dropped: they are never part of a question and break logs.
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
-_CONTROL.update({127: None})
 
 
 @dataclass
@@ -42,22 +44,6 @@ class ChatOutcome:
     payload: dict | None  # the reply contract: text, decision, faq, score, suggestions (None while with staff)
     duplicate: bool = False
     extra: dict = field(default_factory=dict)
-
-
-def clean_text(text) -> str:
-    """Validate and tidy a citizen's message. Raises ValidationFailed for empty or oversize text."""
-    if not isinstance(text, str):
-        raise ValidationFailed("text must be a string.", fields={"text": "required"})
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. "\\ud800" in JSON: no database can store it
-        raise ValidationFailed("text is not valid Unicode.", fields={"text": "invalid"}) from exc
-    text = text.translate(_CONTROL).strip()
-    if not text:
-        raise ValidationFailed("text is empty.", fields={"text": "empty"})
-    if len(text) > settings.CHAT_MAX_TEXT:
-        raise ValidationFailed(f"text is longer than {settings.CHAT_MAX_TEXT} characters.", fields={"text": "too_long"})
-    return text
 
 
 def chat_rate_check(*, ip: str, citizen_key: str) -> None:
@@ -101,8 +87,6 @@ def _redis_client():
     if not settings.REDIS_URL:
         return None
     if _redis is None:
-        import redis
-
         _redis = redis.Redis.from_url(settings.REDIS_URL)
     return _redis
 
@@ -124,25 +108,6 @@ def _local_incr(cache_key: str, window: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=window + 1)
         return 1
-
-
-def reply_language(citizen: Citizen, account: OfficialAccount, language: str | None = None) -> str:
-    """The language of every text the bot writes: ``language`` when the channel knows the citizen's current one
-    (the web page: the citizen's choice, else the account's), else the citizen's, else the account's."""
-    return supported_language(language) or citizen.language or account.default_language or "vi"
-
-
-def supported_language(language: str | None) -> str | None:
-    """``language`` as one of settings.LANGUAGES (``zh``, ``zh-CN`` are ``zh-hans``), None for anything else."""
-    if not language or not isinstance(language, str):
-        return None
-    language = language.lower()
-    if language.startswith("zh"):
-        return "zh-hans"
-    return language if language in _LANGUAGES else None
-
-
-_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -181,8 +146,6 @@ MAX_TOPICS = 8
 def _topics_text(account: OfficialAccount, language: str, categories=None) -> str:
     """ "You can ask about: ..." with the account's topics, "" when it has none."""
     if categories is None:
-        from faq.selectors import faq_categories
-
         categories = faq_categories(account=account)
     if not categories:
         return ""
@@ -192,8 +155,6 @@ def _topics_text(account: OfficialAccount, language: str, categories=None) -> st
 def handoff_command(language: str | None) -> str:
     """The hand-off phrase of ``language`` that the intents understand: what the hints tell the citizen to
     type and what the page's "talk to a person" button sends."""
-    from faq.intents import handoff_phrase
-
     return handoff_phrase(language)
 
 
@@ -212,8 +173,6 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
         text = _sentences(language, _topics_text(account, language), _handoff_hint(language))
         return _payload(text, Message.DECISION_FALLBACK, intent="help")
     if kind == "human":
-        from oa_platform.handoff import handoff_request
-
         text = handoff_request(account=account, citizen=citizen, language=language)
         return _payload(text, Message.DECISION_FALLBACK, intent="human")
     follow = Follow.objects.filter(account=account, citizen=citizen, is_active=True).first()
@@ -260,10 +219,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
     A fallback never says the question went to staff (no conversation is handed off here): it says the
     question was recorded for review when it was, and points to another account of the platform that
     answers it (``faq.selectors.other_account_for``)."""
-    from faq.models import UnansweredQuestion
-    from faq.selectors import other_account_for
-    from faq.services import faq_match, unanswered_statement
-
     result = faq_match(account=account, text=text)
     if result.decision == Message.DECISION_ANSWER:
         return _payload(result.answer, result.decision, result.faq, result.score), None
@@ -300,19 +255,6 @@ def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | Non
 _message_insert = CompiledInsert(Message)
 
 
-def conversation_for(*, account: OfficialAccount, citizen: Citizen) -> Conversation:
-    citizen_account_check(account=account, citizen=citizen)
-    # get_or_create reads first and only opens a savepoint to create; it re-reads on a concurrent insert.
-    conversation, _created = Conversation.objects.get_or_create(account=account, citizen=citizen)
-    return conversation
-
-
-def dedup_key(channel: str, text: str, *parts: str) -> str:
-    """A content hash for provider events that carry no message id."""
-    digest = hashlib.sha256("\x1f".join((channel, text, *parts)).encode()).hexdigest()
-    return f"h:{digest[:40]}"
-
-
 def chat_receive(
     *,
     account: OfficialAccount,
@@ -336,8 +278,6 @@ def chat_receive(
     when the same provider event races in twice, the loser's changes roll back with its duplicate insert:
     an intent's side effects must stay in the database (a task goes out with ``transaction.on_commit``).
     """
-    from faq.intents import detect_intent
-
     text = clean_text(text)
     channel = channel or citizen.channel
     if conversation is None:

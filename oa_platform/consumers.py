@@ -23,7 +23,8 @@ from django.conf import settings
 from django.utils import translation
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive, supported_language
+from oa_platform.chat import chat_rate_check, chat_receive
+from oa_platform.conversations.text import clean_text, supported_language
 from oa_platform.errors import DomainError, RateLimited
 from oa_platform.models import Citizen
 from oa_platform.selectors import account_by_slug
@@ -158,8 +159,6 @@ class CitizenChatConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(self._rate_limit)(ip)
         if self.citizen is None:
             # Validate before creating the citizen so a bad first frame stores nothing.
-            from oa_platform.chat import clean_text
-
             clean_text(content.get("text"))
             await self._load_citizen(create=True)
         outcome = await database_sync_to_async(self._chat)(content.get("text"))

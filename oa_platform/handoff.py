@@ -18,9 +18,12 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from faq.models import FaqEntry
 from oa_platform import live
+from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
+from oa_platform.conversations.text import clean_text, conversation_for, reply_language
 from oa_platform.errors import Conflict, NotFound, ValidationFailed
-from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
+from oa_platform.models import Citizen, Conversation, Message, OfficialAccount, SavedReply
 from oa_platform.selectors import accounts_for_user
 from oa_platform.services import audit_record
 
@@ -100,10 +103,8 @@ def handoff_request(
 
     chat.chat_receive calls this for the "human" intent and stores the text as the bot's reply. A button on
     a page calls it with ``record=True``: the text is then stored as a system message and delivered to the
-    citizen on their channel like any other reply. ``language``: as for ``chat.reply_language``.
+    citizen on their channel like any other reply. ``language``: as for ``conversations.text.reply_language``.
     """
-    from oa_platform.chat import conversation_for, reply_language
-
     language = reply_language(citizen, account, language)
     with translation.override(language), transaction.atomic():
         conversation = conversation_for(account=account, citizen=citizen)
@@ -127,8 +128,6 @@ def handoff_withdraw(*, account: OfficialAccount, citizen: Citizen) -> Message:
     """The citizen takes back a request for a person that no staff member has taken yet: the bot answers
     again. Only from ``waiting`` (Conflict otherwise: once staff took it over, the staff member closes it).
     Returns the system message that tells the citizen, stored in the conversation like any other reply."""
-    from oa_platform.chat import reply_language
-
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update()
@@ -150,8 +149,6 @@ def handoff_withdraw(*, account: OfficialAccount, citizen: Citizen) -> Message:
 
 # --- staff side  ---
 def _outbound(*, conversation: Conversation, sender: str, text: str, author=None) -> Message:
-    from oa_platform.webhooks.delivery import SENT_BY_API, outbound_enqueue
-
     channel = conversation.citizen.channel
     message = Message.objects.create(
         conversation=conversation,
@@ -201,8 +198,6 @@ def conversation_assign(*, conversation: Conversation, user: AbstractBaseUser) -
 def conversation_reply(*, conversation: Conversation, user: AbstractBaseUser, text) -> Message:
     """A staff message to the citizen, on the citizen's channel. Replying takes the conversation over
     (status ``open``, assigned to the author if nobody holds it)."""
-    from oa_platform.chat import clean_text
-
     text = clean_text(text)
     conversation = _locked(conversation, user)
     changed = []
@@ -229,8 +224,6 @@ def conversation_close(*, conversation: Conversation, user: AbstractBaseUser) ->
     conversation.assigned_to = None
     conversation.handoff_requested_at = None
     conversation.save(update_fields=["status", "assigned_to", "handoff_requested_at"])
-    from oa_platform.chat import reply_language
-
     with translation.override(reply_language(conversation.citizen, conversation.account)):
         text = _("Cán bộ đã kết thúc hỗ trợ. Trợ lý tự động sẽ tiếp tục trả lời bạn.")
     _outbound(conversation=conversation, sender=Message.SENDER_SYSTEM, text=text)
@@ -251,8 +244,6 @@ def message_retry(*, message: Message, user: AbstractBaseUser) -> Message:
         raise ValidationFailed("This message is not waiting for delivery.")
     message.delivery_status = Message.DELIVERY_QUEUED
     message.save(update_fields=["delivery_status"])
-    from oa_platform.webhooks.delivery import outbound_enqueue
-
     outbound_enqueue(message)
     _changed(message.conversation_id)
     return message
@@ -266,9 +257,6 @@ MAX_SAVED_PER_ACCOUNT = 200  # a longer list is a knowledge base, which is what 
 @transaction.atomic
 def saved_reply_create(*, account: OfficialAccount, user: AbstractBaseUser, title, text):
     """A canned reply for the account's staff (any member of the account may add one)."""
-    from oa_platform.chat import clean_text
-    from oa_platform.models import SavedReply
-
     if not accounts_for_user(user).filter(pk=account.pk).exists():
         raise NotFound("No such account.")
     text = clean_text(text)
@@ -284,8 +272,6 @@ def saved_reply_create(*, account: OfficialAccount, user: AbstractBaseUser, titl
 
 @transaction.atomic
 def saved_reply_delete(*, account: OfficialAccount, user: AbstractBaseUser, pk: int) -> None:
-    from oa_platform.models import SavedReply
-
     if not accounts_for_user(user).filter(pk=account.pk).exists():
         raise NotFound("No such account.")
     reply = SavedReply.objects.filter(account=account, pk=pk).first()
@@ -296,18 +282,12 @@ def saved_reply_delete(*, account: OfficialAccount, user: AbstractBaseUser, pk: 
 
 
 def saved_replies(*, account: OfficialAccount):
-    from oa_platform.models import SavedReply
-
     return SavedReply.objects.filter(account=account).order_by("position", "title")
 
 
 def canned_replies(*, account: OfficialAccount) -> list[dict]:
     """Replies staff can insert: the account's saved replies first, then its active FAQ answers."""
     items = [{"label": r.title, "text": r.text} for r in saved_replies(account=account)[:MAX_CANNED]]
-    try:
-        from faq.models import FaqEntry
-    except ImportError:  # pragma: no cover - the faq app is always installed
-        return items
     entries = FaqEntry.objects.filter(account=account, is_active=True).order_by("question")
     items += [{"label": e.question, "text": e.answer} for e in entries[: max(0, MAX_CANNED - len(items))]]
     return items

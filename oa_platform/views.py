@@ -23,7 +23,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.defaults import page_not_found
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive, clean_text, greeting_text, handoff_command
+from oa_platform.chat import chat_rate_check, chat_receive, greeting_text, handoff_command
+from oa_platform.conversations.text import clean_text
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from oa_platform.handoff import handoff_withdraw
 from oa_platform.models import Follow, Message

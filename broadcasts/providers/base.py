@@ -1,8 +1,6 @@
-"""Channel adapters: a registry (channel name -> adapter) and the message/result shapes every adapter shares.
+"""The message/result shapes every channel adapter shares (the registry is broadcasts.providers.registry).
 
-An adapter has ``send(messages: list[OutboundMessage]) -> list[SendResult]``, one result per message. The
-Zalo OA / WeChat adapters of the webhooks app register themselves with ``register_adapter("zalo", adapter)``;
-deliveries to citizens of those channels use them when registered, otherwise the in-app inbox.
+An adapter has ``send(messages: list[OutboundMessage]) -> list[SendResult]``, one result per message.
 """
 
 from __future__ import annotations
@@ -10,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from broadcasts.models import Delivery, Notice, ProviderConfig, idempotency_key
+from broadcasts.models import Delivery, Notice, idempotency_key
 
 
 @dataclass(frozen=True)
@@ -66,35 +64,3 @@ class SendResult:
 
 class ChannelAdapter(Protocol):
     def send(self, messages: list[OutboundMessage]) -> list[SendResult]: ...
-
-
-_REGISTRY: dict[str, ChannelAdapter] = {}
-
-
-def register_adapter(channel: str, adapter: ChannelAdapter) -> None:
-    """Register the adapter for a citizen channel (e.g. "zalo", "wechat")."""
-    _REGISTRY[channel] = adapter
-
-
-def unregister_adapter(channel: str) -> None:
-    _REGISTRY.pop(channel, None)
-
-
-def registered_channels() -> set[str]:
-    return set(_REGISTRY)
-
-
-def adapter_for(channel: str, *, account) -> ChannelAdapter | None:
-    """The adapter of a delivery channel: a registered one, or the account's HTTP provider of that kind."""
-    if channel in _REGISTRY:
-        return _REGISTRY[channel]
-    if channel in dict(ProviderConfig.KIND_CHOICES):
-        config = ProviderConfig.objects.filter(account=account, kind=channel, is_enabled=True).first()
-        if config is None:
-            return None
-        from broadcasts.providers.sms import SmsAdapter
-        from broadcasts.providers.webhook import WebhookAdapter
-        from broadcasts.providers.zns import ZnsAdapter
-
-        return {"zns": ZnsAdapter, "sms": SmsAdapter, "webhook": WebhookAdapter}[channel](config)
-    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from broadcasts.providers.base import OutboundMessage
 from broadcasts.providers.http import HttpProviderAdapter
+from broadcasts.providers.registry import register_provider
 
 # One SMS segment-friendly size: long notices are cut and point to the link / chat page.
 SMS_MAX = 320
@@ -18,3 +19,6 @@ class SmsAdapter(HttpProviderAdapter):
             text = text[: SMS_MAX - 1] + "…"
         body = {"to": message.phone, "text": text, "reference": message.idempotency_key}
         return "/sms/send", body, self.auth_headers()
+
+
+register_provider(SmsAdapter.kind, SmsAdapter)

@@ -8,6 +8,7 @@ import json
 
 from broadcasts.providers.base import OutboundMessage
 from broadcasts.providers.http import HttpProviderAdapter
+from broadcasts.providers.registry import register_provider
 
 
 class WebhookAdapter(HttpProviderAdapter):
@@ -38,3 +39,6 @@ class WebhookAdapter(HttpProviderAdapter):
                 **self.auth_headers(),
             },
         )
+
+
+register_provider(WebhookAdapter.kind, WebhookAdapter)

@@ -6,6 +6,7 @@ import httpx
 
 from broadcasts.providers.base import OutboundMessage
 from broadcasts.providers.http import HttpProviderAdapter, PermanentError
+from broadcasts.providers.registry import register_provider
 from oa_platform.provider_errors import code_error_summary
 
 
@@ -26,3 +27,6 @@ class ZnsAdapter(HttpProviderAdapter):
         if data.get("error", 0) != 0:
             raise PermanentError(code_error_summary("ZNS", data.get("error"), {}))
         return str((data.get("data") or {}).get("msg_id", ""))
+
+
+register_provider(ZnsAdapter.kind, ZnsAdapter)

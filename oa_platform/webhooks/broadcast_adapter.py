@@ -1,6 +1,6 @@
 """Notices to Zalo and WeChat followers: the broadcasts app's channel adapter for those citizen channels.
 
-Registered at start-up (oa_platform.apps) with ``broadcasts.providers.base.register_adapter``; the fan-out
+Registered at start-up (oa_platform.apps) with ``broadcasts.providers.registry.register_adapter``; the fan-out
 then delivers to Zalo/WeChat citizens through the same send APIs as chat replies, instead of only the
 in-app inbox.
 """
@@ -27,6 +27,8 @@ class ChatChannelAdapter:
         self.channel = channel
 
     def send(self, messages: list) -> list:
+        # Inside the functions: the core does not import the broadcasts app at module level (this bridge goes
+        # when both send through one channel layer, issue 13).
         from broadcasts.models import Delivery
         from broadcasts.providers.base import SendResult
 
@@ -55,7 +57,7 @@ class ChatChannelAdapter:
 
 
 def register() -> None:
-    from broadcasts.providers.base import register_adapter
+    from broadcasts.providers.registry import register_adapter  # inside: see send()
 
     for channel in CHANNELS:
         register_adapter(channel, ChatChannelAdapter(channel))

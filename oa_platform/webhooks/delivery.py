@@ -1,43 +1,20 @@
-"""Services for the webhook channels: process a stored inbound event, deliver one outbound message."""
+"""Services for the webhook channels: process a stored inbound event (outbound sending: conversations.outbox)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from oa_platform import live
 from oa_platform.chat import chat_receive
+from oa_platform.conversations.outbox import outbound_enqueue
 from oa_platform.errors import DomainError
-from oa_platform.models import ChannelConfig, Citizen, Message, WebhookEvent
+from oa_platform.models import Citizen, WebhookEvent
 from oa_platform.services import citizen_get_or_create, follow_create, follow_remove
-from oa_platform.webhooks import senders, zalo
+from oa_platform.webhooks import zalo
 
 logger = logging.getLogger(__name__)
-
-# Channels whose outbound messages go through a provider API (web chat is pushed over the socket instead).
-SENT_BY_API = (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT, Citizen.CHANNEL_GENERIC)
-# Wait before automatic attempt n+1, counted from the message's creation: 30 s, then 2, 10 and 30 min. After
-# the last one the message stays queued with its error in the staff inbox, where staff retry it (or it is
-# re-sent when the channel's token is renewed with set_channel).
-SEND_RETRY_BACKOFF_S = (30, 120, 600, 1800)
-# A queued message never attempted this long after creation lost its task (e.g. the broker was down).
-ORPHAN_AFTER_S = 60
-# Messages re-queued per beat tick: bounds the tick; the rest are due again on the next one.
-RETRY_BATCH = 500
-
-
-def outbound_enqueue(message: Message) -> None:
-    """Queue a send after the current transaction commits (a rolled-back reply is never sent)."""
-    if message.delivery_status != Message.DELIVERY_QUEUED:
-        return
-    from oa_platform.tasks import send_outbound_message
-
-    message_id = message.pk
-    transaction.on_commit(lambda: send_outbound_message.delay(message_id))
 
 
 def _generic_fields(event: WebhookEvent) -> tuple[str, str, str, dict]:
@@ -114,54 +91,3 @@ def webhook_event_process(*, event_id: int) -> dict:
         )
         return {"status": "refused", "code": exc.code}
     return result
-
-
-def message_deliver(*, message_id: int) -> dict:
-    """Send one queued outbound message through its channel's API and record the outcome on the message.
-
-    The row is locked while sending (skip_locked: a concurrent attempt on the same message returns
-    "busy" instead of sending twice). A provider failure worth retrying leaves it queued with the error.
-    """
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("conversation__citizen", "conversation__account")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None:
-            return {"status": "busy"}
-        if message.delivery_status != Message.DELIVERY_QUEUED:
-            return {"status": message.delivery_status or "none", "skipped": True}
-        citizen = message.conversation.citizen
-        config = ChannelConfig.objects.filter(account=message.conversation.account, kind=citizen.channel).first()
-        result = senders.send_text(
-            config=config, citizen=citizen, text=message.text, message_id=message.pk, sender=message.sender
-        )
-        message.delivery_attempts += 1
-        message.delivery_error = result.error[:300]
-        message.delivery_status = {
-            senders.RESULT_SENT: Message.DELIVERY_SENT,
-            senders.RESULT_RETRY: Message.DELIVERY_QUEUED,
-            senders.RESULT_FAILED: Message.DELIVERY_FAILED,
-        }[result.status]
-        message.save(update_fields=["delivery_attempts", "delivery_error", "delivery_status"])
-        conversation_id = message.conversation_id
-        transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation_id))
-    if result.status != senders.RESULT_SENT:
-        logger.info("message %s not sent (%s): %s", message.pk, message.delivery_status, result.error)
-    return {"status": message.delivery_status, "attempts": message.delivery_attempts}
-
-
-def outbound_due_ids(*, now: dt.datetime | None = None) -> list[int]:
-    """Queued outbound messages due for an automatic attempt, oldest first (at most RETRY_BATCH)."""
-    now = now or timezone.now()
-    due = Q(delivery_attempts=0, created_at__lte=now - dt.timedelta(seconds=ORPHAN_AFTER_S))
-    waited = 0
-    for attempts, backoff in enumerate(SEND_RETRY_BACKOFF_S, start=1):
-        waited += backoff
-        due |= Q(delivery_attempts=attempts, created_at__lte=now - dt.timedelta(seconds=waited))
-    rows = Message.objects.filter(
-        direction=Message.DIRECTION_OUT, delivery_status=Message.DELIVERY_QUEUED, channel__in=SENT_BY_API
-    ).filter(due)
-    return list(rows.order_by("created_at", "id").values_list("pk", flat=True)[:RETRY_BATCH])

@@ -10,9 +10,10 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from oa_platform.chat import clean_text
+from oa_platform.conversations.text import clean_text
 from oa_platform.errors import DomainError, ValidationFailed
 from oa_platform.models import Citizen
+from oa_platform.tasks import process_webhook_event
 from oa_platform.webhooks import generic, wechat, zalo
 from oa_platform.webhooks.intake import body_check, channel_target, event_store, freshness_check
 from oa_platform.webhooks.wechat_service import wechat_message_receive
@@ -26,8 +27,6 @@ def _error(exc: DomainError) -> JsonResponse:
 
 def _enqueue_processing(event) -> JsonResponse | None:
     """Queue the stored event for the worker; 503 (the provider retries) if the broker is down."""
-    from oa_platform.tasks import process_webhook_event
-
     try:
         transaction.on_commit(lambda: process_webhook_event.delay(event.pk))
     except Exception:

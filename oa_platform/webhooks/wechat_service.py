@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from oa_platform.chat import chat_receive, clean_text
+from oa_platform.chat import chat_receive
+from oa_platform.conversations.text import clean_text
 from oa_platform.models import Citizen, Message, OfficialAccount, WebhookEvent
 from oa_platform.services import citizen_get_or_create, follow_create, follow_remove
 from oa_platform.webhooks.intake import event_store

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from broadcasts import fanout
+from broadcasts import fanout, sending
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
 from broadcasts.providers.sms import SmsAdapter
 from broadcasts.selectors import notice_progress
@@ -60,10 +60,10 @@ def crash_after_first_post():
 def run_chunk_with_crash(notice):
     [chunk] = Chunk.objects.filter(notice=notice, channel="sms")
     with crash_after_first_post(), pytest.raises(SystemError):
-        fanout.chunk_process(chunk_id=chunk.pk)
+        sending.chunk_process(chunk_id=chunk.pk)
     # the chunk was handed back; the next run (sweeper, another worker) takes it
     assert Chunk.objects.get(pk=chunk.pk).status == Chunk.STATUS_PENDING
-    fanout.chunk_process(chunk_id=chunk.pk)
+    sending.chunk_process(chunk_id=chunk.pk)
     return chunk
 
 

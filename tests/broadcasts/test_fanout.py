@@ -6,7 +6,7 @@ import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from broadcasts import fanout
+from broadcasts import fanout, sending
 from broadcasts.fanout import audience_preview
 from broadcasts.live import citizen_snapshot, notice_for
 from broadcasts.models import Chunk, Delivery, Notice
@@ -121,7 +121,7 @@ def test_expiry_mid_send_skips_the_rest(tenant_a, django_capture_on_commit_callb
             fanout.dispatcher_tick()
     with time_machine.travel(now + dt.timedelta(minutes=11)):
         for chunk in Chunk.objects.filter(notice=notice):
-            fanout.chunk_process(chunk_id=chunk.pk)
+            sending.chunk_process(chunk_id=chunk.pk)
     notice.refresh_from_db()
     assert notice.status == Notice.STATUS_EXPIRED
     assert set(Delivery.objects.filter(notice=notice).values_list("status", flat=True)) == {"skipped"}
@@ -141,7 +141,7 @@ def test_cancel_mid_send_stops_remaining(tenant_a, django_capture_on_commit_call
     Delivery.objects.filter(pk=first.pk).update(status="sent")
     notice_cancel(notice=notice, actor=Actor(user=tenant_a.broadcaster))
     for chunk in Chunk.objects.filter(notice=notice):  # late chunk tasks change nothing
-        fanout.chunk_process(chunk_id=chunk.pk)
+        sending.chunk_process(chunk_id=chunk.pk)
     notice.refresh_from_db()
     statuses = list(Delivery.objects.filter(notice=notice).values_list("status", flat=True))
     assert notice.status == Notice.STATUS_CANCELLED

@@ -1,15 +1,23 @@
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
-from broadcasts.providers.base import OutboundMessage, register_adapter, unregister_adapter
+from broadcasts.providers import registry
+from broadcasts.providers.base import OutboundMessage
+from broadcasts.providers.registry import adapter_for, register_adapter, unregister_adapter
 from broadcasts.providers.sms import SmsAdapter
 from broadcasts.providers.webhook import WebhookAdapter
 from broadcasts.providers.zns import ZnsAdapter
 from broadcasts.services import settings_for
 from oa_platform.models import Citizen
 from tests.broadcasts.conftest import approved, follower
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tenant, url, kind="sms", **kw):
@@ -158,15 +166,13 @@ def zalo_adapter():
             self.sent += messages
             return [SendResult(m.delivery_id, "sent", provider_message_id=f"z{m.delivery_id}") for m in messages]
 
-    from broadcasts.providers import base
-
-    saved = dict(base._REGISTRY)
-    base._REGISTRY.clear()
+    saved = dict(registry._REGISTRY)
+    registry._REGISTRY.clear()
     recorder = Recorder()
     register_adapter("zalo", recorder)
     yield recorder
     unregister_adapter("zalo")
-    base._REGISTRY.update(saved)
+    registry._REGISTRY.update(saved)
 
 
 def test_registered_zalo_adapter_used(tenant_a, zalo_adapter, run_dispatcher):
@@ -188,3 +194,35 @@ def test_no_api_key_sends_no_empty_auth_header(tenant_a, fake_provider):
     config.api_key = ""
     [result] = SmsAdapter(config).send([_msg()])
     assert result.status == "sent"
+
+
+@pytest.mark.django_db
+def test_every_provider_kind_builds_its_adapter_through_the_registry(tenant_a):
+    # given: an enabled configuration of every ProviderConfig kind
+    for kind, _label in ProviderConfig.KIND_CHOICES:
+        _config(tenant_a, "http://127.0.0.1:9", kind=kind)
+    # then: the registry (which imports no adapter) builds each kind's own adapter
+    expected = {"sms": SmsAdapter, "webhook": WebhookAdapter, "zns": ZnsAdapter}
+    assert {kind for kind, _label in ProviderConfig.KIND_CHOICES} == set(expected)
+    for kind, adapter_class in expected.items():
+        adapter = adapter_for(kind, account=tenant_a.account)
+        assert type(adapter) is adapter_class and adapter.config.kind == kind
+
+
+def test_the_providers_register_at_start_up_without_being_imported_by_anyone():
+    """broadcasts.apps imports the provider modules: a fresh process that only sets Django up knows them all."""
+    code = (
+        "import django; django.setup(); from broadcasts.providers import registry; "
+        "print(','.join(sorted(registry._PROVIDERS)))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oa_platform.settings"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "sms,webhook,zns"
+
+
+@pytest.mark.django_db
+def test_a_configured_provider_without_a_registered_adapter_fails_loudly(tenant_a, monkeypatch):
+    _config(tenant_a, "http://127.0.0.1:9", kind="sms")
+    monkeypatch.delitem(registry._PROVIDERS, "sms")
+    with pytest.raises(LookupError):
+        adapter_for("sms", account=tenant_a.account)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcasts import fanout
+from broadcasts import fanout, sending
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig, idempotency_key
 from broadcasts.services import settings_for
 from oa_platform.celery import app
@@ -28,7 +28,7 @@ def _start_worker(name: str, log: Path):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
-    monkeypatch.setattr(fanout, "LEASE_S", 3.0)
+    monkeypatch.setattr(sending, "LEASE_S", 3.0)
     monkeypatch.setattr(fanout, "PENDING_REQUEUE_S", 5.0)
     app.conf.task_always_eager = False
     app.control.purge()

@@ -282,7 +282,7 @@ async def test_staff_socket_is_scoped_and_pushes_changes(tenant_a, tenant_b):
 def test_a_bot_reply_that_could_not_be_sent_shows_in_the_inbox(
     client, tenant_a, channels_a, fake_api, django_capture_on_commit_callbacks
 ):
-    from oa_platform.webhooks.delivery import outbound_enqueue
+    from oa_platform.conversations.outbox import outbound_enqueue
 
     # given a Zalo citizen talking to the bot, and the provider refusing the token
     citizen = make_citizen("zalo-u-9", channel=Citizen.CHANNEL_ZALO, account=tenant_a.account)

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from broadcasts.models import ProviderConfig
-from broadcasts.providers.base import OutboundMessage, adapter_for
+from broadcasts.providers.base import OutboundMessage
+from broadcasts.providers.registry import adapter_for
 from oa_platform.models import ChannelConfig
 from oa_platform.provider_http import ProviderAddressRefused, public_address
 from oa_platform.url_policy import validate_provider_url

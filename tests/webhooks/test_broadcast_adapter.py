@@ -3,7 +3,8 @@
 import pytest
 
 from broadcasts.models import Delivery
-from broadcasts.providers.base import OutboundMessage, adapter_for, registered_channels
+from broadcasts.providers.base import OutboundMessage
+from broadcasts.providers.registry import adapter_for, registered_channels
 from oa_platform.webhooks.broadcast_adapter import ChatChannelAdapter, register
 
 pytestmark = pytest.mark.django_db

@@ -110,8 +110,8 @@ def test_the_retry_beat_resends_after_the_back_off_and_gives_up_to_staff_after_t
     import time_machine
     from django.utils import timezone
 
+    from oa_platform.conversations.outbox import SEND_RETRY_BACKOFF_S, outbound_due_ids
     from oa_platform.tasks import outbound_retry_due
-    from oa_platform.webhooks.delivery import SEND_RETRY_BACKOFF_S, outbound_due_ids
 
     start = timezone.now()
     with time_machine.travel(start, tick=False):

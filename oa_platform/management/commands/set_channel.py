@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from oa_platform.conversations.outbox import send_outbound_message
 from oa_platform.models import ChannelConfig, Citizen, Message, OfficialAccount
 from oa_platform.webhooks.wechat import AESCipher
 
@@ -87,8 +88,6 @@ class Command(BaseCommand):
                 ).values_list("pk", flat=True)
             )
             if config.is_enabled and queued:
-                from oa_platform.tasks import send_outbound_message
-
                 transaction.on_commit(lambda: [send_outbound_message.delay(pk) for pk in queued])
         secret_fields = {"secret", "access_token", "token", "encoding_aes_key", "app_secret", "refresh_token"}
         shown = ", ".join(f if f not in secret_fields else f"{f} (hidden)" for f in changed) or "nothing"
