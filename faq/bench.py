@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process, utils
 
 from faq.calibration import Calibration, shipped_rule
 from faq.intents import detect_intent
-from faq.matcher import Entry, Matcher
+from faq.matcher import Entry, Matcher, entries_of
 from faq.normalize import fold
 
 STYLE_ORDER = (
@@ -55,19 +55,6 @@ def load_corpus(path: str | Path) -> dict:
 def load_queries(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def entries_of(account: dict) -> list[Entry]:
-    return [
-        Entry(
-            key=f["key"],
-            question=f["question"],
-            variants=tuple(f.get("variants") or ()),
-            answer=f.get("answer", ""),
-            tags=tuple(f.get("tags") or ()),
-        )
-        for f in account["faqs"]
-    ]
 
 
 def build_matchers(corpus: dict, decide=None) -> dict[str, Matcher]:

@@ -70,6 +70,20 @@ class Entry:
     tags: tuple[str, ...] = ()
 
 
+def entries_of(account: dict) -> list[Entry]:
+    """The entries of one account of the FAQ interchange JSON (``{"faqs": [{"key", "question", ...}]}``)."""
+    return [
+        Entry(
+            key=f["key"],
+            question=f["question"],
+            variants=tuple(f.get("variants") or ()),
+            answer=f.get("answer", ""),
+            tags=tuple(f.get("tags") or ()),
+        )
+        for f in account["faqs"]
+    ]
+
+
 @dataclass(frozen=True)
 class Candidate:
     key: str

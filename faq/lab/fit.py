@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 
 from faq.calibration import ANSWER_AT, CALIBRATION_PATH, SUGGEST_AT, Calibration, Logistic, load_calibration
 from faq.decision import FEATURE_NAMES
-from faq.matcher import Entry, Matcher
+from faq.matcher import Entry, Matcher, entries_of
 
 SUGGESTION_COST = 0.25
 IN_SCOPE_SHARE = 0.8  # ~19% of citizen messages are about nothing the account answers (shared/faq/FORMAT.md)
@@ -201,19 +201,6 @@ def _swap_topic(text: str, m: Matcher, everyday: list[str], rng: random.Random) 
         words[i] = rng.choice(everyday)
         swapped += weight[i]
     return " ".join(words)
-
-
-def entries_of(account: dict) -> list[Entry]:
-    return [
-        Entry(
-            key=f["key"],
-            question=f["question"],
-            variants=tuple(f.get("variants") or ()),
-            answer=f.get("answer", ""),
-            tags=tuple(f.get("tags") or ()),
-        )
-        for f in account["faqs"]
-    ]
 
 
 def _without_phrasing(entries: list[Entry], e: int, p: int) -> list[Entry]:
