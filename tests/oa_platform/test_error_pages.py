@@ -117,3 +117,20 @@ def test_a_finished_notice_offers_no_delete_and_its_delete_address_is_the_styled
         assert response.status_code == 403
         styled(response, heading, delete_path)
     finished.refresh_from_db()
+
+
+def test_bulk_delete_from_the_list_refuses_a_finished_notice(client, tenant_a):
+    # given: an approved notice; the manager selects it in the list and picks "delete selected"
+    finished = approved(tenant_a)
+    client.force_login(tenant_a.manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    url = reverse("admin:broadcasts_notice_changelist")
+    data = {"action": "delete_selected", "_selected_action": [finished.pk]}
+    # when: the confirmation step; then: Django says the permission is lacking
+    response = client.post(url, data)
+    assert response.status_code == 200 and response.context["perms_lacking"]
+    # when: confirmed anyway; then: the styled 403, and the notice is still there (it was deleted before)
+    response = client.post(url, {**data, "post": "yes"})
+    assert response.status_code == 403
+    styled(response, HEADINGS[0][1], url)
+    finished.refresh_from_db()
