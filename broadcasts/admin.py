@@ -164,6 +164,13 @@ class NoticeAdmin(TenantScopedAdmin):
         for note in outcome.notes:
             messages.info(request, note)
 
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts can be deleted (delete_model refuses the rest): a notice past draft offers no Delete
+        # link, and its delete address is the styled 403 page.
+        if obj is not None and obj.status != Notice.STATUS_DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
         if obj.status != Notice.STATUS_DRAFT:
             raise PermissionDenied(_("Only drafts can be deleted; cancel the notice instead."))

@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from oa_platform import api, views
 
 handler400 = views.bad_request
+handler403 = views.permission_denied_page
 handler404 = views.not_found
+handler500 = views.server_error_page
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.defaults import page_not_found
+from django.views.defaults import server_error
 
 from oa_platform import live, web_identity, web_state
 from oa_platform.chat import chat_rate_check, chat_receive, greeting_text, handoff_command
@@ -60,10 +60,19 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page_context(request) -> dict:
+    """What the styled error pages need: the way back (the admin's index under /admin/, else the home page)."""
+    return {"back_to_admin": request.path.startswith("/admin/")}
+
+
 def bad_request(request, exception=None):
     """Django's 400 handler (``handler400``): a request Django refuses before any view runs, e.g. a body
     over DATA_UPLOAD_MAX_MEMORY_SIZE (then 413) or too many form fields. JSON in the API's error shape for
-    API, webhook and script clients; a short page for a browser that asked for HTML."""
+    API, webhook and script clients; the styled 400.html page for a browser that asked for HTML."""
     too_large = isinstance(exception, RequestDataTooBig)
     status = 413 if too_large else 400
     if too_large:
@@ -71,18 +80,36 @@ def bad_request(request, exception=None):
         code, message = "too_large", _("The request is larger than %(limit)s MB.") % {"limit": limit}
     else:
         code, message = "bad_request", _("The request could not be read.")
-    if "text/html" in request.headers.get("Accept", ""):
-        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if "text/html" in request.headers.get("Accept", "") and not _is_api(request):
+        context = {**_page_context(request), "status": status, "message": message}
+        return render(request, "400.html", context, status=status)
     return _error(status, code, message)
+
+
+def permission_denied_page(request, exception=None):
+    """Django's 403 handler (``handler403``): JSON in the API's error shape under /api/, else the styled
+    403.html (with the way back to the admin's index under /admin/)."""
+    if _is_api(request):
+        return _error(403, "forbidden", _("You do not have permission to do this."))
+    return render(request, "403.html", {**_page_context(request), "exception": str(exception or "")}, status=403)
 
 
 def not_found(request, exception=None):
     """Django's 404 handler (``handler404``) for an address no route matches. Under /api/ that is JSON in
     the API's error shape (e.g. a notice id that is not a number: /notices/-5/), as the schema says every
-    API operation answers; elsewhere Django's page."""
-    if request.path.startswith("/api/"):
+    API operation answers; elsewhere the styled 404.html."""
+    if _is_api(request):
         return _error(404, "not_found", _("There is nothing at this address."))
-    return page_not_found(request, exception)
+    return render(request, "404.html", _page_context(request), status=404)
+
+
+def server_error_page(request):
+    """Django's 500 handler (``handler500``): JSON in the API's error shape under /api/, else Django's own
+    handler, which renders 500.html with an empty context (no request, no database: whatever broke may be
+    either)."""
+    if _is_api(request):
+        return _error(500, "server_error", _("Something went wrong on our side; try again later."))
+    return server_error(request)
 
 
 def client_ip(request) -> str:

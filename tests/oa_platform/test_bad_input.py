@@ -215,12 +215,14 @@ def test_a_body_over_the_limit_is_a_json_413_on_the_page(faq_account, settings):
     assert counts() == before
 
 
-def test_a_browser_form_over_the_limit_gets_a_short_413_page(client, settings):
+def test_a_browser_form_over_the_limit_gets_the_styled_413_page(client, settings):
     response = client.post(
         "/admin/login/", data={"username": "a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, headers={"Accept": "text/html"}
     )
     assert response.status_code == 413
-    assert response["Content-Type"].startswith("text/plain") and b"MB" in response.content
+    # the site's error page (templates/400.html) saying the limit, not a bare text answer
+    assert response["Content-Type"].startswith("text/html") and b"MB" in response.content
+    assert b"oa/oa.css" in response.content
 
 
 @pytest.mark.parametrize(
