@@ -550,9 +550,7 @@ def _group_items(*, account: OfficialAccount, item_ids: Iterable) -> list[Unansw
     if not ids or len(ids) > MAX_GROUP_IDS:
         raise ValidationFailed("Choose the questions to handle.", fields={"items": "required"})
     items = list(
-        UnansweredQuestion.objects.select_for_update()
-        .filter(account=account, pk__in=ids)
-        .order_by("-last_seen", "-pk")
+        UnansweredQuestion.objects.select_for_update().filter(account=account, pk__in=ids).order_by("-last_seen", "-pk")
     )
     if len(items) != len(ids):
         raise NotFound("No such question in this account.")

@@ -308,9 +308,7 @@ def _review_group_view(group, account, entries_by_key) -> dict:
     newest = group.newest
     match = services.faq_match(account=account, text=newest.sample_text)
     candidates = [
-        {"entry": entries_by_key[c.key], "score": c.score}
-        for c in match.candidates[:3]
-        if c.key in entries_by_key
+        {"entry": entries_by_key[c.key], "score": c.score} for c in match.candidates[:3] if c.key in entries_by_key
     ]
     language_names = dict(LANGUAGE_CHOICES)
     return {

@@ -7,7 +7,7 @@ import pytest
 
 from faq import index
 from faq.models import FaqEntry, UnansweredQuestion
-from faq.review import guess_language, group_items, similar, unanswered_groups
+from faq.review import group_items, guess_language, similar, unanswered_groups
 from faq.selectors import entries_search, entry_for_account
 from faq.services import (
     faq_entry_create,
