@@ -54,12 +54,46 @@ DECISION_HINTS = {
     Message.DECISION_FALLBACK: gettext_lazy("Không mục nào đủ gần: câu hỏi được ghi lại để cán bộ xem xét."),
     UnansweredQuestion.DECISION_OTHER_AGENCY: gettext_lazy("Một cơ quan khác trả lời câu hỏi này: bot chỉ chỗ hỏi."),
 }
+# How close a candidate is, in words the matcher's own decision justifies (its scores are not probabilities).
+CONFIDENCE_WORDS = {
+    "sure": gettext_lazy("Chắc chắn: bot trả lời bằng mục này"),
+    "maybe": gettext_lazy("Có thể: bot gợi ý mục này"),
+    "far": gettext_lazy("Xa: bot không gợi ý"),
+}
 QUEUE_DECISIONS = {
     UnansweredQuestion.DECISION_FALLBACK: gettext_lazy("Không có câu trả lời"),
     UnansweredQuestion.DECISION_SUGGEST: gettext_lazy("Chỉ gợi ý"),
     UnansweredQuestion.DECISION_NOT_HELPFUL: gettext_lazy("Bị đánh giá không hữu ích"),
     UnansweredQuestion.DECISION_OTHER_AGENCY: gettext_lazy("Thuộc cơ quan khác"),
 }
+
+
+def confidence(match, key: str, first: bool) -> str:
+    """ "sure" for the entry the bot answers with, "maybe" for one it suggests, "far" for the rest."""
+    if first and match.decision == Message.DECISION_ANSWER and match.faq == key:
+        return "sure"
+    if key in {c.key for c in match.suggestions}:
+        return "maybe"
+    return "far"
+
+
+def _candidates(match, entries_by_key: dict, limit: int) -> list[dict]:
+    top = match.candidates[0].score if match.candidates else 0
+    out = []
+    for i, c in enumerate(match.candidates[:limit]):
+        level = confidence(match, c.key, i == 0)
+        out.append(
+            {
+                "key": c.key,
+                "question": c.question,
+                "entry": entries_by_key.get(c.key),
+                "level": level,
+                "words": CONFIDENCE_WORDS[level],
+                # the bar: the candidate's score relative to the best one's (0..100)
+                "relative": round(100 * c.score / top) if top else 0,
+            }
+        )
+    return out
 
 
 def local_when(value, account) -> str:
@@ -412,9 +446,6 @@ def faq_try(request, slug):
                 decision_words=DECISION_WORDS.get(decision, decision),
                 decision_hint=DECISION_HINTS.get(decision, ""),
                 intent=detect_intent(text, language=account.language),
-                candidates=[
-                    {"key": c.key, "question": c.question, "score": c.score, "entry": entries_by_key.get(c.key)}
-                    for c in match.candidates
-                ],
+                candidates=_candidates(match, entries_by_key, 5),
             )
     return render(request, "staff/faq/try.html", context, status=status)
