@@ -104,7 +104,11 @@ def local_when(value, account) -> str:
 
 
 # --- forms ------------------------------------------------------------------------------------------------
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # the date picker sends ISO; a browser without one, what staff type
+# Typed and shown day-first (a browser's date picker follows the browser's locale, often month-first); ISO too.
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+DAY_FIRST = forms.DateInput(
+    format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "size": 10}
+)
 
 
 def _required():
@@ -120,7 +124,11 @@ class EntryForm(forms.Form):
         error_messages={"invalid": gettext_lazy("Chỉ dùng chữ thường không dấu, số và gạch ngang.")},
     )
     question = forms.CharField(
-        label=gettext_lazy("Câu hỏi"), max_length=MAX_QUESTION, min_length=2, error_messages=_required()
+        label=gettext_lazy("Câu hỏi"),
+        max_length=MAX_QUESTION,
+        min_length=2,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages=_required(),
     )
     variants = forms.CharField(
         label=gettext_lazy("Cách hỏi khác"),
@@ -140,14 +148,14 @@ class EntryForm(forms.Form):
         label=gettext_lazy("Hiệu lực từ ngày"),
         required=False,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DAY_FIRST,
         error_messages={"invalid": gettext_lazy("Nhập ngày dạng dd/mm/yyyy.")},
     )
     valid_until = forms.DateField(
         label=gettext_lazy("Hiệu lực đến hết ngày"),
         required=False,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DAY_FIRST,
         error_messages={"invalid": gettext_lazy("Nhập ngày dạng dd/mm/yyyy.")},
     )
     legal_basis = forms.CharField(
@@ -341,9 +349,10 @@ def faq_delete(request, slug, pk):
 def _review_group_view(group, account, entries_by_key) -> dict:
     newest = group.newest
     match = services.faq_match(account=account, text=newest.sample_text)
-    candidates = [
-        {"entry": entries_by_key[c.key], "score": c.score} for c in match.candidates[:3] if c.key in entries_by_key
-    ]
+    candidates = [c for c in _candidates(match, entries_by_key, 3) if c["entry"] is not None]
+    # the nearest entry is preselected when the matcher itself thought of it (answered or suggested it); an
+    # entry it found only faintly (a fallback) is listed but not checked, so one click cannot add noise
+    preselect = candidates[0]["entry"].pk if candidates and candidates[0]["level"] != "far" else None
     language_names = dict(LANGUAGE_CHOICES)
     return {
         "group": group,
@@ -353,6 +362,7 @@ def _review_group_view(group, account, entries_by_key) -> dict:
         "decision": QUEUE_DECISIONS.get(newest.decision, newest.decision),
         "referred_to": group.referred_to,
         "candidates": candidates,
+        "preselect": preselect,
         "others": group.items[1:] if group.items[0] == newest else [i for i in group.items if i != newest],
         "ids": ",".join(map(str, group.item_ids)),
     }

@@ -227,6 +227,9 @@ def test_review_other_entry_choice_dismiss_and_create(account):
     client = client_for(account)
     page = client.get(url("faq-review", account)).content.decode()
     assert "Thuộc cơ quan khác" in page and "Sở Giao thông vận tải" in page
+    # questions the bot fell back on: their faint candidates are listed but none is preselected
+    assert checked_radio(page, 1) == checked_radio(page, 2) == ""
+    assert "Không câu hỏi nào đủ gần" in page
     # "other entry" picks from the list
     target = entry(account, "dang-ky-xe")
     client.post(url("faq-review-variant", account), {"items": [item.pk], "entry": "other", "other_entry": target.pk})
