@@ -25,4 +25,6 @@ urlpatterns = [
     path("<slug:slug>/faq/review/variant/", faq_views.faq_review_variant, name="faq-review-variant"),
     path("<slug:slug>/faq/review/dismiss/", faq_views.faq_review_dismiss, name="faq-review-dismiss"),
     path("<slug:slug>/faq/try/", faq_views.faq_try, name="faq-try"),
+    path("<slug:slug>/faq/synonyms/", faq_views.faq_synonyms, name="faq-synonyms"),
+    path("<slug:slug>/faq/synonyms/<int:pk>/delete/", faq_views.faq_synonym_delete, name="faq-synonym-delete"),
 ]

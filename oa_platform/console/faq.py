@@ -22,7 +22,13 @@ from faq import services
 from faq.intents import detect_intent
 from faq.models import MAX_KEY, MAX_QUESTION, UnansweredQuestion
 from faq.review import unanswered_groups
-from faq.selectors import entries_for_account, entries_search, entry_for_account, unanswered_for_account
+from faq.selectors import (
+    entries_for_account,
+    entries_search,
+    entry_for_account,
+    synonyms_for_account,
+    unanswered_for_account,
+)
 from oa_platform.chat import faq_reply_preview
 from oa_platform.console.access import EDITORS, console_view
 from oa_platform.errors import DomainError, NotFound, ValidationFailed
@@ -427,6 +433,69 @@ def faq_review_dismiss(request, slug):
         return redirect(reverse("staff:faq-review", args=[slug]))
     flash.success(request, _("Đã bỏ qua “%(text)s”.") % {"text": items[0].sample_text[:80]})
     return redirect(reverse("staff:faq-review", args=[slug]))
+
+
+# --- synonyms -------------------------------------------------------------------------------------------------
+class SynonymForm(forms.Form):
+    term = forms.CharField(
+        label=gettext_lazy("Từ công dân gõ"),
+        max_length=100,
+        help_text=gettext_lazy("Ví dụ: gpkd"),
+        error_messages=_required(),
+    )
+    expansion = forms.CharField(
+        label=gettext_lazy("Nghĩa là"),
+        max_length=200,
+        help_text=gettext_lazy("Ví dụ: giấy phép kinh doanh"),
+        error_messages=_required(),
+    )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Ngôn ngữ"),
+        choices=[("", gettext_lazy("Mọi ngôn ngữ")), *LANGUAGE_CHOICES],
+        required=False,
+    )
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        for name, code in (exc.fields or {"term": "invalid"}).items():
+            message = _("Từ này đã có.") if code == "taken" else FIELD_ERRORS.get(code, FIELD_ERRORS["invalid"])
+            self.add_error(name if name in self.fields else None, message)
+
+
+@require_http_methods(["GET", "POST"])
+@console_view(roles=EDITORS)
+def faq_synonyms(request, slug):
+    """The account's own abbreviations and synonyms (on top of the built-in dictionaries): list and add."""
+    account = request.account
+    status = 200
+    if request.method == "POST":
+        form = SynonymForm(request.POST)
+        if form.is_valid():
+            try:
+                synonym = services.synonym_create(account=account, actor=request.user, **form.cleaned_data)
+            except ValidationFailed as exc:
+                form.add_domain_error(exc)
+            else:
+                flash.success(
+                    request,
+                    _("Đã thêm “%(term)s” → “%(expansion)s”.") % {"term": synonym.term, "expansion": synonym.expansion},
+                )
+                return redirect(reverse("staff:faq-synonyms", args=[slug]))
+        status = 400
+    else:
+        form = SynonymForm()
+    context = {"account": account, "form": form, "synonyms": synonyms_for_account(account=account)}
+    return render(request, "staff/faq/synonyms.html", context, status=status)
+
+
+@require_POST
+@console_view(roles=EDITORS)
+def faq_synonym_delete(request, slug, pk):
+    synonym = synonyms_for_account(account=request.account).filter(pk=pk).first()
+    if synonym is None:
+        raise Http404("No such synonym.")
+    services.synonym_delete(synonym=synonym, actor=request.user)
+    flash.success(request, _("Đã xoá “%(term)s”.") % {"term": synonym.term})
+    return redirect(reverse("staff:faq-synonyms", args=[slug]))
 
 
 # --- try a question -----------------------------------------------------------------------------------------

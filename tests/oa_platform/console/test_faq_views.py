@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from faq import index
-from faq.models import FaqEntry, UnansweredQuestion
-from faq.services import faq_entry_create, unanswered_record
+from faq.models import FaqEntry, Synonym, UnansweredQuestion
+from faq.services import faq_entry_create, faq_match, synonym_create, unanswered_record
 from oa_platform.models import Membership
 from tests.factories import make_account, make_staff
 from tests.oa_platform.test_admin_vi_strings import english_on
@@ -288,6 +288,30 @@ def test_try_names_the_other_agency(account):
     assert "Chuyển sang cơ quan khác" in page and "Sở Giao thông vận tải" in page
 
 
+def test_synonyms_add_refuse_a_duplicate_and_delete(account):
+    client = client_for(account)
+    assert faq_match(account=account, text="lpcc").decision != "answer"
+    response = client.post(
+        url("faq-synonyms", account), {"term": "LPCC", "expansion": "lệ phí hộ chiếu", "language": ""}
+    )
+    assert response.status_code == 302
+    synonym = Synonym.objects.get(account=account)
+    assert synonym.term == "lpcc"
+    page = client.get(url("faq-synonyms", account)).content.decode()
+    assert "Đã thêm" in page and "lệ phí hộ chiếu" in page
+    # the same term again: refused by its field, nothing stored
+    response = client.post(url("faq-synonyms", account), {"term": "lpcc", "expansion": "x", "language": ""})
+    assert response.status_code == 400 and "Mã này đã được dùng" not in response.content.decode()
+    assert "Từ này đã có." in response.content.decode()
+    assert client.post(url("faq-synonyms", account), {"term": "", "expansion": ""}).status_code == 400
+    assert Synonym.objects.count() == 1
+    # another agency's synonym does not exist here
+    other = synonym_create(account=make_account("agency-b"), term="gpkd", expansion="giấy phép kinh doanh")
+    assert client.post(url("faq-synonym-delete", account, other.pk)).status_code == 404
+    assert client.post(url("faq-synonym-delete", account, synonym.pk)).status_code == 302
+    assert list(Synonym.objects.all()) == [other]
+
+
 @pytest.mark.parametrize(
     ("language", "words"),
     [("en", ["Answer now", "Unanswered"]), ("zh-hans", ["立即回答", "未回答"])],
@@ -311,10 +335,13 @@ def test_vietnamese_faq_pages_have_no_untranslated_english(account):
         "delete": client.get(url("faq-delete", account, target.pk)),
         "review": client.get(url("faq-review", account)),
         "try": client.get(url("faq-try", account), {"q": "ho chieu"}),
+        "synonyms": client.get(url("faq-synonyms", account)),
+        "synonyms-invalid": client.post(url("faq-synonyms", account), {"term": ""}),
     }
     assert {name: r.status_code for name, r in pages.items()} == {
         **{name: 200 for name in pages},
         "add-invalid": 400,
+        "synonyms-invalid": 400,
     }
     english = {name: found for name, response in pages.items() if (found := english_on(response))}
     assert not english, english
