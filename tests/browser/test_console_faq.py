@@ -135,4 +135,12 @@ def test_other_entry_list_selects_its_radio(asgi_server, browser):
         .variants.filter(text__startswith="giá vàng")
         .exists()
     )
+    # the synonyms page passes the scan too
+    page.goto(f"{asgi_server}/staff/{account.slug}/faq/synonyms/")
+    page.locator("#id_term").fill("gpkd")
+    page.locator("#id_expansion").fill("giấy phép kinh doanh")
+    page.get_by_role("button", name="Thêm", exact=True).click()
+    expect(page.locator(".synonym-list")).to_contain_text("giấy phép kinh doanh", timeout=WAIT_MS)
+    no_horizontal_scroll(page)
+    assert_accessible(page)
     context.close()
