@@ -252,9 +252,12 @@ def faq_list(request, slug):
 def _items_param(request) -> list[int]:
     raw = request.GET.get("items", "") if request.method == "GET" else ",".join(request.POST.getlist("items"))
     try:
-        return [int(part) for part in raw.split(",") if part.strip()]
+        ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise Http404("No such question.") from None
+    if len(ids) > services.MAX_GROUP_IDS:  # more than a review group holds: not a link the console made
+        raise Http404("No such question.")
+    return ids
 
 
 @require_http_methods(["GET", "POST"])

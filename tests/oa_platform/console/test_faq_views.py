@@ -248,6 +248,9 @@ def test_review_other_entry_choice_dismiss_and_create(account):
     # create a new entry from the group: prefilled with its text
     page = client.get(url("faq-add", account), {"items": str(gold.pk)}).content.decode()
     assert "giá vàng hôm nay" in page and f'name="items" value="{gold.pk}"' in page
+    assert client.get(url("faq-add", account), {"items": "x"}).status_code == 404
+    assert client.get(url("faq-add", account), {"items": str(foreign_item.pk)}).status_code == 404
+    assert client.get(url("faq-add", account), {"items": ",".join(map(str, range(1, 300)))}).status_code == 404
     response = client.post(
         url("faq-add", account),
         {"items": [gold.pk], "question": "Giá vàng hôm nay?", "answer": "Xem trang SJC.", "language": "vi"},
