@@ -15,9 +15,9 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH = 600
 HEIGHT = 160
 # Room for the axis labels (left: "100%", bottom: the first and last day).
-PAD_LEFT = 36
-PAD_BOTTOM = 20
-PAD_TOP = 8
+PAD_LEFT = 48
+PAD_BOTTOM = 24
+PAD_TOP = 12
 GRID = (0, 50, 100)  # percent lines drawn across the chart
 
 
@@ -48,7 +48,7 @@ def daily_rate_svg(points: Sequence[Point], *, title: str, description: str, cha
     for pct in GRID:
         y = PAD_TOP + plot_h * (1 - pct / 100)
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{PAD_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>')
+        parts.append(f'<text class="axis" x="{PAD_LEFT - 4}" y="{y + 5:.1f}" text-anchor="end">{pct}%</text>')
     for i, point in enumerate(points):
         if point.value is None:
             continue

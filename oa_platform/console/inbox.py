@@ -42,6 +42,7 @@ def conversation_row(conversation: Conversation, *, account, user, now) -> dict:
     if len(preview) > labels.PREVIEW_CHARS:
         preview = preview[: labels.PREVIEW_CHARS].rstrip() + "…"
     waiting = conversation.status == Conversation.STATUS_WAITING
+    preview_at = getattr(conversation, "last_at", None) or conversation.last_message_at
     return {
         "id": conversation.pk,
         "status": conversation.status,
@@ -59,7 +60,8 @@ def conversation_row(conversation: Conversation, *, account, user, now) -> dict:
         if waiting
         else "",
         "last_message_at": conversation.last_message_at.isoformat(),
-        "last_message_time": labels.local_time(conversation.last_message_at, account, now=now),
+        "preview_at": preview_at.isoformat(),
+        "last_message_time": labels.local_time(preview_at, account, now=now),
         "last_message": mask_phones_in_text(preview),
         "undelivered": bool(getattr(conversation, "has_undelivered", False)),
         "actions": labels.conversation_actions(conversation, user),

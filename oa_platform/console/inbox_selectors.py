@@ -27,10 +27,13 @@ def _annotated(account: OfficialAccount) -> QuerySet[Conversation]:
 
 
 def with_last_text(rows: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Adds ``last_text``: the head of the conversation's latest message (a correlated subquery)."""
-    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    """Adds ``last_text`` and ``last_at``: the head of the latest message a person wrote (the citizen or
+    staff; the bot's and the system's notes say nothing about the case), by correlated subqueries."""
+    last = Message.objects.filter(
+        conversation=OuterRef("pk"), sender__in=(Message.SENDER_CITIZEN, Message.SENDER_STAFF)
+    ).order_by("-created_at", "-id")
     head = last.annotate(head=Substr("text", 1, PREVIEW_CHARS + 1)).values("head")[:1]
-    return rows.annotate(last_text=Subquery(head))
+    return rows.annotate(last_text=Subquery(head), last_at=Subquery(last.values("created_at")[:1]))
 
 
 def _condition(key: str, user) -> Q:
