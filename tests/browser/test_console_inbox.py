@@ -126,6 +126,11 @@ def test_staff_answer_a_waiting_citizen_from_today(asgi_server, browser, viewpor
     citizen.fill("#chat-input", "Tôi cần làm hộ chiếu cho con")
     citizen.press("#chat-input", "Enter")
     expect(staff.locator("#history")).to_contain_text("Tôi cần làm hộ chiếu cho con", timeout=WAIT_MS)
+    # the live refresh writes translated labels (never "open"), in the conversation and in the list
+    expect(staff.locator("#status")).to_have_text("Cán bộ đang xử lý")
+    live_row = staff.locator(f'#conversations a[data-id="{conversation.pk}"]')
+    expect(live_row).to_contain_text("Tôi cần làm hộ chiếu cho con", timeout=WAIT_MS)
+    expect(live_row.locator(".pill")).to_have_text("Cán bộ đang xử lý")
     staff.fill("#reply-text", "Chào bạn, cán bộ Công an Demo đây. Con bạn mấy tuổi?")
     staff.click("#send")
     expect(citizen.locator("#messages li.msg.staff")).to_contain_text("Con bạn mấy tuổi?", timeout=WAIT_MS)
