@@ -11,6 +11,7 @@ from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from oa_platform import handoff
@@ -83,7 +84,10 @@ def _act(request, slug: str, pk: int, action):
         return _error(request, exc, slug, pk)
     if _wants_json(request):
         return JsonResponse(result)
-    return redirect("staff:conversation", slug=slug, pk=pk)
+    page = reverse("staff:conversation", kwargs={"slug": slug, "pk": pk})
+    back = request.POST.get("next", "")
+    # back to the same conversation with the list's filter kept; never anywhere else
+    return redirect(back if back.startswith(page + "?") else page)
 
 
 @staff_member_required

@@ -150,7 +150,11 @@ def test_take_reply_close_and_reopen_move_the_buttons(client, tenant_a):
     page = client.get(url).content.decode()
     assert buttons(page) == {"assign": False, "reopen": True, "close": False, "reply": False}
     assert "Cuộc trò chuyện đã kết thúc" in page
-    client.post(reverse("staff:assign", args=["agency-a", c.pk]))  # reopen
+    # reopen, back to the page with the list's filter; a "next" elsewhere is not followed
+    back = client.post(reverse("staff:assign", args=["agency-a", c.pk]), {"next": url + "?f=closed"})
+    assert back.url == url + "?f=closed"
+    elsewhere = client.post(reverse("staff:assign", args=["agency-a", c.pk]), {"next": "https://evil.example/"})
+    assert elsewhere.url == url
     c.refresh_from_db()
     assert (c.status, c.assigned_to) == ("open", tenant_a.editor)
 
