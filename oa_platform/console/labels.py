@@ -81,10 +81,12 @@ def zone_name(account: OfficialAccount, *, now: dt.datetime | None = None) -> st
 
 
 def waited(since: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
-    """How long since ``since``, short: "45 phút", "3 giờ 5 phút", "2 ngày"."""
+    """How long since ``since``, short: "dưới 1 phút", "45 phút", "3 giờ 5 phút", "2 ngày"."""
     if since is None:
         return ""
     minutes = max(int(((now or timezone.now()) - since).total_seconds() // 60), 0)
+    if minutes < 1:
+        return _("dưới 1 phút")
     if minutes < 60:
         return _("%(n)d phút") % {"n": minutes}
     hours, rest = divmod(minutes, 60)

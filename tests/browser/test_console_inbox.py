@@ -12,6 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from broadcasts.models import Delivery, Notice
+from faq.models import UnansweredQuestion
 from oa_platform.models import Conversation, Membership, Message
 from tests import factories
 from tests.browser.axe import assert_accessible
@@ -60,6 +62,30 @@ def history_of_answers(account) -> None:
     Message.objects.bulk_create(rows)
 
 
+def other_work(account, colleague) -> None:
+    """A colleague's notice to approve, a notice half sent, unanswered questions: every block of Today shows."""
+    Notice.objects.create(
+        account=account,
+        category="general",
+        title_vi="Lịch tiếp công dân tháng 12",
+        body_vi="…",
+        status=Notice.STATUS_PENDING,
+        author=colleague,
+    )
+    sending = Notice.objects.create(
+        account=account, category="general", title_vi="Cảnh báo mưa lớn", body_vi="…", status=Notice.STATUS_SENDING
+    )
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        Delivery(notice=sending, citizen=factories.make_citizen(), channel="inapp", status=status, created_at=now)
+        for status in ["sent"] * 7 + ["queued"] * 3
+    )
+    for n, text in enumerate(["lệ phí trước bạ xe máy", "đăng ký kết hôn với người nước ngoài"]):
+        UnansweredQuestion.objects.create(
+            account=account, normalized=text, normalized_hash=f"h{n}", sample_text=text, decision="fallback", count=3
+        )
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_staff_answer_a_waiting_citizen_from_today(asgi_server, browser, viewport):
     # given an account whose staff work around the clock (the test does not depend on the hour), its history
@@ -69,6 +95,7 @@ def test_staff_answer_a_waiting_citizen_from_today(asgi_server, browser, viewpor
     account.save()
     staff_user = factories.make_staff(account, Membership.ROLE_MANAGER, "canbo")
     history_of_answers(account)
+    other_work(account, factories.make_staff(account, Membership.ROLE_BROADCASTER, "bientap"))
     other = Conversation.objects.create(  # a nameless citizen waiting too
         account=account,
         citizen=factories.make_citizen("w_M0TaZyOpaque", account=None),
@@ -94,6 +121,8 @@ def test_staff_answer_a_waiting_citizen_from_today(asgi_server, browser, viewpor
     expect(staff.locator(".today-list").first).to_contain_text("chờ 1 giờ 35 phút")
     expect(staff.locator("svg.chart rect.bar")).not_to_have_count(0)
     assert "w_M0Ta" not in staff.content()
+    expect(staff.locator("#approve-h + .today-list")).to_contain_text("Lịch tiếp công dân tháng 12")
+    expect(staff.locator("progress.bar")).to_have_attribute("value", "7")
     shot(staff, "today", viewport)
     assert_accessible(staff)
 

@@ -195,3 +195,13 @@ def test_the_inbox_costs_a_bounded_number_of_queries(client, tenant_a):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("staff:inbox", args=["agency-a"])).status_code == 200
     assert len(queries) <= 15, [q["sql"] for q in queries.captured_queries]
+
+
+def test_waiting_times_read_short():
+    from oa_platform.console.labels import waited
+
+    assert waited(NOW - dt.timedelta(seconds=30), now=NOW) == "dưới 1 phút"
+    assert waited(NOW - dt.timedelta(minutes=59), now=NOW) == "59 phút"
+    assert waited(NOW - dt.timedelta(minutes=185), now=NOW) == "3 giờ 5 phút"
+    assert waited(NOW - dt.timedelta(days=2, hours=3), now=NOW) == "2 ngày"
+    assert waited(None) == ""
