@@ -68,3 +68,6 @@ def an_outbound_message(account):
 def a_saved_reply(account):
     reply = SavedReply.objects.create(account=account, title=f"mẫu {next(_seq)}", text="Xin chào")
     return {"slug": account.slug, "pk": reply.pk}
+
+
+from tests.oa_platform.console import builders_notices  # noqa: E402,F401
