@@ -649,7 +649,7 @@ def notice_detail(request, slug: str, pk: int):
         "may_cancel": notice.status not in Notice.FINAL_STATUSES and notice.status != Notice.STATUS_SENT,
         "may_follow_up": notice.status in (Notice.STATUS_SENT, Notice.STATUS_SENDING, Notice.STATUS_EXPIRED)
         and notice.kind == Notice.KIND_ALERT,
-        "has_progress": notice.status in (Notice.STATUS_SENDING, *Notice.FINAL_STATUSES),
+        "has_progress": notice.status in (Notice.STATUS_SCHEDULED, Notice.STATUS_SENDING, *Notice.FINAL_STATUSES),
         "author": notice.author.get_username() if notice.author else "",
         "approver": notice.approver.get_username() if notice.approver else "",
         "submitted": format_local(notice.submitted_at, tz),
