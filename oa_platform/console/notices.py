@@ -117,7 +117,6 @@ STEPS = (
     ("schedule", gettext_lazy("Thời gian gửi")),
     ("check", gettext_lazy("Kiểm tra và gửi")),
 )
-CHART_ROW_H = 34  # px per channel row of the progress chart
 
 
 def _actor(request) -> services.Actor:
@@ -288,7 +287,7 @@ def progress_summary(notice: Notice) -> dict:
         if progress["by_status"].get(code)
     ]
     rows = []
-    for index, (channel, counts) in enumerate(sorted(progress["by_channel"].items())):
+    for channel, counts in sorted(progress["by_channel"].items()):
         total = sum(counts.values()) or 1
         x, segments = 0.0, []
         for code, colour in STATUS_COLOURS.items():
@@ -310,8 +309,6 @@ def progress_summary(notice: Notice) -> dict:
                 "code": channel,
                 "label": str(CHANNEL_LABELS.get(channel, channel)),
                 "total": sum(counts.values()),
-                "y": index * CHART_ROW_H,
-                "text_y": index * CHART_ROW_H + 20,
                 "segments": segments,
             }
         )
@@ -324,7 +321,6 @@ def progress_summary(notice: Notice) -> dict:
         "percent_text": f"{progress['percent']:.0f}",
         "by_status": by_status,
         "by_channel": rows,
-        "chart_height": max(len(rows), 1) * CHART_ROW_H,
         "final": notice.status in Notice.FINAL_STATUSES,
     }
 
@@ -580,7 +576,12 @@ def notice_schedule(request, slug: str, pk: int):
         else:
             return redirect(_next_url(request, notice, "schedule"))
     context = _compose_context(
-        request, notice, "schedule", form=form, zone=zone_label(tz), now_local=format_local(timezone.now(), tz)
+        request,
+        notice,
+        "schedule",
+        form=form,
+        zone=zone_label(tz),
+        now_local=format_local(timezone.now(), tz, with_zone=False),
     )
     return render(request, "staff/notices/schedule.html", context, status=400 if form.errors else 200)
 

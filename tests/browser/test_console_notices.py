@@ -1,7 +1,8 @@
 """The console's notice flow in headless Chromium at a phone (390×844) and a desktop (1440×900) size: a
 broadcaster composes a notice through every step (content, audience with the area search and the live count,
 a day-first date, check and submit, a "change" link back), cannot approve it; another person approves; the
-progress panel fills by itself (the page's poll) once the dispatcher sends. Each compose step passes axe.
+open page follows the sending by itself (a poll of progress.json) once the dispatcher sends. Each compose step
+passes axe.
 
 Screenshots: test-artifacts/console_notice_{content,audience,schedule,check,approve,progress}_{390,1440}.png."""
 
@@ -143,16 +144,19 @@ def test_compose_submit_approve_and_watch_progress(asgi_server, browser, viewpor
     notice.refresh_from_db()
     assert notice.status == Notice.STATUS_SCHEDULED and notice.approver == approver
 
-    # then the dispatcher sends it and the open page's progress panel fills by itself (poll, no reload)
+    # then the dispatcher sends it and the open page follows by itself (its poll of progress.json)
     for _ in range(5):
         dispatcher_tick()
         notice.refresh_from_db()
         if notice.status == Notice.STATUS_SENT:
             break
     assert notice.status == Notice.STATUS_SENT and notice.recipients_count == 4
-    expect(page.locator("#progress .chart > svg")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#progress svg.chart-bar")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#progress")).to_contain_text("Trong ứng dụng (4)")
     expect(page.locator("#progress .big strong")).to_have_text("4")
+    expect(page.locator(".meta .pill").first).to_have_text("Đã gửi")
+    expect(page.locator("text=Hủy thông báo")).to_have_count(0)  # a sent notice is corrected or withdrawn
+    expect(page.locator("text=Đính chính (gửi thông báo sửa)")).to_be_visible()
     assert_accessible(page)
     shot(page, "progress", viewport)
     context.close()

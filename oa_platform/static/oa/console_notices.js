@@ -80,6 +80,8 @@
       fetch(progress.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
+          // A new status changes more than the panel (buttons, the status pill): the whole page is read again.
+          if (data && data.status !== progress.dataset.status) { window.location.reload(); return; }
           if (data) progress.innerHTML = data.html;  // rendered and escaped by the server
           if (data && data.final) return;
           if (polls < MAX_POLLS) setTimeout(poll, POLL_MS);
