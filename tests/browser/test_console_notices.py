@@ -4,7 +4,7 @@ a day-first date, check and submit, a "change" link back), cannot approve it; an
 open page follows the sending by itself (a poll of progress.json) once the dispatcher sends. Each compose step
 passes axe.
 
-Screenshots: test-artifacts/console_notice_{content,audience,schedule,check,approve,progress}_{390,1440}.png."""
+Screenshots: test-artifacts/console_notice_{content,audience,schedule,check,approve,progress,list}_{390,1440}.png."""
 
 from __future__ import annotations
 
@@ -159,4 +159,10 @@ def test_compose_submit_approve_and_watch_progress(asgi_server, browser, viewpor
     expect(page.locator("text=Đính chính (gửi thông báo sửa)")).to_be_visible()
     assert_accessible(page)
     shot(page, "progress", viewport)
+    # and the list shows it under "sent", with translated labels
+    page.goto(f"{base}?state=sent")
+    expect(page.locator("table.notices-table")).to_contain_text(TITLE)
+    expect(page.locator("table.notices-table")).to_contain_text("Đã gửi")
+    assert_accessible(page)
+    shot(page, "list", viewport)
     context.close()

@@ -7,6 +7,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.test import TestCase
 from django.urls import reverse
 
 from broadcasts import services
@@ -282,7 +283,9 @@ def _sending(tenant) -> Notice:
     notice = _draft(tenant, audience_all=True)
     services.notice_submit(notice=notice, actor=services.Actor(user=tenant.broadcaster))
     services.notice_approve(notice=notice, actor=services.Actor(user=tenant.approver))
-    notice_dispatch_one()
+    # the chunk tasks are enqueued on commit (eager in tests): run them, so the deliveries are sent
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        notice_dispatch_one()
     notice.refresh_from_db()
     return notice
 
@@ -319,6 +322,10 @@ def test_correction_is_a_draft_prefilled_from_the_original(client, tenant_a):
     assert page["Location"] == _url("notice-content", follow_up)
     assert (follow_up.kind, follow_up.references, follow_up.status) == ("update", original, "draft")
     assert "CẬP NHẬT: Bão số 9" in client.get(page["Location"]).content.decode()
+    # its audience is the original's recipients, and the audience page says so
+    page = client.get(_url("notice-audience", follow_up)).content.decode()
+    assert "đúng những người đã nhận thông báo gốc" in page
+    assert 'data-count="total">2<' in page
 
 
 def test_cap_export(client, tenant_a):
