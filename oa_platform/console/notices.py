@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from broadcasts import selectors, services
 from broadcasts.cap import cap_export
 from broadcasts.fanout import audience_preview
-from broadcasts.models import Delivery, Notice
+from broadcasts.models import BroadcastSettings, Delivery, Notice
 from oa_platform.areas import ascii_fold
 from oa_platform.collation import vietnamese_key
 from oa_platform.console.access import APPROVERS, SENDERS, console_view, role_allows
@@ -613,7 +613,11 @@ def notice_check(request, slug: str, pk: int):
             for note in outcome.notes:
                 flash.info(request, note)
             return redirect("staff:notice", slug=slug, pk=notice.pk)
-    context = _compose_context(request, notice, "check", **_notice_summary(notice))
+    # Read only: an account without a settings row has the model's defaults (every notice needs approval).
+    policy = BroadcastSettings.objects.filter(account=request.account).first() or BroadcastSettings()
+    context = _compose_context(
+        request, notice, "check", needs_approval=services.needs_approval(notice, policy), **_notice_summary(notice)
+    )
     return render(request, "staff/notices/check.html", context)
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from broadcasts import services
 from broadcasts.fanout import notice_dispatch_one
-from broadcasts.models import Notice
+from broadcasts.models import BroadcastSettings, Notice
 from oa_platform.models import Area
 from tests import factories
 
@@ -376,3 +376,16 @@ def test_pages_in_other_languages(client, tenant_a, language):
     for name in ("notice-content", "notice-audience", "notice-schedule", "notice-check"):
         page = client.get(_url(name, notice)).content.decode()
         assert "Lưu và tiếp tục" not in page and "Kiểm tra và gửi" not in page, name
+
+
+def test_check_page_says_when_no_approval_is_needed(client, tenant_a):
+    # given an account that needs a second person only for severe and extreme notices
+    BroadcastSettings.objects.filter(account=tenant_a.account).update(approval_policy=BroadcastSettings.APPROVAL_URGENT)
+    minor = _draft(tenant_a, severity="minor", audience_all=True)
+    severe = _draft(tenant_a, severity="severe", audience_all=True)
+    client.force_login(tenant_a.broadcaster)
+    assert "Lên lịch gửi" in client.get(_url("notice-check", minor)).content.decode()
+    assert "Gửi đi để duyệt" in client.get(_url("notice-check", severe)).content.decode()
+    client.post(_url("notice-check", minor))
+    minor.refresh_from_db()
+    assert minor.status == Notice.STATUS_SCHEDULED
