@@ -4,7 +4,9 @@ the live audience count, check and submit, approval by another person only, prog
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from pathlib import Path
 
 import pytest
 from django.test import TestCase
@@ -389,3 +391,21 @@ def test_check_page_says_when_no_approval_is_needed(client, tenant_a):
     client.post(_url("notice-check", minor))
     minor.refresh_from_db()
     assert minor.status == Notice.STATUS_SCHEDULED
+
+
+NOTICE_TEMPLATES = sorted((Path(__file__).resolve().parents[3] / "templates" / "staff" / "notices").glob("*.html"))
+
+
+@pytest.mark.parametrize("path", NOTICE_TEMPLATES, ids=lambda p: p.name)
+def test_notice_templates_have_no_inline_script_style_or_handler(path):
+    """What the Content-Security-Policy would block (the rules of tests/oa_platform/test_csp.py)."""
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", source)
+    assert "<style" not in source
+    assert not re.search(r"\sstyle\s*=", source)
+    assert not re.search(r"\son[a-z]+\s*=", source)
+    assert "javascript:" not in source.lower()
+
+
+def test_every_notice_template_is_checked():
+    assert len(NOTICE_TEMPLATES) >= 10
