@@ -70,4 +70,4 @@ def a_saved_reply(account):
     return {"slug": account.slug, "pk": reply.pk}
 
 
-from tests.oa_platform.console import builders_notices  # noqa: E402,F401
+from tests.oa_platform.console import builders_faq, builders_notices  # noqa: E402,F401
