@@ -4,6 +4,7 @@ the bot is doing. Each block shows only to the roles that act on it."""
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -11,7 +12,6 @@ from django.views.decorators.http import require_GET
 from oa_platform.console import labels, stats
 from oa_platform.console.access import APPROVERS, EDITORS, SENDERS, console_view, role_allows
 from oa_platform.console.charts import Point, daily_rate_svg
-from oa_platform.console.links import first_url
 from oa_platform.console.today_selectors import (
     TODAY_MAX,
     notices_sending,
@@ -79,11 +79,7 @@ def today(request, slug: str):
         context["to_approve"] = [
             {
                 "notice": n,
-                "url": first_url(
-                    ("staff:notice", (slug, n.pk)),
-                    ("staff:notice-detail", (slug, n.pk)),
-                    ("admin:broadcasts_notice_change", (n.pk,)),
-                ),
+                "url": reverse("staff:notice", args=[slug, n.pk]),
                 "author": n.author.get_username() if n.author else (n.author_token.name if n.author_token else ""),
                 "submitted": labels.local_time(n.created_at, account, now=now),
             }
@@ -93,17 +89,11 @@ def today(request, slug: str):
         context["sending"] = [
             {
                 **row,
-                "url": first_url(
-                    ("staff:notice", (slug, row["notice"].pk)),
-                    ("staff:notice-detail", (slug, row["notice"].pk)),
-                    ("admin:broadcasts_notice_change", (row["notice"].pk,)),
-                ),
+                "url": reverse("staff:notice", args=[slug, row["notice"].pk]),
             }
             for row in notices_sending(account=account)
         ]
     if role_allows(role, EDITORS):
         context["unanswered"] = unanswered_this_week(account=account, now=now)
-        context["unanswered_url"] = first_url(
-            ("staff:faq-review", (slug,)), ("admin:faq_unansweredquestion_changelist", ())
-        )
+        context["unanswered_url"] = reverse("staff:faq-review", args=[slug])
     return render(request, "staff/today/today.html", context)
