@@ -212,6 +212,15 @@ class ProviderConfig(models.Model):
     def __str__(self) -> str:
         return f"{self.account} · {self.kind}"
 
+    # The names the channel types read (oa_platform.channel_types), until this table is folded into ChannelConfig.
+    @property
+    def api_base(self) -> str:
+        return self.base_url
+
+    @property
+    def access_token(self) -> str:
+        return self.api_key
+
 
 class Delivery(models.Model):
     CHANNEL_INAPP = "inapp"  # the citizen's inbox on the chat page, pushed live

@@ -29,11 +29,10 @@ def fake_api():
 @pytest.fixture
 def short_send_timeout(monkeypatch):
     """Make the client give up after 0.3 s so a "timeout" fault (1.5 s stall) is quick to provoke."""
-    import httpx
 
-    from oa_platform.webhooks import senders
+    from oa_platform import channel_types as ct
 
-    monkeypatch.setattr(senders, "SEND_TIMEOUT", httpx.Timeout(0.3))
+    monkeypatch.setattr(ct.http, "DEFAULT_TIMEOUT_S", 0.3)
 
 
 def make_channels(account, api_url: str, *, secret_suffix: str = "") -> dict:
