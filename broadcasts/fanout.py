@@ -23,11 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.live import notice_push
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.sending import chunks_enqueue, notice_finish
 from broadcasts.services import notice_expire
 from oa_platform.channel_types import configured_kinds
-from oa_platform.models import Area, Citizen, Follow, Membership, Topic, TopicSubscription
+from oa_platform.models import Area, ChannelConfig, Citizen, Follow, Membership, Topic, TopicSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +60,9 @@ def channel_case(account_id: int) -> tuple[str, list]:
     if chat:
         parts.append(f"WHEN c.channel IN ({', '.join(['%s'] * len(chat))}) THEN c.channel")
         params += chat
-    if ProviderConfig.KIND_WEBHOOK in kinds:
+    if ChannelConfig.KIND_WEBHOOK in kinds:
         parts.append("WHEN c.channel = %s THEN %s")
-        params += [Citizen.CHANNEL_GENERIC, ProviderConfig.KIND_WEBHOOK]
+        params += [Citizen.CHANNEL_GENERIC, ChannelConfig.KIND_WEBHOOK]
     phone_channel = (
         BroadcastSettings.objects.filter(account_id=account_id).values_list("phone_channel", flat=True).first() or ""
     )

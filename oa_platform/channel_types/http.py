@@ -47,7 +47,8 @@ class Policy:
     bucket: str = ""  # the token bucket's key ("" = no rate limit, e.g. token renewal)
 
 
-# Providers answer in well under a second; 5 s keeps a stuck provider from holding a worker.
+# Providers answer in well under a second; 5 s keeps a stuck provider from holding a worker (the
+# configuration's default timeout_s).
 DEFAULT_TIMEOUT_S = 5.0
 # A token renewal: one quick call, no rate limit, no retry (the send that needed it reports RETRY).
 RENEW_POLICY = Policy(timeout=httpx.Timeout(5.0, connect=3.0))

@@ -6,8 +6,6 @@ goes out through Zalo in any process that imports it: no ``apps.ready`` wiring t
 
 from __future__ import annotations
 
-from django.apps import apps
-
 from oa_platform.channel_types import generic, sms, web, wechat, zalo, zns
 from oa_platform.channel_types.base import FAILED, ChannelType, Message, Recipient, SendResult
 from oa_platform.models import ChannelConfig
@@ -19,8 +17,6 @@ TYPES: dict[str, ChannelType] = {
 ALIASES = {"inapp": "web"}
 # Kinds that need no configuration row to send.
 UNCONFIGURED = {"web"}
-# Kinds whose configuration lives in broadcasts' ProviderConfig until it is folded into ChannelConfig.
-PROVIDER_KINDS = {"zns", "sms", "webhook"}
 
 
 def type_for(kind: str) -> ChannelType:
@@ -39,8 +35,7 @@ def receiving_kinds() -> list[str]:
 def config_for(account, kind: str, *, enabled_only: bool = True):
     """The account's configuration of ``kind`` (None when there is none, or it is disabled)."""
     kind = ALIASES.get(kind, kind)
-    model = apps.get_model("broadcasts", "ProviderConfig") if kind in PROVIDER_KINDS else ChannelConfig
-    rows = model.objects.filter(account=account, kind=kind)
+    rows = ChannelConfig.objects.filter(account=account, kind=kind)
     if enabled_only:
         rows = rows.filter(is_enabled=True)
     return rows.first()
@@ -48,10 +43,7 @@ def config_for(account, kind: str, *, enabled_only: bool = True):
 
 def configured_kinds(account_id: int) -> set[str]:
     """The kinds the account has an enabled configuration of."""
-    kinds = set(ChannelConfig.objects.filter(account_id=account_id, is_enabled=True).values_list("kind", flat=True))
-    provider = apps.get_model("broadcasts", "ProviderConfig")
-    kinds |= set(provider.objects.filter(account_id=account_id, is_enabled=True).values_list("kind", flat=True))
-    return kinds
+    return set(ChannelConfig.objects.filter(account_id=account_id, is_enabled=True).values_list("kind", flat=True))
 
 
 def send(kind: str, account, recipient: Recipient, message: Message, *, config=None, once: bool | None = None):

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.services import settings_for
 from oa_platform import channel_types as ct
+from oa_platform.models import ChannelConfig
 from tests.broadcasts.conftest import approved, follower
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _config(tenant, url, kind="sms", **kw):
     values = {"rate_per_s": 1000, "burst": 100, "backoff_s": 0.05, "timeout_s": 0.5, "max_attempts": 4} | kw
-    return ProviderConfig.objects.create(account=tenant.account, kind=kind, base_url=url, api_key="k", **values)
+    return ChannelConfig.objects.create(account=tenant.account, kind=kind, api_base=url, access_token="k", **values)
 
 
 def _msg(i=1, key=None):
@@ -147,19 +148,19 @@ def test_deferred_chunk_comes_back_later(tenant_a, fake_provider, run_dispatcher
 def test_no_api_key_sends_no_empty_auth_header(tenant_a, fake_provider):
     # regression: "Bearer " with an empty key is an invalid header value and failed every send
     config = _config(tenant_a, fake_provider.url, kind="sms")
-    config.api_key = ""
+    config.access_token = ""
     result = _send(config, _msg())
     assert result.status == "sent"
 
 
 @pytest.mark.django_db
 def test_every_provider_kind_has_its_channel_type(tenant_a):
-    # given: an enabled configuration of every ProviderConfig kind
-    for kind, _label in ProviderConfig.KIND_CHOICES:
+    # given: an enabled configuration of every notice provider kind
+    for kind in ChannelConfig.PROVIDER_KINDS:
         _config(tenant_a, "http://127.0.0.1:9", kind=kind)
     # then: the registry knows each kind's type, and finds the account's configuration of it
-    assert {kind for kind, _label in ProviderConfig.KIND_CHOICES} == {"sms", "webhook", "zns"}
-    for kind, _label in ProviderConfig.KIND_CHOICES:
+    assert set(ChannelConfig.PROVIDER_KINDS) == {"sms", "webhook", "zns"}
+    for kind in ChannelConfig.PROVIDER_KINDS:
         assert ct.type_for(kind).kind == kind
         assert ct.config_for(tenant_a.account, kind).kind == kind
 

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from broadcasts.models import ProviderConfig
 from oa_platform import channel_types as ct
 from oa_platform.models import ChannelConfig
 from oa_platform.provider_http import ProviderAddressRefused, public_address
@@ -93,11 +92,11 @@ def test_the_setting_is_off_in_production_and_on_by_default():
 
 def test_admin_refuses_a_private_provider_url(client, tenant_a, private_off):
     client.force_login(tenant_a.manager)
-    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "base_url": "http://127.0.0.1:9000"}
+    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "api_base": "http://127.0.0.1:9000"}
     data |= {"timeout_s": "5", "rate_per_s": "20", "burst": "5", "max_attempts": "4", "backoff_s": "0.5"}
-    resp = client.post(reverse("admin:broadcasts_providerconfig_add"), data)
-    assert resp.status_code == 200 and resp.context["adminform"].form.errors["base_url"]
-    assert ProviderConfig.objects.count() == 0
+    resp = client.post(reverse("admin:oa_platform_channelconfig_add"), data)
+    assert resp.status_code == 200 and resp.context["adminform"].form.errors["api_base"]
+    assert ChannelConfig.objects.count() == 0
     channel = {"account": tenant_a.account.pk, "kind": "generic", "is_enabled": "on"}
     resp = client.post(
         reverse("admin:oa_platform_channelconfig_add"), channel | {"callback_url": "http://192.168.0.10/cb"}
@@ -137,7 +136,7 @@ def _sms(account):
 
 def test_sms_send_refuses_a_name_resolving_to_loopback(tenant_a, provider, rebound_dns, private_off):
     # given: a provider saved under a public-looking name (passes the save check) that resolves to 127.0.0.1
-    ProviderConfig.objects.create(account=tenant_a.account, kind="sms", base_url=rebound(provider), backoff_s=0)
+    ChannelConfig.objects.create(account=tenant_a.account, kind="sms", api_base=rebound(provider), backoff_s=0)
     # when
     result = _sms(tenant_a.account)
     # then: failed for good, without a retry, and the local service got nothing
@@ -147,7 +146,7 @@ def test_sms_send_refuses_a_name_resolving_to_loopback(tenant_a, provider, rebou
 
 def test_sms_send_reaches_the_loopback_fake_when_allowed(tenant_a, provider, rebound_dns, settings):
     settings.ALLOW_PRIVATE_PROVIDER_URLS = True
-    ProviderConfig.objects.create(account=tenant_a.account, kind="sms", base_url=rebound(provider), backoff_s=0)
+    ChannelConfig.objects.create(account=tenant_a.account, kind="sms", api_base=rebound(provider), backoff_s=0)
     result = _sms(tenant_a.account)
     assert result.status == "sent"
     assert len(provider.requests) == 1

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from broadcasts.models import ProviderConfig
 from oa_platform import channel_types as ct
 from oa_platform.models import ChannelConfig
 from oa_platform.provider_errors import http_error_summary
@@ -70,8 +69,8 @@ def _send(config):
 
 
 def _provider(tenant, url, kind="sms"):
-    return ProviderConfig.objects.create(
-        account=tenant.account, kind=kind, base_url=url, max_attempts=2, backoff_s=0, api_key="k"
+    return ChannelConfig.objects.create(
+        account=tenant.account, kind=kind, api_base=url, max_attempts=2, backoff_s=0, access_token="k"
     )
 
 
