@@ -14,10 +14,12 @@ Chat and staff replies use ``max_attempts=1`` (POLICY_ONCE): the outbox retries 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
 import httpx
+from django.conf import settings
 
 from oa_platform.channel_types.base import FAILED, RETRY, SendResult
 from oa_platform.channel_types.ratelimit import acquire
@@ -73,40 +75,58 @@ def post(url: str, *, policy: Policy, **kwargs) -> httpx.Response | SendResult:
     SendResult when the policy decided (address refused, gave up after retries, throttled for too long)."""
     attempts = throttled = 0
     last_error = ""
-    with provider_client(timeout=policy.timeout) as client:
-        while attempts < policy.max_attempts:
-            if policy.bucket and not acquire(
-                policy.bucket, rate=policy.rate_per_s, burst=policy.burst, max_wait_s=TOKEN_WAIT_MAX_S
-            ):
-                return SendResult(RETRY, "rate limited", attempts=attempts, retry_after=TOKEN_RETRY_AFTER_S)
-            attempts += 1
-            try:
-                response = client.post(url, **kwargs)
-            except ProviderAddressRefused:
-                return SendResult(FAILED, ADDRESS_REFUSED, attempts=attempts)
-            except httpx.TimeoutException:
-                last_error = "timeout"
-            except httpx.HTTPError as exc:
-                last_error = f"connection error: {type(exc).__name__}"
-            else:
-                if response.status_code == 429:
-                    attempts -= 1  # being throttled is not the message's fault
-                    throttled += 1
-                    wait = retry_after(response)
-                    # A single-attempt send (a chat reply) never sleeps in the worker: the outbox retries it.
-                    if wait > RETRY_AFTER_MAX_S or throttled > MAX_THROTTLED or policy.max_attempts == 1:
-                        return SendResult(RETRY, http_error_summary(429), attempts=attempts, retry_after=max(wait, 1.0))
-                    time.sleep(wait)
-                    continue
-                if response.status_code < 500:
-                    response.attempts = attempts  # read by read_answer for the SendResult
-                    return response
-                last_error = reason(response)
-            if attempts < policy.max_attempts:
-                time.sleep(min(BACKOFF_MAX_S, policy.backoff_s * (2 ** (attempts - 1))))
+    client = shared_client()
+    while attempts < policy.max_attempts:
+        if policy.bucket and not acquire(
+            policy.bucket, rate=policy.rate_per_s, burst=policy.burst, max_wait_s=TOKEN_WAIT_MAX_S
+        ):
+            return SendResult(RETRY, "rate limited", attempts=attempts, retry_after=TOKEN_RETRY_AFTER_S)
+        attempts += 1
+        try:
+            response = client.post(url, timeout=policy.timeout, **kwargs)
+        except ProviderAddressRefused:
+            return SendResult(FAILED, ADDRESS_REFUSED, attempts=attempts)
+        except httpx.TimeoutException:
+            last_error = "timeout"
+        except httpx.HTTPError as exc:
+            last_error = f"connection error: {type(exc).__name__}"
+        else:
+            if response.status_code == 429:
+                attempts -= 1  # being throttled is not the message's fault
+                throttled += 1
+                wait = retry_after(response)
+                # A single-attempt send (a chat reply) never sleeps in the worker: the outbox retries it.
+                if wait > RETRY_AFTER_MAX_S or throttled > MAX_THROTTLED or policy.max_attempts == 1:
+                    return SendResult(RETRY, http_error_summary(429), attempts=attempts, retry_after=max(wait, 1.0))
+                time.sleep(wait)
+                continue
+            if response.status_code < 500:
+                response.attempts = attempts  # read by attempts_of() for the SendResult
+                return response
+            last_error = reason(response)
+        if attempts < policy.max_attempts:
+            time.sleep(min(BACKOFF_MAX_S, policy.backoff_s * (2 ** (attempts - 1))))
     if policy.max_attempts > 1:  # the worker's retries are spent: refused for good
         return SendResult(FAILED, f"gave up after {attempts} attempts: {last_error}", attempts=attempts)
     return SendResult(RETRY, last_error, attempts=attempts, retry_after=30.0)
+
+
+# One client (and connection pool) per process and address policy: building an httpx client costs tens of
+# milliseconds (TLS context), more than a send to a fast provider; the pool keeps connections to a provider
+# open across the messages of a chunk. Every connect still goes through the public-address check.
+_clients: dict[bool, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    key = bool(settings.ALLOW_PRIVATE_PROVIDER_URLS)
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = provider_client(timeout=DEFAULT_TIMEOUT_S)
+    return client
 
 
 def reason(response: httpx.Response) -> str:
