@@ -71,6 +71,10 @@ class Message:
     reference: int | str = 0  # our id of the message (chat Message.pk, or the notice id)
     sender: str = ""  # "bot" | "staff" for chat; "" for notices
     notice: dict = field(default_factory=dict)  # a notice's kind/severity, for providers that want them
+    # Template providers (ZNS): this message's template and its parameters; empty = the configuration's
+    # template filled with title / text / link.
+    template_id: str = ""
+    template_data: dict = field(default_factory=dict)
 
 
 # --- the base class ----------------------------------------------------------------------------------------

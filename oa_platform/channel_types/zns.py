@@ -31,10 +31,15 @@ class ZnsType(ChannelType):
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = False) -> SendResult:
         if not recipient.phone:
             return SendResult(FAILED, "no phone number", attempts=0)
+        data = message.template_data or {
+            "title": message.title,
+            "body": message.text[: self.max_length],
+            "link": message.link,
+        }
         body = {
             "phone": recipient.phone.lstrip("+"),
-            "template_id": config.template_id,
-            "template_data": {"title": message.title, "body": message.text[: self.max_length], "link": message.link},
+            "template_id": message.template_id or config.template_id,
+            "template_data": data,
             "tracking_id": message.idempotency_key,
         }
         headers = {"Idempotency-Key": message.idempotency_key} if message.idempotency_key else {}

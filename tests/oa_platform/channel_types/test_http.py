@@ -2,6 +2,7 @@
 back-off, 429 waited out (or handed back), never a retry on another 4xx, the shared token bucket; and the
 registry's table of types."""
 
+import json
 import os
 import subprocess
 import sys
@@ -133,3 +134,17 @@ def test_the_channel_types_are_known_in_a_fresh_process_without_start_up_wiring(
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oa_platform.settings"}
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "generic,sms,web,webhook,wechat,zalo,zns"
+
+
+def test_a_zns_message_may_name_its_own_template_and_parameters(tenant_a, fake_provider):
+    """Personal notices send a template of their own (with its parameters) through the account's ZNS."""
+    _config(tenant_a, fake_provider.url, kind="zns", template_id="account-template")
+    message = ct.Message("", template_id="tpl-42", template_data={"name": "Lan", "due": "05/12"}, idempotency_key="p1")
+    result = ct.send("zns", tenant_a.account, ct.Recipient(phone="+84901234567"), message)
+    assert result.status == ct.SENT
+    sent = json.loads(fake_provider.requests[0]["body"])
+    assert (sent["template_id"], sent["template_data"], sent["phone"]) == (
+        "tpl-42",
+        {"name": "Lan", "due": "05/12"},
+        "84901234567",
+    )
