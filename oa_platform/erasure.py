@@ -18,6 +18,7 @@ from django.utils import timezone
 from broadcasts.models import Delivery
 from broadcasts.services import deliveries_erase_for_citizen
 from faq.services import unanswered_erase_texts
+from oa_platform.channel_types import type_for
 from oa_platform.models import (
     AuditLog,
     Citizen,
@@ -30,7 +31,6 @@ from oa_platform.models import (
 )
 from oa_platform.phones import phone_digits
 from oa_platform.services import audit_record, citizen_account_check
-from oa_platform.webhooks import zalo
 
 # Shorter names or ids are too common to search free text for ("An" is in "Annual"); audit entries linked to
 # the citizen's own rows are rewritten whatever their text.
@@ -39,13 +39,15 @@ ERASED = "[erased]"
 
 
 def _event_citizen_id(channel: str, payload) -> str | None:
-    """The external id of the citizen a stored webhook event is about (intake stores these shapes)."""
+    """The external id of the citizen a stored webhook event is about (its channel type knows the shape)."""
     if not isinstance(payload, dict):
         return None
-    if channel == Citizen.CHANNEL_ZALO:
-        return zalo.event_user_id(payload)
-    value = payload.get({Citizen.CHANNEL_GENERIC: "citizen_id", Citizen.CHANNEL_WECHAT: "openid"}.get(channel, ""))
-    return value if isinstance(value, str) else None
+    try:
+        channel_type = type_for(channel)
+    except LookupError:
+        return None
+    reader = getattr(channel_type, "stored_citizen_id", None)
+    return reader(payload) if reader else None
 
 
 def _webhook_events_erase(*, account: OfficialAccount, citizen: Citizen) -> int:

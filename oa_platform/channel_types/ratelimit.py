@@ -1,11 +1,13 @@
-"""Per-provider token bucket shared by every worker: a Lua script in Redis (atomic, one round trip, Redis'
-own clock), or a process-local bucket in the embedded mode without Redis."""
+"""The one rate limiter: a token bucket per (channel type, configuration) shared by every worker: a Lua script
+in Redis (atomic, one round trip, Redis' own clock), or a process-local bucket in the embedded mode without
+Redis. Every send of every channel type takes a token here (channel_types.http.post)."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import redis
 from django.conf import settings
 
 # KEYS[1] bucket; ARGV: rate (tokens/s), burst. Returns 0 when a token was taken, else ms to wait.
@@ -39,8 +41,6 @@ _local: dict[str, tuple[float, float]] = {}
 def _redis():
     global _redis_client, _script
     if _redis_client is None:
-        import redis
-
         _redis_client = redis.Redis.from_url(settings.REDIS_URL)
         _script = _redis_client.register_script(TOKEN_BUCKET_LUA)
     return _script

@@ -68,17 +68,6 @@ def test_a_final_refusal_is_marked_failed(client, channels_a, fake_api, django_c
     assert reply.delivery_error == "HTTP 404: endpoint not found"
 
 
-def test_wechat_send_api_shape_and_expired_token(channels_a, fake_api):
-    from oa_platform.webhooks import senders
-
-    fake_api.fail_next(1, "expired")
-    assert senders.send_wechat(config=channels_a["wechat"], openid="o1", text="你好").status == senders.RESULT_RETRY
-    result = senders.send_wechat(config=channels_a["wechat"], openid="o1", text="你好")
-    assert result.status == senders.RESULT_SENT
-    assert fake_api.sent == [{"channel": "wechat", "to": "o1", "text": "你好"}]
-    assert fake_api.requests[-1]["query"]["access_token"] == "wechat-token"
-
-
 def test_set_channel_creates_and_updates_channels(tenant_a):
     from io import StringIO
 
@@ -162,87 +151,3 @@ def test_retry_beat_ticks_do_not_overlap(tenant_a):
 
     cache.add(_RETRY_LOCK, 1, timeout=60)
     assert outbound_retry_due.delay().get() == {"skipped": "locked"}
-
-
-def test_wechat_token_is_renewed_with_the_app_secret(channels_a, fake_api):
-    from oa_platform.models import ChannelConfig
-    from oa_platform.webhooks import senders
-
-    # given an expired token stored, and the AppSecret known
-    config = channels_a["wechat"]
-    config.access_token, config.secret = "expired-token", "wechat-app-secret"
-    config.save()
-    # when a message is sent
-    result = senders.send_wechat(config=config, openid="o1", text="你好")
-    # then the token was fetched from the stable-token API, saved, and the message went out once
-    assert result.status == senders.RESULT_SENT
-    assert ChannelConfig.objects.get(pk=config.pk).access_token == "wechat-token"
-    assert [r["path"] for r in fake_api.requests] == [
-        "/cgi-bin/message/custom/send",
-        "/cgi-bin/stable_token",
-        "/cgi-bin/message/custom/send",
-    ]
-    assert fake_api.sent == [{"channel": "wechat", "to": "o1", "text": "你好"}]
-
-
-def test_wechat_token_renewal_refused_leaves_the_message_for_retry(channels_a, fake_api):
-    from oa_platform.webhooks import senders
-
-    config = channels_a["wechat"]
-    config.access_token, config.secret = "expired-token", "wrong-secret"
-    config.save()
-    result = senders.send_wechat(config=config, openid="o1", text="你好")
-    assert result.status == senders.RESULT_RETRY and "40001" in result.error
-    assert fake_api.sent == []
-
-
-@pytest.fixture
-def zalo_oauth(fake_api, monkeypatch):
-    from oa_platform.webhooks import senders
-
-    monkeypatch.setattr(senders, "ZALO_OAUTH_BASE", fake_api.url)
-    return fake_api
-
-
-def test_zalo_token_is_renewed_with_the_refresh_token(channels_a, zalo_oauth):
-    from oa_platform.models import ChannelConfig
-    from oa_platform.webhooks import senders
-
-    # given an expired access token, the app secret and a refresh token
-    config = channels_a["zalo"]
-    config.access_token, config.app_secret, config.refresh_token = "expired", "zalo-app-secret", "zalo-refresh-1"
-    config.save()
-    # when a message is sent
-    result = senders.send_zalo(config=config, user_id="u1", text="Chào bạn")
-    # then the token was renewed once, both new tokens stored (the refresh token is single use), and it went out
-    assert result.status == senders.RESULT_SENT
-    stored = ChannelConfig.objects.get(pk=config.pk)
-    assert (stored.access_token, stored.refresh_token) == ("zalo-token-r1", "zalo-refresh-r2")
-    assert zalo_oauth.zalo_renewals == 1
-    assert zalo_oauth.sent == [{"channel": "zalo", "to": "u1", "text": "Chào bạn"}]
-
-
-def test_a_worker_with_a_stale_token_uses_the_one_another_worker_renewed(channels_a, zalo_oauth):
-    from oa_platform.models import ChannelConfig
-    from oa_platform.webhooks import senders
-
-    config = channels_a["zalo"]
-    config.access_token, config.app_secret, config.refresh_token = "expired", "zalo-app-secret", "zalo-refresh-1"
-    config.save()
-    stale_copy = ChannelConfig.objects.get(pk=config.pk)  # loaded by a second worker before the renewal
-    assert senders.send_zalo(config=config, user_id="u1", text="một").status == senders.RESULT_SENT
-    # the second worker fails with its stale token, finds the renewed one, and does not spend the refresh token
-    assert senders.send_zalo(config=stale_copy, user_id="u2", text="hai").status == senders.RESULT_SENT
-    assert zalo_oauth.zalo_renewals == 1
-    assert [s["to"] for s in zalo_oauth.sent] == ["u1", "u2"]
-
-
-def test_a_refused_renewal_leaves_the_message_for_retry(channels_a, zalo_oauth):
-    from oa_platform.webhooks import senders
-
-    config = channels_a["zalo"]
-    config.access_token, config.app_secret, config.refresh_token = "expired", "wrong-secret", "zalo-refresh-1"
-    config.save()
-    result = senders.send_zalo(config=config, user_id="u1", text="x")
-    assert result.status == senders.RESULT_RETRY and "-216" in result.error
-    assert zalo_oauth.sent == [] and zalo_oauth.zalo_renewals == 0
