@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "oa_platform",
     "faq",
     "broadcasts",
+    "oa_platform.collect",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,9 @@ CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
 from oa_platform.webhooks.schedule import BEAT_SCHEDULE as _OUTBOUND_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_OUTBOUND_BEAT)
+from oa_platform.collect.schedule import BEAT_SCHEDULE as _COLLECT_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_COLLECT_BEAT)
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [
