@@ -18,6 +18,7 @@ urlpatterns = [
     path("staff/", include("oa_platform.staff_urls")),
     path("api/v1/accounts/<slug:slug>/messages/", api.ChatMessagesView.as_view(), name="api-chat-messages"),
     path("api/v1/", include("broadcasts.urls")),
+    path("api/v1/", include("oa_platform.collect.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),

@@ -22,6 +22,8 @@ SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
 # A number's histogram has this many bins between the question's min and max.
 NUMBER_BINS = 10
+# A submission full of made-up keys gets this many of them named back, not a copy of its whole body.
+MAX_NAMED_UNKNOWN = 20
 YES_WORDS = {"có", "co", "c", "yes", "y", "đúng", "dung", "是", "有", "对", "1"}
 NO_WORDS = {"không", "khong", "k", "ko", "no", "n", "sai", "否", "不", "没有", "不是", "0"}
 
@@ -106,9 +108,9 @@ def answers_clean(questions: Iterable, raw, *, area_path: AreaPath = _no_areas) 
         return {}, {"answers": _("Cần một đối tượng JSON: mã câu hỏi -> câu trả lời.")}
     by_key = {q.key: q for q in questions}
     clean, errors = {}, {}
-    for key in raw:
-        if key not in by_key:
-            errors[str(key)[:60]] = _("Không có câu hỏi này trong biểu mẫu.")
+    unknown = [key for key in raw if key not in by_key]
+    for key in unknown[:MAX_NAMED_UNKNOWN]:
+        errors[str(key)[:60]] = _("Không có câu hỏi này trong biểu mẫu.")
     for key, question in by_key.items():
         try:
             value = answer_clean(question, raw.get(key), area_path=area_path)

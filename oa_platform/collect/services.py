@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -89,6 +90,8 @@ def _question_build(spec: dict, index: int) -> Question:
     if kind not in (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE) and options:
         raise ValidationFailed(_("Options only for choices."), fields={where: _("Only choice questions have options.")})
     low, high = spec.get("min"), spec.get("max")
+    if any(v is not None and (not isinstance(v, int | float) or not math.isfinite(v)) for v in (low, high)):
+        raise ValidationFailed(_("min and max are numbers."), fields={where: _("min and max must be finite numbers.")})
     if kind != Question.TYPE_NUMBER and (low is not None or high is not None):
         raise ValidationFailed(
             _("min/max only for numbers."), fields={where: _("Only number questions have min and max.")}
