@@ -4,6 +4,7 @@ id), read the results. Thin: parse, call a service or a selector, render."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -28,6 +29,7 @@ def form_body(form: Form) -> dict:
         "title_zh": form.title_zh,
         "late_policy": form.late_policy,
         "retention_days": form.retention_days,
+        "url": reverse("collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk}),
         "questions": list(form.questions.all()),
         "round": services.current_round(form),
     }

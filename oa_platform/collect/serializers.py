@@ -124,6 +124,7 @@ class FormOut(serializers.Serializer):
     title_zh = serializers.CharField()
     late_policy = serializers.CharField()
     retention_days = serializers.IntegerField(allow_null=True)
+    url = serializers.CharField(help_text="path of the web form page, /f/<slug>/<id>/")
     questions = QuestionOut(many=True)
     round = RoundOut(allow_null=True, help_text="the round answers go to now")
 

@@ -56,6 +56,7 @@ def test_a_form_is_created_from_json_and_answers_201_with_its_id(client_a, tenan
     assert form.account == tenant_a.account
     assert [o["key"] for o in data["questions"][1]["options"]] == ["mui-1", "mui-2"]
     assert data["round"]["closes_at"] is None  # a round without dates is open now
+    assert data["url"] == f"/f/{tenant_a.account.slug}/{form.pk}/"
     # the same key again is a conflict
     assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 409
 
