@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from oa_platform import staff_views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/m/<int:pk>/retry/", staff_views.retry, name="retry"),
     path("<slug:slug>/saved-replies/", staff_views.saved_reply_add, name="saved-reply-add"),
     path("<slug:slug>/saved-replies/<int:pk>/delete/", staff_views.saved_reply_remove, name="saved-reply-delete"),
+    path("<slug:slug>/forms/", include("oa_platform.collect.console_urls")),
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from oa_platform.collect.models import Form, Response, Round, Tally, option_label
-from oa_platform.collect.services import audience_citizens, current_round
-from oa_platform.models import Area, Citizen, OfficialAccount
+from oa_platform.collect.models import Form, Round, Tally, option_label
+from oa_platform.collect.services import current_round, non_responders
+from oa_platform.models import Area, OfficialAccount
 
 
 def forms_for_account(*, account: OfficialAccount) -> QuerySet[Form]:
@@ -74,7 +74,4 @@ def round_results(*, form: Form, round_: Round, language: str = "vi") -> dict:
     }
 
 
-def non_responders(*, form: Form, round_: Round) -> QuerySet[Citizen]:
-    """The round's audience who have not answered it."""
-    answered = Response.objects.filter(round=round_).values("citizen_id")
-    return audience_citizens(form).exclude(pk__in=answered).order_by("pk")
+__all__ = ["forms_for_account", "round_for", "round_results", "non_responders"]

@@ -13,15 +13,18 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from oa_platform import live
 from oa_platform.collect.answers import answer_buckets, answers_clean
 from oa_platform.collect.models import Dialogue, Form, Question, Response, Round, Submission, Tally
+from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
+from oa_platform.conversations.text import conversation_for
 from oa_platform.errors import Conflict, ValidationFailed
-from oa_platform.models import Area, Citizen, Follow, Membership, OfficialAccount
+from oa_platform.models import Area, Citizen, Follow, Membership, Message, OfficialAccount
 from oa_platform.services import audit_record
 
 # A form is read on a phone: more questions than this is a different tool.
@@ -428,6 +431,53 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
         # Last: the round's row is the one every submission of the round updates, so hold its lock shortest.
         Round.objects.filter(pk=round_.pk).update(responded=F("responded") + 1)
     return SubmitResult(response=response, status=status)
+
+
+# --- reminders  ---
+# Reminders one click sends at most: bounds the transaction (a row and a queued send each).
+REMIND_MAX = 2000
+
+
+def non_responders(*, form: Form, round_: Round):
+    """The round's audience who have not answered it (a queryset)."""
+    answered = Response.objects.filter(round=round_).values("citizen_id")
+    return audience_citizens(form).exclude(pk__in=answered).order_by("pk")
+
+
+def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
+    """A reminder to each of the round's audience who has not answered yet, on the channel they follow on
+    (a system message in their conversation, sent like any outbound message) with the form's link under
+    ``base_url`` (the site's address as the staff member's request saw it). Returns how many were reminded."""
+    if not round_.is_open():
+        raise Conflict(_("This round is closed."), code="round_closed")
+    url = base_url + reverse("collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk})
+    count = 0
+    with transaction.atomic():
+        for citizen in non_responders(form=form, round_=round_)[:REMIND_MAX]:
+            conversation = conversation_for(account=form.account, citizen=citizen)
+            with translation.override(citizen.language or form.account.default_language):
+                text = _(
+                    'Nhắc bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
+                ) % {
+                    "title": form.title(citizen.language or "vi"),
+                    "url": url,
+                    "key": form.key,
+                }
+            message = Message.objects.create(
+                conversation=conversation,
+                direction=Message.DIRECTION_OUT,
+                sender=Message.SENDER_SYSTEM,
+                channel=citizen.channel,
+                text=text,
+                delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
+            )
+            outbound_enqueue(message)
+            conversation_id = conversation.pk
+            transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
+            count += 1
+        Round.objects.filter(pk=round_.pk).update(reminded_at=timezone.now())
+        audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
+    return count
 
 
 # --- privacy  ---

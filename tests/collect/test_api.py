@@ -161,7 +161,7 @@ def test_a_replayed_client_id_with_other_answers_is_409_and_the_first_stands(cli
     response = submit(client_a, tenant_a, form, GOOD | {"people": 7}, client_id=client_id)
     assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "client_id_reused" and "first" in error["message"]
+    assert error["code"] == "client_id_reused" and "đầu tiên" in error["message"]  # "the first stands"
     assert rows() == before
     assert Response.objects.get().answers["people"] == 4
 

@@ -68,3 +68,7 @@ def an_outbound_message(account):
 def a_saved_reply(account):
     reply = SavedReply.objects.create(account=account, title=f"mẫu {next(_seq)}", text="Xin chào")
     return {"slug": account.slug, "pk": reply.pk}
+
+
+# Sections register their builders in their own modules (imported here so the test sees them).
+from tests.collect import console_builders  # noqa: E402, F401
