@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# The site's public address (https://oa.example.gov.vn), for links in messages sent with no request at hand (a
+# form's link when a round opens or its reminder is due). Empty: those links are paths only.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+
 # --- Product limits  ---
 # A chat message longer than this is refused with 400: no routine question needs more, and it bounds matcher cost.
 CHAT_MAX_TEXT = 2000

@@ -12,5 +12,7 @@ BEAT_SCHEDULE = {
         "schedule": OPEN_ROUNDS_EVERY_S,
         "options": {"expires": 60},
     },
+    # reminders are due at a minute of the clock too: the same 30 s tick
+    "collect-remind": {"task": "collect.remind_due", "schedule": OPEN_ROUNDS_EVERY_S, "options": {"expires": 60}},
     "collect-purge": {"task": "collect.purge_expired", "schedule": PURGE_EVERY_S, "options": {"expires": 600}},
 }

@@ -11,6 +11,7 @@ import math
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -271,8 +272,9 @@ def _local_slot(form: Form, day: dt.date) -> tuple[dt.datetime, dt.datetime, dt.
 
 
 def rounds_open_due(*, now: dt.datetime | None = None) -> int:
-    """Open today's round of every recurring form whose open time has come (account's local day). Running it
-    twice does nothing more: (form, opens_at) is unique. Returns the number of rounds opened."""
+    """Open today's round of every recurring form whose open time has come (account's local day) and tell its
+    audience (a message with the link on their channel). Running it twice does nothing more: (form, opens_at)
+    is unique. Returns the number of rounds opened."""
     now = now or timezone.now()
     opened = 0
     forms = Form.objects.exclude(repeat=Form.REPEAT_NONE).filter(open_time__isnull=False).select_related("account")
@@ -285,7 +287,8 @@ def rounds_open_due(*, now: dt.datetime | None = None) -> int:
             continue
         try:
             with transaction.atomic():
-                round_open(form=form, opens_at=opens, closes_at=closes, remind_at=remind)
+                round_ = round_open(form=form, opens_at=opens, closes_at=closes, remind_at=remind)
+                _tell_non_responders(form=form, round_=round_, kind="open", base_url="")
         except IntegrityError:  # another beat tick opened it meanwhile
             continue
         opened += 1
@@ -444,40 +447,80 @@ def non_responders(*, form: Form, round_: Round):
     return audience_citizens(form).exclude(pk__in=answered).order_by("pk")
 
 
-def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
-    """A reminder to each of the round's audience who has not answered yet, on the channel they follow on
-    (a system message in their conversation, sent like any outbound message) with the form's link under
-    ``base_url`` (the site's address as the staff member's request saw it). Returns how many were reminded."""
-    if not round_.is_open():
-        raise Conflict(_("This round is closed."), code="round_closed")
-    url = base_url + reverse("collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk})
+def _tell_non_responders(*, form: Form, round_: Round, kind: str, base_url: str) -> int:
+    """A message to each of the round's audience who has not answered yet (at most REMIND_MAX), on the channel
+    they follow on: a system message in their conversation, sent like any outbound message, with the form's
+    link and the way to answer in chat. ``kind``: "open" (the round has opened) or "remind"."""
+    url = (base_url or settings.PUBLIC_BASE_URL) + reverse(
+        "collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk}
+    )
     count = 0
-    with transaction.atomic():
-        for citizen in non_responders(form=form, round_=round_)[:REMIND_MAX]:
-            conversation = conversation_for(account=form.account, citizen=citizen)
-            with translation.override(citizen.language or form.account.default_language):
+    for citizen in non_responders(form=form, round_=round_)[:REMIND_MAX]:
+        conversation = conversation_for(account=form.account, citizen=citizen)
+        language = citizen.language or form.account.default_language
+        values = {"title": form.title(language), "url": url, "key": form.key}
+        with translation.override(language):
+            if kind == "open":
+                text = _(
+                    'Mời bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
+                )
+            else:
                 text = _(
                     'Nhắc bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
-                ) % {
-                    "title": form.title(citizen.language or "vi"),
-                    "url": url,
-                    "key": form.key,
-                }
-            message = Message.objects.create(
-                conversation=conversation,
-                direction=Message.DIRECTION_OUT,
-                sender=Message.SENDER_SYSTEM,
-                channel=citizen.channel,
-                text=text,
-                delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
-            )
-            outbound_enqueue(message)
-            conversation_id = conversation.pk
-            transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
-            count += 1
-        Round.objects.filter(pk=round_.pk).update(reminded_at=timezone.now())
-        audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
+                )
+            text %= values
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.DIRECTION_OUT,
+            sender=Message.SENDER_SYSTEM,
+            channel=citizen.channel,
+            text=text,
+            delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
+        )
+        outbound_enqueue(message)
+        conversation_id = conversation.pk
+        transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
+        count += 1
     return count
+
+
+@transaction.atomic
+def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
+    """Remind the round's audience who have not answered yet (``_tell_non_responders``); ``base_url``: the
+    site's address as the staff member's request saw it (else settings.PUBLIC_BASE_URL). Returns how many."""
+    if not round_.is_open():
+        raise Conflict(_("This round is closed."), code="round_closed")
+    count = _tell_non_responders(form=form, round_=round_, kind="remind", base_url=base_url)
+    Round.objects.filter(pk=round_.pk).update(reminded_at=timezone.now())
+    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
+    return count
+
+
+def rounds_remind_due(*, now: dt.datetime | None = None) -> int:
+    """Send the reminders whose time has come (open rounds with a remind_at passed and no reminder yet), each
+    round claimed with a row lock so that two beat ticks never remind twice. Returns the rounds reminded."""
+    now = now or timezone.now()
+    due = Round.objects.filter(remind_at__lte=now, reminded_at__isnull=True, opens_at__lte=now).exclude(
+        closes_at__lte=now
+    )
+    done = 0
+    for round_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            round_ = (
+                Round.objects.select_for_update(skip_locked=True)
+                .filter(pk=round_id, reminded_at__isnull=True)
+                .select_related("form__account")
+                .first()
+            )
+            if round_ is None:
+                continue
+            count = _tell_non_responders(form=round_.form, round_=round_, kind="remind", base_url="")
+            Round.objects.filter(pk=round_.pk).update(reminded_at=now)
+            audit_record(
+                action="form_remind", obj=round_.form, account=round_.form.account, changes={"reminded": count}
+            )
+        done += 1
+    return done
 
 
 # --- privacy  ---

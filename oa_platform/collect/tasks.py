@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from oa_platform.collect.services import responses_purge_expired, rounds_open_due
+from oa_platform.collect.services import responses_purge_expired, rounds_open_due, rounds_remind_due
 
 
 @shared_task(name="collect.open_due_rounds")
@@ -13,3 +13,8 @@ def open_due_rounds() -> dict:
 @shared_task(name="collect.purge_expired")
 def purge_expired() -> dict:
     return {"deleted": responses_purge_expired()}
+
+
+@shared_task(name="collect.remind_due")
+def remind_due() -> dict:
+    return {"reminded_rounds": rounds_remind_due()}

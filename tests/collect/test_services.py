@@ -19,8 +19,10 @@ from oa_platform.collect.services import (
     responses_purge_expired,
     round_open,
     rounds_open_due,
+    rounds_remind_due,
 )
 from oa_platform.errors import Conflict, ValidationFailed
+from oa_platform.models import Message
 from tests import factories
 from tests.collect.builders import GOOD, QUESTIONS, make_form
 
@@ -221,3 +223,30 @@ def test_responses_older_than_the_forms_retention_are_deleted(tenant_a, time_mac
     time_machine.move_to("2026-12-03 10:00:01+07:00", tick=False)
     assert responses_purge_expired() == 1
     assert list(Response.objects.values_list("form_id", flat=True)) == [kept.pk]
+
+
+def test_a_daily_check_in_tells_its_audience_at_8_and_reminds_the_others_at_9(tenant_a, time_machine, settings):
+    # given: the hospital's staff check-in, daily at 8:00 with a 9:00 reminder, three followers
+    settings.PUBLIC_BASE_URL = "https://oa.example.gov.vn"
+    people = [factories.make_follower(tenant_a.account, channel="generic") for _ in range(3)]
+    time_machine.move_to("2026-12-06 12:00:00+07:00", tick=False)
+    form = make_form(tenant_a.account, key="checkin")
+    Form.objects.filter(pk=form.pk).update(
+        repeat=Form.REPEAT_DAILY, open_time=dt.time(8, 0), window_minutes=600, remind_time=dt.time(9, 0)
+    )
+    form.refresh_from_db()
+    # when: 8:00 the next day, the round opens and everyone is told, with the link
+    time_machine.move_to("2026-12-07 08:00:10+07:00", tick=False)
+    assert rounds_open_due() == 1
+    opened = Message.objects.filter(sender=Message.SENDER_SYSTEM)
+    assert opened.count() == 3
+    assert f"https://oa.example.gov.vn/f/{tenant_a.account.slug}/{form.pk}/" in opened.first().text
+    # one answers before 9:00
+    response_submit(form=form, citizen=people[0], client_id=uuid.uuid4(), answers=GOOD)
+    assert rounds_remind_due() == 0
+    # then at 9:00 the two others are reminded, once
+    time_machine.move_to("2026-12-07 09:00:05+07:00", tick=False)
+    assert rounds_remind_due() == 1
+    assert rounds_remind_due() == 0
+    reminded = Message.objects.filter(sender=Message.SENDER_SYSTEM, text__startswith="Nhắc")
+    assert sorted(m.conversation.citizen_id for m in reminded) == sorted(p.pk for p in people[1:])
