@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from oa_platform.collect.models import Response, Submission
 from tests import factories
+from tests.browser.axe import assert_accessible
 from tests.collect.builders import make_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,6 +44,7 @@ def test_a_form_filled_offline_arrives_once_when_the_network_returns(asgi_server
     page.wait_for_function(
         "() => document.getElementById('collect-form').dataset.offlineReady === '1'", timeout=WAIT_MS
     )
+    assert_accessible(page)
     # when: the phone loses its network and the citizen answers
     context.set_offline(True)
     page.fill('input[name="people"]', "5")
