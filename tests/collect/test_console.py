@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.template.loader import get_template
 from openpyxl import load_workbook
 
 from oa_platform.collect.services import response_submit
@@ -18,6 +20,7 @@ from oa_platform.models import AuditLog, Citizen, Message
 from oa_platform.routing import websocket_urlpatterns
 from tests import factories
 from tests.collect.builders import GOOD, make_form
+from tests.oa_platform.test_csp import assert_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +42,9 @@ def answered(tenant_a):
 def test_editors_see_progress_bars_and_who_has_not_answered_with_masked_phones(client, tenant_a, answered):
     form, people = answered
     client.force_login(tenant_a.editor)
-    html = client.get(f"/staff/{tenant_a.account.slug}/forms/{form.pk}/").content.decode()
+    page = client.get(f"/staff/{tenant_a.account.slug}/forms/{form.pk}/")
+    assert_policy(page, "results page")
+    html = page.content.decode()
     assert 'id="collect-responded">2<' in html and 'max="3"' in html
     assert html.count('<rect class="bar"') >= 3 + 2 + 3  # damage options, yes/no, needs options
     assert 'data-count="1"' in html
@@ -120,3 +125,13 @@ async def test_the_results_socket_says_when_answers_arrive_and_refuses_others(te
         refused = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/staff/{slug}/forms/{form.pk}/")
         refused.scope["user"] = user
         assert await refused.connect() == (False, 4403)
+
+
+@pytest.mark.parametrize(
+    "name", ["collect/console/forms.html", "collect/console/results.html", "collect/console/_results.html"]
+)
+def test_console_templates_have_no_inline_script_style_or_handler(name):
+    source = open(get_template(name).origin.name, encoding="utf-8").read()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", source)
+    assert "<style" not in source and not re.search(r"\sstyle\s*=", source)
+    assert not re.search(r"\son[a-z]+\s*=", source)
