@@ -72,3 +72,4 @@ def a_saved_reply(account):
 
 # Sections register their builders in their own modules (imported here so the test sees them).
 from tests.collect import console_builders  # noqa: E402, F401
+from tests.oa_platform.console import builders_faq  # noqa: E402,F401
