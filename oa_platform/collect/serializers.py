@@ -75,6 +75,21 @@ class RoundIn(serializers.Serializer):
     remind_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+class ScheduleIn(serializers.Serializer):
+    repeat = serializers.ChoiceField(choices=[c for c, _l in Form.REPEAT_CHOICES], default=Form.REPEAT_NONE)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), required=False, default=list, max_length=7
+    )
+    open_time = serializers.TimeField(required=False, allow_null=True, default=None, help_text="local time, HH:MM")
+    window_minutes = serializers.IntegerField(required=False, default=24 * 60, min_value=1, max_value=7 * 24 * 60)
+    remind_time = serializers.TimeField(required=False, allow_null=True, default=None, help_text="local time, HH:MM")
+
+
+class AudienceIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[c for c, _l in Form.AUDIENCE_CHOICES], default=Form.AUDIENCE_FOLLOWERS)
+    topic = serializers.SlugField(max_length=40, required=False, allow_blank=True, default="")
+
+
 class FormIn(serializers.Serializer):
     key = serializers.SlugField(max_length=60)
     title_vi = serializers.CharField(max_length=200, min_length=1, validators=[NOT_BLANK])
@@ -86,6 +101,10 @@ class FormIn(serializers.Serializer):
     )
     questions = serializers.ListField(child=QuestionIn(), min_length=1, max_length=MAX_QUESTIONS)
     round = RoundIn(required=False, allow_null=True, default=None, help_text="without dates: open now, no end")
+    schedule = ScheduleIn(
+        required=False, allow_null=True, default=None, help_text="recurring rounds (daily or on weekdays)"
+    )
+    audience = AudienceIn(required=False, allow_null=True, default=None, help_text="default: the account's followers")
 
 
 class OptionOut(serializers.Serializer):
@@ -125,8 +144,11 @@ class FormOut(serializers.Serializer):
     late_policy = serializers.CharField()
     retention_days = serializers.IntegerField(allow_null=True)
     url = serializers.CharField(help_text="path of the web form page, /f/<slug>/<id>/")
+    repeat = serializers.CharField()
+    open_time = serializers.TimeField(allow_null=True)
+    remind_time = serializers.TimeField(allow_null=True)
     questions = QuestionOut(many=True)
-    round = RoundOut(allow_null=True, help_text="the round answers go to now")
+    round = RoundOut(allow_null=True, help_text="the round answers go to now (none before a schedule's first)")
 
 
 class ResponseIn(serializers.Serializer):

@@ -25,7 +25,7 @@ from oa_platform.collect.models import Dialogue, Form, Question, Response, Round
 from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
 from oa_platform.conversations.text import conversation_for
 from oa_platform.errors import Conflict, ValidationFailed
-from oa_platform.models import Area, Citizen, Follow, Membership, Message, OfficialAccount
+from oa_platform.models import Area, Citizen, Follow, Membership, Message, OfficialAccount, Topic
 from oa_platform.services import audit_record
 
 # A form is read on a phone: more questions than this is a different tool.
@@ -146,14 +146,22 @@ def form_create(
     late_policy: str = Form.LATE_ACCEPT,
     retention_days: int | None = None,
     round: dict | None = None,
+    schedule: dict | None = None,
+    audience: dict | None = None,
     actor=None,
     actor_label: str = "",
 ) -> Form:
     """Create a form with its questions and its first round (``round``: opens_at / closes_at / remind_at; without
-    dates it is open now). A key the account already uses is a conflict."""
+    dates it is open now). ``schedule`` ({repeat: daily|weekdays, weekdays: [0..6], open_time, window_minutes,
+    remind_time}) makes it recurring: the beat opens a round at open_time (local), and without ``round`` that is
+    the first one. ``audience``: {kind: followers|staff, topic}. A key the account already uses is a conflict."""
     if Form.objects.filter(account=account, key=key).exists():
         raise Conflict(_("The account already has a form with this key."), code="form_exists", fields={"key": key})
     built = _questions_build(questions)
+    recurrence = _schedule_clean(schedule)
+    audience = audience or {}
+    if audience.get("topic") and not Topic.objects.filter(account=account, key=audience["topic"]).exists():
+        raise ValidationFailed(_("Unknown topic."), fields={"audience": _("No such topic in this account.")})
     form = Form.objects.create(
         account=account,
         key=key,
@@ -162,16 +170,44 @@ def form_create(
         title_zh=title_zh.strip(),
         late_policy=late_policy,
         retention_days=retention_days,
+        audience=audience.get("kind") or Form.AUDIENCE_FOLLOWERS,
+        audience_topic=audience.get("topic") or "",
+        **recurrence,
     )
     for question in built:
         question.form = form
     Question.objects.bulk_create(built)
-    round = round or {}
-    round_open(
-        form=form, opens_at=round.get("opens_at"), closes_at=round.get("closes_at"), remind_at=round.get("remind_at")
-    )
+    if round or not recurrence:
+        round = round or {}
+        round_open(
+            form=form,
+            opens_at=round.get("opens_at"),
+            closes_at=round.get("closes_at"),
+            remind_at=round.get("remind_at"),
+        )
     audit_record(action="form_create", obj=form, account=account, actor=actor, actor_label=actor_label)
     return form
+
+
+def _schedule_clean(schedule: dict | None) -> dict:
+    """The Form fields of a recurrence, checked: a repeat needs its open time, weekdays need their days."""
+    if not schedule or schedule.get("repeat", Form.REPEAT_NONE) == Form.REPEAT_NONE:
+        return {}
+    repeat = schedule["repeat"]
+    if schedule.get("open_time") is None:
+        raise ValidationFailed(
+            _("A repeated form needs its open time."), fields={"schedule": _("open_time is required.")}
+        )
+    weekdays = sorted(set(schedule.get("weekdays") or []))
+    if repeat == Form.REPEAT_WEEKDAYS and not weekdays:
+        raise ValidationFailed(_("Which weekdays?"), fields={"schedule": _("weekdays is required (0 = Monday).")})
+    return {
+        "repeat": repeat,
+        "repeat_weekdays": ",".join(str(d) for d in weekdays) if repeat == Form.REPEAT_WEEKDAYS else "",
+        "open_time": schedule["open_time"],
+        "window_minutes": schedule.get("window_minutes") or 24 * 60,
+        "remind_time": schedule.get("remind_time"),
+    }
 
 
 def _answered_buckets(form: Form, question: Question) -> set[str]:

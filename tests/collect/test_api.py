@@ -12,6 +12,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from oa_platform.collect.models import Form, Response
+from oa_platform.collect.services import rounds_open_due
 from oa_platform.models import ApiToken
 from tests import factories
 from tests.collect.builders import GOOD, QUESTIONS, make_form
@@ -200,4 +201,44 @@ def test_bad_forms_are_400_and_nothing_is_stored(client_a, tenant_a, body):
     before = rows()
     response = client_a.post(forms_url(tenant_a), body, format="json")
     assert response.status_code == 400, response.content
+    assert rows() == before
+
+
+def test_a_daily_check_in_is_created_from_json_and_its_beat_opens_the_rounds(client_a, tenant_a, time_machine):
+    # given: the hospital's staff check-in: every day at 8:00 for 4 hours, a reminder at 9:00, topic "health"
+    time_machine.move_to("2026-12-06 20:00:00+07:00", tick=False)
+    body = {
+        "key": "checkin",
+        "title_vi": "Điểm danh sức khỏe",
+        "questions": [{"key": "ok", "type": "yes_no", "label_vi": "Bạn khỏe không?", "required": True}],
+        "schedule": {"repeat": "daily", "open_time": "08:00", "window_minutes": 240, "remind_time": "09:00"},
+        "audience": {"kind": "followers", "topic": "health"},
+    }
+    response = client_a.post(forms_url(tenant_a), body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["repeat"] == "daily" and data["open_time"] == "08:00:00" and data["round"] is None
+    # when: the beat runs at 8:00 the next morning
+    time_machine.move_to("2026-12-07 08:00:05+07:00", tick=False)
+    assert rounds_open_due() == 1
+    # then: answers are taken
+    answer = {"citizen_id": "bs-1", "client_id": str(uuid.uuid4()), "answers": {"ok": True}}
+    assert client_a.post(f"{forms_url(tenant_a)}{data['id']}/responses/", answer, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"schedule": {"repeat": "daily"}},
+        {"schedule": {"repeat": "weekdays", "open_time": "08:00"}},
+        {"schedule": {"repeat": "weekdays", "open_time": "08:00", "weekdays": [7]}},
+        {"schedule": {"repeat": "hourly", "open_time": "08:00"}},
+        {"audience": {"kind": "followers", "topic": "no-such-topic"}},
+        {"audience": {"kind": "everyone"}},
+    ],
+)
+def test_bad_schedules_and_audiences_are_400(client_a, tenant_a, extra):
+    before = rows()
+    body = {"key": "x", "title_vi": "t", "questions": QUESTIONS, **extra}
+    assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 400
     assert rows() == before
