@@ -170,3 +170,26 @@ def test_a_dialogue_survives_the_cache_being_emptied(chat):
     chat("biểu mẫu flood", "vi")
     cache.clear()  # Redis restarted: the account's flag is read again from the database
     assert chat("3", "vi")["form"]["question"] == "damage"
+
+
+def test_the_web_chat_page_answers_a_form_in_chat(client, tenant_a):
+    # given: a citizen on the account's web page (the browser identity), the page in English
+    make_form(tenant_a.account, key="flood", questions=QUESTIONS)
+    client.get(f"/oa/{tenant_a.account.slug}/")
+    client.cookies["django_language"] = "en"
+    url = f"/oa/{tenant_a.account.slug}/messages/"
+
+    def say(text: str) -> dict:
+        response = client.post(url, {"text": text}, content_type="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()["reply"]
+
+    # when/then: the form is answered one question at a time on the page
+    assert "People in the household" in say("form flood")["text"]
+    assert say("0")["form"]["question"] == "people"  # out of range: asked again
+    for text in ("2", "2", "skip"):
+        say(text)
+    assert say("no")["form"]["done"]
+    stored = Response.objects.get()
+    assert stored.answers == {"people": 2, "damage": "total", "injured": False}
+    assert stored.citizen.account is None  # the page's browser identity
