@@ -12,7 +12,15 @@ from rest_framework.views import APIView
 
 from oa_platform.collect import selectors, services
 from oa_platform.collect.models import Form
-from oa_platform.collect.serializers import FormIn, FormOut, ResponseIn, ResponseOut, ResultsOut, ResultsQuery
+from oa_platform.collect.serializers import (
+    FormIn,
+    FormOut,
+    QuestionsIn,
+    ResponseIn,
+    ResponseOut,
+    ResultsOut,
+    ResultsQuery,
+)
 from oa_platform.errors import NotFound
 from oa_platform.models import ApiToken, Citizen
 from oa_platform.services import citizen_get_or_create
@@ -71,6 +79,30 @@ class FormListView(FormView):
             account=request.auth.account, actor_label=f"token {request.auth.name}", **data.validated_data
         )
         return Response(form_body(form), status=status.HTTP_201_CREATED)
+
+
+class FormQuestionsView(FormView):
+    required_scope = ApiToken.SCOPE_FORMS_WRITE
+
+    @extend_schema(
+        request=QuestionsIn,
+        responses={
+            200: FormOut,
+            409: OpenApiResponse(
+                description="question_has_answers: a question with answers cannot change type or go; "
+                "option_has_answers: an option with answers cannot go"
+            ),
+        },
+        summary="Replace a form's questions: new questions and fixed labels always; answered types and options stay",
+    )
+    def put(self, request, slug: str, pk: int):
+        form = self.form(pk)
+        data = QuestionsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.form_questions_update(
+            form=form, questions=data.validated_data["questions"], actor_label=f"token {request.auth.name}"
+        )
+        return Response(form_body(form))
 
 
 class FormResponsesView(FormView):

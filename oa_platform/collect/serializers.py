@@ -107,6 +107,12 @@ class FormIn(serializers.Serializer):
     audience = AudienceIn(required=False, allow_null=True, default=None, help_text="default: the account's followers")
 
 
+class QuestionsIn(serializers.Serializer):
+    questions = serializers.ListField(
+        child=QuestionIn(), min_length=1, max_length=MAX_QUESTIONS, help_text="the whole list, in order"
+    )
+
+
 class OptionOut(serializers.Serializer):
     key = serializers.CharField()
     label_vi = serializers.CharField()

@@ -242,3 +242,24 @@ def test_bad_schedules_and_audiences_are_400(client_a, tenant_a, extra):
     body = {"key": "x", "title_vi": "t", "questions": QUESTIONS, **extra}
     assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 400
     assert rows() == before
+
+
+def test_questions_are_replaced_under_the_rules_that_protect_answers(client_a, tenant_a):
+    form = make_form(tenant_a.account)
+    assert submit(client_a, tenant_a, form, GOOD).status_code == 201
+    url = f"{forms_url(tenant_a)}{form.pk}/questions/"
+    fixed = [q | {"label_vi": "Họ và tên"} if q["key"] == "name" else q for q in QUESTIONS]
+    extra = {"key": "roof", "type": "yes_no", "label_vi": "Mái nhà hỏng?"}
+    response = client_a.put(url, {"questions": [*fixed, extra]}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["questions"][0]["label_vi"] == "Họ và tên" and len(response.json()["questions"]) == 10
+    # an answered question's type, and an answered option, stay
+    retyped = [q | {"type": "short_text", "min": None, "max": None} if q["key"] == "people" else q for q in QUESTIONS]
+    refused = client_a.put(url, {"questions": retyped}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "question_has_answers"
+    damage = next(q for q in QUESTIONS if q["key"] == "damage")
+    fewer = damage | {"options": [o for o in damage["options"] if o["key"] != "partial"]}
+    refused = client_a.put(url, {"questions": [fewer if q["key"] == "damage" else q for q in QUESTIONS]}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "option_has_answers"
+    assert form.questions.get(key="people").type == "number"
+    assert client_a.put(url, {"questions": []}, format="json").status_code == 400

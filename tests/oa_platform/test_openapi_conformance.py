@@ -202,6 +202,12 @@ def test_every_response_of_every_operation_matches_the_schema(
     assert api("GET", f"{forms}{fid}/results/", token=token).status_code == 200
     assert api("GET", f"{forms}{fid}/results/?round=987654", token=token).status_code == 404
     assert api("GET", f"{forms}{fid}/results/?round=x", token=token).status_code == 400
+    questions_url = f"{forms}{fid}/questions/"
+    assert api("PUT", questions_url, token=token, body={"questions": QUESTIONS}).status_code == 200
+    assert api("PUT", questions_url, token=token, body={"questions": []}).status_code == 400
+    answered_removed = {"questions": [q for q in QUESTIONS if q["key"] != "people"]}
+    assert api("PUT", questions_url, token=token, body=answered_removed).status_code == 409
+    assert api("PUT", f"{forms}987654/questions/", token=token, body={"questions": QUESTIONS}).status_code == 404
     closed = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-01-02T00:00:00Z"}
     old = {"key": "old", "title_vi": "t", "late_policy": "refuse", "questions": QUESTIONS, "round": closed}
     old_id = api("POST", forms, token=token, body=old).json()["id"]

@@ -94,6 +94,7 @@ def valid_bodies(now) -> dict[str, tuple[object, str]]:
         "POST /api/v1/accounts/{slug}/notices/cap/": (CAP.format(expires=expires).encode(), "application/xml"),
         "POST /api/v1/accounts/{slug}/forms/": (form, "application/json"),
         "POST /api/v1/accounts/{slug}/forms/{id}/responses/": (answer, "application/json"),
+        "PUT /api/v1/accounts/{slug}/forms/{id}/questions/": ({"questions": QUESTIONS}, "application/json"),
     }
 
 
@@ -104,7 +105,7 @@ def test_generated_requests_get_answers_the_schema_describes(api_schema, tenant_
     bodies = valid_bodies(timezone.now())
     failures, statuses = [], {}
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 15  # chat, notices, the notice's actions, CAP import and export, forms
+    assert len(operations) >= 16  # chat, notices, the notice's actions, CAP import and export, forms
     for operation in operations:
         # path parameters as generated (mostly no such account or notice), then the real account and notices
         scenarios = [(mode, {}, {}) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
