@@ -321,7 +321,9 @@ def chat_receive(
                     channel=channel,
                     text=payload["text"],
                     faq_key=payload["faq"] or "",
-                    score=payload["score"],
+                    # No score for a command or small talk (no FAQ match ran): the console's answer rate
+                    # (oa_platform.console.stats) counts only replies the matcher decided.
+                    score=None if "intent" in payload else payload["score"],
                     decision=payload["decision"],
                     suggestions=payload["suggestions"],
                     delivery_status="" if channel == Citizen.CHANNEL_WEB else Message.DELIVERY_QUEUED,

@@ -8,8 +8,11 @@ proves the owner's page works."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import pkgutil
 from collections.abc import Callable
+from pathlib import Path
 
 from oa_platform.models import Conversation, Message, OfficialAccount, SavedReply
 from tests import factories
@@ -70,6 +73,7 @@ def a_saved_reply(account):
     return {"slug": account.slug, "pk": reply.pk}
 
 
-# Sections register their builders in their own modules (imported here so the test sees them).
-from tests.collect import console_builders  # noqa: E402, F401
-from tests.oa_platform.console import builders_faq  # noqa: E402,F401
+# Every section's builders register themselves: import each builders_<section>.py of this folder.
+for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _module.name.startswith("builders_"):
+        importlib.import_module(f"{__package__}.{_module.name}")

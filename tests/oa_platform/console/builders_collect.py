@@ -1,4 +1,4 @@
-"""Console URL builders of the collection pages (registered with the console's isolation test)."""
+"""Console URL builders of the collection pages (found by the console isolation test as builders_*.py)."""
 
 from __future__ import annotations
 
