@@ -24,6 +24,7 @@ from faq.models import UnansweredQuestion
 from faq.selectors import faq_categories, other_account_for
 from faq.services import faq_match, unanswered_statement
 from oa_platform import live
+from oa_platform.collect.dialogue import form_dialogue_reply
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
 from oa_platform.errors import RateLimited
@@ -305,9 +306,12 @@ def chat_receive(
             intent = detect_intent(text, language=account.language)
             writes = intent is not None and intent.kind not in _READ_ONLY_INTENTS
             with transaction.atomic() if writes else nullcontext(), translation.override(language):
-                if intent is not None:
+                payload = form_dialogue_reply(account=account, citizen=citizen, text=text, language=language)
+                unanswered = None
+                if payload is not None:
+                    pass  # a form is being answered in chat: the FAQ bot waits (oa_platform.collect.dialogue)
+                elif intent is not None:
                     payload = _intent_reply(account=account, citizen=citizen, intent=intent, language=language)
-                    unanswered = None
                 else:
                     payload, unanswered = _faq_reply(account=account, text=text, language=language)
                 reply = Message(

@@ -19,6 +19,8 @@ from broadcasts.models import Delivery
 from broadcasts.services import deliveries_erase_for_citizen
 from faq.services import unanswered_erase_texts
 from oa_platform.channel_types import type_for
+from oa_platform.collect.models import Response as FormResponse
+from oa_platform.collect.services import responses_erase_for_citizen
 from oa_platform.models import (
     AuditLog,
     Citizen,
@@ -113,8 +115,9 @@ def _audit_redact(*, account: OfficialAccount, citizen: Citizen, linked: Q) -> i
 @transaction.atomic
 def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
     """Erase everything ``account`` holds about ``citizen``: conversation and messages, the unanswered
-    questions they asked, stored webhook events, follow and subscriptions, notice deliveries, staff test
-    identities, and their name, phone and id in the audit log. The citizen row goes too when it is this
+    questions they asked, stored webhook events, follow and subscriptions, notice deliveries, form responses
+    (out of the counts too) and a form being answered in chat, staff test identities, and their name, phone
+    and id in the audit log. The citizen row goes too when it is this
     account's, or a browser identity no other account relates to. Returns counts of what was removed.
 
     Other accounts' rows are never touched. Limits: an audit entry not linked to the citizen's rows keeps a
@@ -137,6 +140,7 @@ def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: Abstract
         "webhook_events": _webhook_events_erase(account=account, citizen=citizen),
         "audit_entries": _audit_redact(account=account, citizen=citizen, linked=linked),
         "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
+        "form_responses": responses_erase_for_citizen(account=account, citizen=citizen),
         "conversations": conversations.delete()[0],
         "follows": Follow.objects.filter(pk__in=follow_ids).delete()[0],
         "test_identities": Membership.objects.filter(account=account, test_citizen=citizen).update(test_citizen=None),
@@ -146,6 +150,7 @@ def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: Abstract
         or Conversation.objects.filter(citizen=citizen).exists()
         or Delivery.objects.filter(citizen=citizen).exists()
         or Membership.objects.filter(test_citizen=citizen).exists()
+        or FormResponse.objects.filter(citizen=citizen).exists()
     )
     label = f"citizen #{citizen.pk}"
     if not still_related:

@@ -148,8 +148,17 @@ class ApiToken(models.Model):
     SCOPE_CHAT = "chat"  # post citizen messages, read replies
     SCOPE_BROADCAST_WRITE = "broadcasts:write"  # create, schedule, cancel notices
     SCOPE_BROADCAST_APPROVE = "broadcasts:approve"  # approve notices (never the token's own)
-    SCOPE_READ = "read"  # read notices and their status
-    ALL_SCOPES = [SCOPE_CHAT, SCOPE_BROADCAST_WRITE, SCOPE_BROADCAST_APPROVE, SCOPE_READ]
+    SCOPE_READ = "read"  # read notices and their status, forms' results
+    SCOPE_FORMS_WRITE = "forms:write"  # create forms
+    SCOPE_FORMS_RESPOND = "forms:respond"  # submit citizens' answers to forms
+    ALL_SCOPES = [
+        SCOPE_CHAT,
+        SCOPE_BROADCAST_WRITE,
+        SCOPE_BROADCAST_APPROVE,
+        SCOPE_READ,
+        SCOPE_FORMS_WRITE,
+        SCOPE_FORMS_RESPOND,
+    ]
 
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account")

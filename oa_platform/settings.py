@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "oa_platform",
     "faq",
     "broadcasts",
+    "oa_platform.collect",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,9 @@ CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
 from oa_platform.webhooks.schedule import BEAT_SCHEDULE as _OUTBOUND_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_OUTBOUND_BEAT)
+from oa_platform.collect.schedule import BEAT_SCHEDULE as _COLLECT_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_COLLECT_BEAT)
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [
@@ -214,6 +218,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# The site's public address (https://oa.example.gov.vn), for links in messages sent with no request at hand (a
+# form's link when a round opens or its reminder is due). Empty: those links are paths only.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 
 # --- Product limits  ---
 # A chat message longer than this is refused with 400: no routine question needs more, and it bounds matcher cost.

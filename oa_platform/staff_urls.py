@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from oa_platform import staff_views
 from oa_platform.console import faq as faq_views
@@ -44,4 +44,5 @@ urlpatterns = [
     path("<slug:slug>/notices/<int:pk>/cancel/", notices.notice_cancel, name="notice-cancel"),
     path("<slug:slug>/notices/<int:pk>/follow-up/", notices.notice_follow_up, name="notice-follow-up"),
     path("<slug:slug>/notices/<int:pk>/cap.xml", notices.notice_cap, name="notice-cap"),
+    path("<slug:slug>/forms/", include("oa_platform.collect.console_urls")),
 ]

@@ -19,6 +19,9 @@ TASK_NAMES = {
     "oa_platform.tasks.process_webhook_event",  # one per stored Zalo/generic webhook event
     "oa_platform.tasks.send_outbound_message",  # one per outbound message on a provider channel
     "oa_platform.tasks.outbound_retry_due",  # beat, every 15 s (oa_platform.webhooks.schedule)
+    "collect.open_due_rounds",  # beat, every 30 s (oa_platform.collect.schedule)
+    "collect.purge_expired",  # beat, hourly (oa_platform.collect.schedule)
+    "collect.remind_due",  # beat, every 30 s (oa_platform.collect.schedule)
 }
 
 

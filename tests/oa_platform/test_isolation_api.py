@@ -12,6 +12,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.broadcasts.conftest import draft
+from tests.collect.builders import GOOD, QUESTIONS, make_form
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def _row_counts() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"oa_platform", "faq", "broadcasts"}
+        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "collect"}
     }
 
 
@@ -57,20 +58,34 @@ def test_every_api_route_is_account_scoped():
 
 @pytest.mark.parametrize("route", api_routes())
 def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, api_client):
-    # given: a notice of agency B, and agency A's token with every scope
+    # given: a notice and a form of agency B, and agency A's token with every scope
     notice_b = draft(tenant_b)
+    form_b = make_form(tenant_b.account)
+    object_b, title_b = (form_b, form_b.title_vi) if "/forms/" in route else (notice_b, notice_b.title_vi)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
     before = _row_counts()
-    body = json.dumps({"citizen_id": "x", "text": "hi", "title_vi": "t", "body_vi": "b", "category": "general"})
+    body = json.dumps(
+        {
+            "citizen_id": "x",
+            "text": "hi",
+            "title_vi": "t",
+            "body_vi": "b",
+            "category": "general",
+            "key": "k",
+            "questions": QUESTIONS,
+            "client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f00",
+            "answers": GOOD,
+        }
+    )
     for method in METHODS:
         # when: A's token is used on B's slug, and on A's slug with B's object id
-        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, notice_b.pk), body, JSON)
+        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, object_b.pk), body, JSON)
         # then
         assert on_b.status_code in (403, 404, 405), (method, route, on_b.status_code)
         if "<int:pk>" in route:
-            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, notice_b.pk), body, JSON)
+            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, object_b.pk), body, JSON)
             assert on_a.status_code in (404, 405), (method, route, on_a.status_code)
-            assert str(notice_b.title_vi) not in on_a.content.decode()
+            assert str(title_b) not in on_a.content.decode()
     assert _row_counts() == before
 
 
