@@ -118,7 +118,8 @@ def count_up(key: str, *, limit: int, resets_at: float) -> bool:
     full_key = COUNTER_PREFIX + key
     pipe = client.pipeline(transaction=False)
     pipe.incr(full_key)
-    pipe.expireat(full_key, math.ceil(resets_at), nx=True)
+    # A time to live from our clock, not an EXPIREAT on Redis' clock: the key's date is from our clock too.
+    pipe.expire(full_key, max(1, math.ceil(resets_at - time.time())), nx=True)
     count = pipe.execute()[0]
     if count > limit:
         client.decr(full_key)

@@ -26,6 +26,7 @@ class ZnsType(ChannelType):
         "burst",
         "max_attempts",
         "backoff_s",
+        "daily_quota",
     )
 
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = False) -> SendResult:
