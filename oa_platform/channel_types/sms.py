@@ -23,6 +23,7 @@ class SmsType(ChannelType):
         "max_attempts",
         "backoff_s",
         "daily_quota",
+        "honours_idempotency_key",
     )
 
     def render(self, message: Message) -> str:

@@ -27,6 +27,7 @@ class ZnsType(ChannelType):
         "max_attempts",
         "backoff_s",
         "daily_quota",
+        "honours_idempotency_key",
     )
 
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = False) -> SendResult:
