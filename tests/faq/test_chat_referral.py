@@ -54,6 +54,15 @@ def test_a_health_question_asked_of_transport_points_to_the_health_department(co
     assert not UnansweredQuestion.objects.filter(account=health).exists()
 
 
+def test_the_issues_example_a_flu_question_asked_of_the_police_points_to_the_health_department(corpus):
+    police, health = corpus["congan-hcm"], corpus["soyte-dn"]
+    reply = ask(police, "tiêm vắc xin cúm ở đâu")
+    assert reply["decision"] == "fallback"
+    assert reply["referral"] == {"account": "soyte-dn", "name": health.name, "url": "/oa/soyte-dn/"}
+    item = UnansweredQuestion.objects.get(account=police)
+    assert (item.decision, item.referred_to) == ("other_agency", health)
+
+
 def test_the_referral_is_in_the_citizens_language(corpus):
     reply = ask(corpus["sogtvt-hn"], FLU_PRICE, language="en")
     assert (

@@ -82,6 +82,46 @@ def test_fit_respects_the_signs_and_chooses_cutoffs_on_generated_lines(lines):
     assert model["fitted_on"]["lines"] == len(lines)
 
 
+def test_the_answer_models_are_fitted_on_in_scope_lines_and_scope_on_all(lines):
+    model = fit.fit(lines)
+    assert {"scope", "answer", "helped", "scope_at", "answer_at", "suggest_at"} <= set(model)
+    cal = Calibration.from_dict(model)
+    # P(scope) tells the generated in-scope lines from the out-of-scope ones better than chance
+    p_in = [cal.probabilities(ln["x"])[0] for ln in lines if ln["kind"] == "in"]
+    p_out = [cal.probabilities(ln["x"])[0] for ln in lines if ln["kind"] == "out"]
+    assert sum(p_in) / len(p_in) > sum(p_out) / len(p_out)
+    # the decision: answer only when both questions say yes
+    strong = max(lines, key=lambda ln: cal.probabilities(ln["x"])[0] * cal.probabilities(ln["x"])[1])["x"]
+    p_scope, p_answer, _ = cal.probabilities(strong)
+    expected = "answer" if p_scope >= cal.scope_at and p_answer >= cal.answer_at else cal(strong)
+    assert cal(strong) == expected
+
+
+def test_a_blend_is_half_an_unlisted_phrasing_and_half_a_listed_one():
+    rng = random.Random(4)
+    out = {fit._blend("Làm thẻ căn cước hết bao nhiêu tiền?", "Phí làm căn cước gắn chip", "vi", rng) for _ in range(8)}
+    assert out == {"Làm thẻ căn cước cước gắn chip", "Phí làm căn hết bao nhiêu tiền?"}
+    assert fit._blend("办身份证多久能拿到？", "身份证办理时限", "zh", random.Random(1)) in {
+        "办身份证办理时限",
+        "身份证办到？",
+    }
+    assert fit._blend("Hi", "How much", "en", rng) is None
+
+
+def test_generated_in_scope_lines_come_from_three_generators_weighted_alike(lines):
+    groups = {fit._group(ln) for ln in lines if ln["kind"] == "in"}
+    assert groups == {"listed", "blend", "paraphrase"}
+    ws = fit._weights(lines)
+    share = {g: sum(w for ln, w in zip(lines, ws, strict=True) if fit._group(ln) == g) / sum(ws) for g in groups}
+    assert all(abs(v - fit.IN_SCOPE_SHARE / 3) < 1e-9 for v in share.values())
+
+
+def test_a_dropped_word_is_filler_not_the_subject():
+    for seed in range(10):
+        styles = dict(fit.perturbations("Làm thẻ căn cước hết bao nhiêu tiền?", "vi", random.Random(seed)))
+        assert "căn" in styles["dropped"] and "cước" in styles["dropped"]
+
+
 def test_signed_fit_drops_a_feature_that_would_act_against_its_sign():
     # given data where "salient_unknown" (sign -1) rises with the label
     rng = random.Random(5)
@@ -174,7 +214,11 @@ def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeyp
                 "slug": "desk",
                 "language": "en",
                 "faqs": [
-                    {"key": "a", "question": "How do I renew my passport?", "variants": ["Passport renewal steps"]},
+                    {
+                        "key": "a",
+                        "question": "How do I renew my passport?",
+                        "variants": ["Passport renewal steps", "Passport fee for children"],
+                    },
                     {"key": "b", "question": "How do I renew my passport", "variants": ["Passport photo rules"]},
                 ],
             }
@@ -185,5 +229,6 @@ def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeyp
     lines = fit.generate(corpus, seed=1)
     # then leaving either entry out does not make "how do I renew my passport" a message the account cannot answer
     missing = [ln for ln in lines if ln["style"].startswith("missing-")]
-    # only "Passport renewal steps" ("Passport photo rules" shares no word with the other entry: nothing ranks)
-    assert len(missing) == 1
+    # nor "Passport renewal steps" (the words of b's "How do I renew my passport" that matter, within it); only
+    # "Passport fee for children" ("Passport photo rules" shares no word with the other entry: nothing ranks)
+    assert [ln["text"] for ln in missing] == ["Passport fee for children"]
