@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from faq.models import UnansweredQuestion
 from faq.services import faq_match
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Membership, OfficialAccount
 from tests import factories
 
