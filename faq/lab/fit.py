@@ -21,8 +21,9 @@ weigh `WRITTEN_SHARE`: generated paraphrases sit further from the listed phrasin
 `fit_logistic`: weighted, L2-regularised logistic regression by Newton's method in plain Python. Three models
 (`fit`): P(scope) on every line, P(top entry right) and P(right entry in top 3) on the in-scope lines. In-scope
 lines weigh `IN_SCOPE_SHARE` of the generated weight, as in citizen traffic, a third per generator (listed, blended
-and unlisted alike; the written lines carry how close real messages sit to the listed phrasings). `leave_one_account_out` refits
-without one account and scores that account's generated lines: the held-out estimate printed beside dev.
+and unlisted alike; the written lines carry how close real messages sit to the listed phrasings).
+`leave_one_account_out` refits without one account and scores that account's generated lines: the held-out
+estimate printed beside dev.
 """
 
 from __future__ import annotations
@@ -539,8 +540,8 @@ def fit(lines: Sequence[dict]) -> dict:
 
 
 def objective(lines: Sequence[dict], ws: Sequence[float], decisions: Sequence[str]) -> float:
-    """What the cut-offs maximise on the weighted lines (generated and written): correct + helped / 2 - 3 x wrong - 1/4 x
-    useless suggestions (a wrong answer about a legal procedure costs three right ones; a suggestion that holds
+    """What the cut-offs maximise on the weighted lines (generated and written): correct + helped / 2 - 3 x wrong
+    - 1/4 x useless suggestions (a wrong answer about a legal procedure costs three right ones; a suggestion that holds
     the answer is worth half of one; three suggestions that do not hold it cost the citizen a quarter)."""
     total = sum(ws) or 1.0
     in_total = sum(w for ln, w in zip(lines, ws, strict=True) if ln["kind"] == "in") or 1.0
