@@ -504,9 +504,10 @@ def format_calibration(model: dict) -> list[str]:
     fitted = model["fitted_on"]
     mix = ", ".join(f"{g} {v:.0%}" for g, v in fitted.get("in_scope_mix", {}).items())
     out = [
-        f"Decision (faq/data/calibration.json), fitted on {fitted['lines']} messages generated from the corpus "
-        f"({fitted['in_scope']} in scope, {fitted['out_of_scope']} out of scope; no dev line); weights: in scope "
-        f"{fitted['in_scope_weight']:.0%} ({mix}), out of scope the rest:",
+        f"Decision (faq/data/calibration.json), fitted on {fitted['lines']} messages ({fitted['in_scope']} in scope, "
+        f"{fitted['out_of_scope']} out of scope; no dev line): {fitted.get('written', 0)} written by hand "
+        f"(faq/lab/own_messages_2.jsonl, {fitted.get('written_weight', 0.0):.0%} of the weight), the rest generated "
+        f"from the corpus (in scope {fitted['in_scope_weight']:.0%} of their weight ({mix}), out of scope the rest):",
         f"  answer when P(scope) >= {model['scope_at']} and P(top entry right | scope) >= {model['answer_at']}, "
         f"else suggest when P(scope) x P(right entry in top 3 | scope) >= {model['suggest_at']}, else fall back",
         f"  {'feature':<20}{'P(scope)':>11}{'P(top right)':>14}{'P(in top 3)':>13}",
@@ -626,7 +627,7 @@ def calibrate(corpus: dict) -> tuple[dict, dict, list[dict]]:
     leave-one-account-out held-out figures per style, held-out reliability of P(top entry right))."""
     from faq.lab import fit
 
-    lines = fit.generate(corpus)
+    lines = fit.training_lines(corpus)
     return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines)), fit.reliability(lines)
 
 

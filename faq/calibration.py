@@ -6,15 +6,16 @@
 - P(helped): the probability that the right entry is among the top three, when one does.
 
 All three read the named features of `faq.decision.FEATURE_NAMES` and were fitted by `faq.lab.fit` (run by
-`manage.py bench_faq`) on messages generated from the FAQ corpus itself: each phrasing left out of the index is
+`manage.py bench_faq`) on messages generated from the FAQ corpus itself (each phrasing left out of the index is
 a labelled paraphrase, other accounts' questions and entries left out are messages the account cannot answer,
-perturbed the ways citizens type. No labelled citizen message is used to fit them.
+perturbed the ways citizens type) and on messages written by hand for the fit (faq/lab/own_messages_2.jsonl,
+30% of the weight: they tell how close real messages sit to the listed phrasings). No dev line is used.
 
 Answer when the message is in scope (P(scope) >= `scope_at`) and the top entry is right (P(answer) >=
 `answer_at`): two questions, each with its own cut-off, instead of one product of both; otherwise suggest the
 top three when P(scope) x P(helped) >= `suggest_at`; otherwise fall back. The cut-offs are chosen by
-`faq.lab.fit.choose_cutoffs` for a stated cost on the generated messages (a wrong answer about a legal procedure
-costs three right ones), never on labelled citizen messages.
+`faq.lab.fit.choose_cutoffs` for a stated cost on the same weighted messages (a wrong answer about a legal
+procedure costs three right ones), never on the dev set.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Fitting the matcher's decision on messages generated from a corpus (faq.lab.fit), pure Python."""
 
+import json
 import random
 
 import pytest
@@ -232,3 +233,35 @@ def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeyp
     # nor "Passport renewal steps" (the words of b's "How do I renew my passport" that matter, within it); only
     # "Passport fee for children" ("Passport photo rules" shares no word with the other entry: nothing ranks)
     assert [ln["text"] for ln in missing] == ["Passport fee for children"]
+
+
+def test_written_lines_are_ranked_by_the_full_index_and_weigh_their_share(lines, tmp_path):
+    # given hand-written messages, one of an unknown account and one with a key the corpus lacks
+    path = tmp_path / "written.jsonl"
+    rows = [
+        {"account": "police", "text": "làm căn cước mất bao nhiêu tiền", "expect": "id-fee", "style": "informal"},
+        {"account": "police", "text": "giá xăng hôm nay bao nhiêu", "expect": None, "style": "out_of_scope"},
+        {"account": "nobody", "text": "làm căn cước mất bao nhiêu tiền", "expect": None, "style": "plain"},
+        {"account": "police", "text": "làm căn cước mất bao nhiêu tiền", "expect": "no-such-key", "style": "plain"},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    # when
+    written = fit.written(CORPUS, path)
+    # then the two known lines are kept, labelled like generated ones
+    assert [(ln["kind"], ln["style"], ln["written"]) for ln in written] == [
+        ("in", "written-informal", True),
+        ("out", "written-out_of_scope", True),
+    ]
+    assert written[0]["top1"] and set(written[0]["x"]) == set(FEATURE_NAMES)
+    # and together they weigh WRITTEN_SHARE of the fit, the generated lines the rest in their own proportions
+    both = [*lines, *written]
+    ws = fit._weights(both)
+    assert abs(sum(ws[len(lines) :]) / sum(ws) - fit.WRITTEN_SHARE) < 1e-9
+    alone = fit._weights(lines)
+    assert abs(ws[0] / ws[1] - alone[0] / alone[1]) < 1e-9
+    # and the leave-one-account-out estimate scores generated lines only
+    assert fit.pooled(fit.leave_one_account_out(both))["all"]["lines"] == len(lines)
+
+
+def test_a_missing_written_file_fits_on_generated_lines_alone(tmp_path):
+    assert fit.written(CORPUS, tmp_path / "absent.jsonl") == []
