@@ -4,7 +4,7 @@ question asked again when it does not fit. "bỏ qua"/"skip"/"跳过" passes an 
 "修改" goes back one question, "hủy"/"cancel"/"取消" leaves. The state is a row (``Dialogue``), so a citizen can
 stop and carry on later; while it exists the FAQ bot waits.
 
-The chat engine calls ``form_dialogue_reply`` once per citizen message (oa_platform.chat.chat_receive): it
+The chat engine calls ``form_dialogue_reply`` once per citizen message (``conversations.engine.chat_receive``): it
 answers with a reply when a dialogue is active or the message starts one ("biểu mẫu <key>", "form <key>",
 "表单 <key>"), else None and the engine goes on as usual. Call it with the reply language active.
 """
@@ -32,7 +32,7 @@ START = re.compile(r"^\s*(?:biểu mẫu|bieu mau|form|表单|填表)\s*[:：]?\
 
 
 def _reply(text: str, *, form: Form | None = None, question: Question | None = None, done: bool = False) -> dict:
-    """The chat reply contract (oa_platform.chat) with what the form dialogue adds under "form"."""
+    """The chat reply contract (oa_platform.conversations.engine) with what the form dialogue adds under "form"."""
     body = {"text": text, "decision": "fallback", "faq": None, "score": 0.0, "suggestions": []}
     if form is not None:
         body["form"] = {"id": form.pk, "question": question.key if question else None, "done": done}

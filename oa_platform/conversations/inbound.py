@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from oa_platform.channel_types import InboundEvent, type_for
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.conversations.outbox import outbound_enqueue
 from oa_platform.errors import DomainError
 from oa_platform.models import Message, OfficialAccount, WebhookEvent

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from oa_platform.chat import chat_receive
 from oa_platform.collect.models import Dialogue, Response
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Citizen
 from tests import factories
 from tests.collect.builders import make_form

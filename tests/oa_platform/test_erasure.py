@@ -15,9 +15,10 @@ from django.utils import timezone
 from broadcasts.models import Delivery
 from faq.models import UnansweredQuestion
 from faq.services import unanswered_ignore
-from oa_platform import erasure, handoff, services
-from oa_platform.chat import chat_receive
+from oa_platform import erasure, services
 from oa_platform.collect.services import response_submit
+from oa_platform.conversations import handoff
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.errors import Forbidden
 from oa_platform.models import AuditLog, Citizen, Membership, Message, WebhookEvent
 from tests.broadcasts.conftest import draft

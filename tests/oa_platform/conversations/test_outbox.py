@@ -129,7 +129,7 @@ def test_the_retry_beat_picks_up_a_message_whose_task_was_lost(tenant_a, channel
     import time_machine
     from django.utils import timezone
 
-    from oa_platform.chat import chat_receive
+    from oa_platform.conversations.engine import chat_receive
     from oa_platform.tasks import outbound_retry_due
     from tests.factories import make_citizen
 

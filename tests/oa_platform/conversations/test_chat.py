@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from faq.models import UnansweredQuestion
 from faq.services import faq_entry_create
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Conversation, Follow, Message
 from tests import factories
 

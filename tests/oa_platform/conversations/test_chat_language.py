@@ -23,7 +23,7 @@ from django.test import Client
 from faq import index
 from faq.intents import detect_intent
 from faq.services import faq_match
-from oa_platform.chat import chat_receive, handoff_command
+from oa_platform.conversations.engine import chat_receive, handoff_command
 from oa_platform.models import Citizen, Conversation, OfficialAccount
 from tests import factories
 from tests.oa_platform.web_support import citizen_client

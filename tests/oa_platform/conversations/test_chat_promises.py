@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from faq.models import UnansweredQuestion
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Conversation, Follow
 from tests import factories
 from tests.oa_platform.web_support import make_faq_account

@@ -25,9 +25,9 @@ from faq.services import faq_match, unanswered_statement
 from oa_platform import live, ratelimit
 from oa_platform.collect.dialogue import form_dialogue_reply
 from oa_platform.compiled_queries import CompiledInsert, writes_together
+from oa_platform.conversations.handoff import handoff_request
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
 from oa_platform.errors import RateLimited
-from oa_platform.handoff import handoff_request
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
 from oa_platform.services import (
     follow_create,
