@@ -15,9 +15,7 @@ import datetime as dt
 import logging
 import os
 import time
-from contextlib import contextmanager
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +26,7 @@ from broadcasts.sending import chunks_enqueue, notice_finish
 from broadcasts.services import notice_expire
 from oa_platform.channel_types import configured_kinds
 from oa_platform.models import Area, ChannelConfig, Citizen, Follow, Membership, Topic, TopicSubscription
+from oa_platform.periodic import periodic_job
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,6 @@ PROVIDER_CHUNK = 100
 PENDING_REQUEUE_S = float(os.environ.get("BROADCASTS_PENDING_REQUEUE_S", "120"))
 # Notices claimed per dispatcher tick: each is its own transaction; the next tick (seconds later) takes more.
 DISPATCH_BATCH = 5
-ADVISORY_LOCK_KEY = 0x0B0ADCA5  # pg_try_advisory_lock key of the dispatcher
 
 
 def _t(model) -> str:
@@ -235,50 +233,25 @@ def notice_dispatch_one(*, now: dt.datetime | None = None) -> int | None:
     return notice_id
 
 
-@contextmanager
-def _tick_lock():
-    """The dispatcher never overlaps itself: a PostgreSQL advisory lock, else a cache lock."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-            got = cursor.fetchone()[0]
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
-        return
-    got = cache.add("broadcasts:dispatch-lock", 1, timeout=120)
-    try:
-        yield got
-    finally:
-        if got:
-            cache.delete("broadcasts:dispatch-lock")
-
-
+@periodic_job("broadcasts.dispatch")
 def dispatcher_tick() -> dict:
-    """One beat of the dispatcher: claim due notices, requeue abandoned chunks, finish or expire notices."""
-    with _tick_lock() as got:
-        if not got:
-            return {"skipped": "another dispatcher is running"}
-        now = timezone.now()
-        dispatched = []
-        for _i in range(DISPATCH_BATCH):
-            notice_id = notice_dispatch_one(now=now)
-            if notice_id is None:
-                break
-            dispatched.append(notice_id)
-        requeued = chunks_sweep(now=now)
-        finished = 0
-        for notice_id, expires_at in Notice.objects.filter(status=Notice.STATUS_SENDING).values_list(
-            "id", "expires_at"
-        ):
-            if expires_at is not None and expires_at <= now:
-                notice_expire(notice_id=notice_id)
-            elif notice_finish(notice_id=notice_id):
-                finished += 1
-        return {"dispatched": dispatched, "requeued": requeued, "finished": finished}
+    """One beat of the dispatcher: claim due notices, requeue abandoned chunks, finish or expire notices.
+    Never overlaps itself (the periodic jobs' one lock, oa_platform.periodic): a second tick returns SKIPPED."""
+    now = timezone.now()
+    dispatched = []
+    for _i in range(DISPATCH_BATCH):
+        notice_id = notice_dispatch_one(now=now)
+        if notice_id is None:
+            break
+        dispatched.append(notice_id)
+    requeued = chunks_sweep(now=now)
+    finished = 0
+    for notice_id, expires_at in Notice.objects.filter(status=Notice.STATUS_SENDING).values_list("id", "expires_at"):
+        if expires_at is not None and expires_at <= now:
+            notice_expire(notice_id=notice_id)
+        elif notice_finish(notice_id=notice_id):
+            finished += 1
+    return {"dispatched": dispatched, "requeued": requeued, "finished": finished}
 
 
 def chunks_sweep(*, now: dt.datetime) -> int:

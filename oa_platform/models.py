@@ -488,6 +488,15 @@ class ChannelConfig(models.Model):
     burst = models.PositiveIntegerField(_("burst"), default=5)
     max_attempts = models.PositiveSmallIntegerField(_("attempts"), default=4)
     backoff_s = models.FloatField(_("first retry after (s)"), default=0.5)
+    # Empty: the channel type's own daily quota (channel_types.<kind>.daily_quota); set it when the provider
+    # raised this account's quota (Zalo raises a ZNS quota on request).
+    daily_quota = models.PositiveIntegerField(
+        _("daily quota (messages)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Messages per day of the account's time zone; empty for the channel type's default."),
+    )
     # After a worker died between posting a message and writing its result, the message is posted again only
     # to a provider that deduplicates on the Idempotency-Key header; to any other it is marked "unknown".
     honours_idempotency_key = models.BooleanField(

@@ -30,18 +30,19 @@ def _eager_celery_and_clean_cache(settings):
     app.conf.task_eager_propagates = True
     # PBKDF2 costs ~0.7 s per password here; the tenant fixtures create eight users per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from oa_platform.conversations.engine import rate_limits_reset
+    from oa_platform import ratelimit
 
     cache.clear()
-    rate_limits_reset()
+    ratelimit.reset()
     yield
     cache.clear()
 
 
 @pytest.fixture
 def rate_window_start(time_machine):
-    """Rate limits count in fixed windows of the wall clock: a test that fills one starts at the top of a
-    minute (the clock keeps running), so a window boundary never falls between its requests."""
+    """A fixed start for the flood tests (the clock keeps running). The chat's limits are token buckets
+    (oa_platform.ratelimit), which do not depend on where the wall clock is in a minute; kept so those tests
+    read the same under any clock."""
     time_machine.move_to("2026-12-03 03:00:00+00:00", tick=True)
 
 

@@ -83,8 +83,8 @@ class ChannelType:
 
     Limits: ``max_length`` characters per message (longer text is cut with "…"), ``max_tps`` messages per second
     per account (the default rate of the shared token bucket, overridable per configuration), ``daily_quota``
-    messages per account per day the provider allows (None: no fixed quota; informative, the provider enforces
-    it and answers "throttled", which maps to RETRY)."""
+    messages per account per day (of the account's time zone) the provider allows (None: no fixed quota),
+    enforced by registry.send (channel_types.quota; ChannelConfig.daily_quota overrides it per account)."""
 
     kind = ""
     label = ""

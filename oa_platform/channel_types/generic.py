@@ -180,7 +180,7 @@ class WebhookNoticeType(ChannelType):
     label = "generic webhook"
     max_length = 4000
     max_tps = 20.0
-    config_fields = ("api_base", "secret", "access_token")
+    config_fields = ("api_base", "secret", "access_token", "honours_idempotency_key")
 
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = False) -> SendResult:
         body = {

@@ -3,7 +3,7 @@
 - Every connection goes through ``oa_platform.provider_http`` (public addresses only, no proxies from the
   environment); a refused address is FAILED at once (a configuration to fix, not a passing fault).
 - Timeouts per configuration (``ChannelConfig.timeout_s``).
-- One token from the shared bucket (channel_types.ratelimit) before every attempt, at the configuration's rate.
+- One token from the shared bucket (oa_platform.ratelimit) before every attempt, at the configuration's rate.
 - Retried in the worker, with exponential back-off, up to ``max_attempts``: 5xx answers, timeouts and
   connection errors. A 429 waits out its Retry-After (up to RETRY_AFTER_MAX_S) without counting as an attempt.
 - Never retried: any other 4xx. What the type does with a 2xx or 4xx answer is its own (``post`` returns it).
@@ -22,9 +22,9 @@ import httpx
 from django.conf import settings
 
 from oa_platform.channel_types.base import FAILED, RETRY, SendResult
-from oa_platform.channel_types.ratelimit import acquire
 from oa_platform.provider_errors import http_error_summary
 from oa_platform.provider_http import ProviderAddressRefused, provider_client
+from oa_platform.ratelimit import acquire
 
 # A provider URL that is (or resolves to) a loopback, link-local or private address: a configuration to fix.
 ADDRESS_REFUSED = "provider address refused: not a public address"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from oa_platform.channel_types import generic, sms, web, wechat, zalo, zns
 from oa_platform.channel_types.base import FAILED, ChannelType, Message, Recipient, SendResult
+from oa_platform.channel_types.quota import quota_take
 from oa_platform.models import ChannelConfig
 
 TYPES: dict[str, ChannelType] = {
@@ -52,12 +53,20 @@ def send(kind: str, account, recipient: Recipient, message: Message, *, config=N
 
     ``config``: an already loaded configuration (the account's enabled one is loaded otherwise).
     ``once``: one HTTP attempt (chat replies: the outbox retries later) instead of the configuration's
-    ``max_attempts`` in the worker (notices); each type has its default."""
+    ``max_attempts`` in the worker (notices); each type has its default.
+    A type with a daily quota counts the send against it first (channel_types.quota): past it, RETRY until the
+    account's next midnight."""
     channel_type = type_for(kind)
     if config is None and channel_type.kind not in UNCONFIGURED:
         config = config_for(account, channel_type.kind)
         if config is None:
             return SendResult(FAILED, f"{channel_type.kind} channel not configured", attempts=0)
+    counted = quota_take(channel_type, config, account)
+    if isinstance(counted, SendResult):  # today's quota is spent: not posted, retried after midnight
+        return counted
     if once is None:
-        return channel_type.send(config, recipient, message)
-    return channel_type.send(config, recipient, message, once=once)
+        result = channel_type.send(config, recipient, message)
+    else:
+        result = channel_type.send(config, recipient, message, once=once)
+    counted.give_back(result)
+    return result

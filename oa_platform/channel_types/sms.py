@@ -14,7 +14,17 @@ class SmsType(ChannelType):
     max_length = 320
     max_tps = 20.0
     daily_quota = None  # set by the operator's contract; the gateway answers 429 when reached
-    config_fields = ("api_base", "access_token", "timeout_s", "rate_per_s", "burst", "max_attempts", "backoff_s")
+    config_fields = (
+        "api_base",
+        "access_token",
+        "timeout_s",
+        "rate_per_s",
+        "burst",
+        "max_attempts",
+        "backoff_s",
+        "daily_quota",
+        "honours_idempotency_key",
+    )
 
     def render(self, message: Message) -> str:
         text = f"{message.title}: {message.text}" if message.title else message.text

@@ -248,7 +248,7 @@ class WeChatType(ChannelType):
     max_length = 2000  # customer-service text messages (2048 bytes of content in the passive reply)
     max_tps = 20.0
     daily_quota = 500_000  # customer-service API calls per day for a verified service account
-    config_fields = ("app_id", "token", "encoding_aes_key", "secret", "access_token", "api_base")
+    config_fields = ("app_id", "token", "encoding_aes_key", "secret", "access_token", "api_base", "daily_quota")
     signing_field = "token"
     inline_reply = True
 

@@ -26,6 +26,8 @@ class ZnsType(ChannelType):
         "burst",
         "max_attempts",
         "backoff_s",
+        "daily_quota",
+        "honours_idempotency_key",
     )
 
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = False) -> SendResult:

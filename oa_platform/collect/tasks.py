@@ -3,18 +3,22 @@
 from celery import shared_task
 
 from oa_platform.collect.services import responses_purge_expired, rounds_open_due, rounds_remind_due
+from oa_platform.periodic import periodic_job
 
 
 @shared_task(name="collect.open_due_rounds")
+@periodic_job("collect.open_due_rounds")
 def open_due_rounds() -> dict:
     return {"opened": rounds_open_due()}
 
 
 @shared_task(name="collect.purge_expired")
+@periodic_job("collect.purge_expired")
 def purge_expired() -> dict:
     return {"deleted": responses_purge_expired()}
 
 
 @shared_task(name="collect.remind_due")
+@periodic_job("collect.remind_due")
 def remind_due() -> dict:
     return {"reminded_rounds": rounds_remind_due()}

@@ -7,12 +7,11 @@ generic webhook) goes through ``chat_receive`` so they all give the same decisio
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, NotSupportedError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,7 +22,7 @@ from faq.intents import detect_intent, handoff_phrase
 from faq.models import UnansweredQuestion
 from faq.selectors import faq_categories, other_account_for
 from faq.services import faq_match, unanswered_statement
-from oa_platform import live
+from oa_platform import live, ratelimit
 from oa_platform.collect.dialogue import form_dialogue_reply
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.conversations.handoff import handoff_request
@@ -57,58 +56,12 @@ def rate_limit_check(*, key: str, limit: tuple[int, int]) -> None:
 
 
 def rate_limits_check(*checks: tuple[str, tuple[int, int]]) -> None:
-    """Fixed-window counters in the shared cache (Redis in production: one round trip for all of them).
-    Raises RateLimited when any counter is past its limit."""
-    now = int(timezone.now().timestamp())
-    keyed = [(f"rl:{key}:{now // window}", count, window) for key, (count, window) in checks]
-    client = _redis_client()
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for cache_key, _count, window in keyed:
-            full_key = f"oa:{cache_key}"
-            pipe.incr(full_key)
-            pipe.expire(full_key, window + 1, nx=True)
-        counts = pipe.execute()[0::2]
-    else:
-        counts = [_local_incr(cache_key, window) for cache_key, _count, window in keyed]
-    for current, (_key, count, window) in zip(counts, keyed, strict=True):
-        if current > count:
-            raise RateLimited("Too many messages; please wait a moment.", retry_after=window)
-
-
-_redis = None
-
-
-def _redis_client():
-    """One Redis client (and connection pool) per process for the counters, or None without Redis.
-
-    Not the cache backend's client: under ASGI Django builds cache backends per request context, and each
-    would open a new Redis connection."""
-    global _redis
-    if not settings.REDIS_URL:
-        return None
-    if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL)
-    return _redis
-
-
-def rate_limits_reset() -> None:
-    """Forget every counter (tests, and an operator lifting a block)."""
-    client = _redis_client()
-    if client is not None:
-        keys = list(client.scan_iter(match="oa:rl:*", count=1000))
-        if keys:
-            client.delete(*keys)
-
-
-def _local_incr(cache_key: str, window: int) -> int:
-    if cache.add(cache_key, 1, timeout=window + 1):
-        return 1
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window + 1)
-        return 1
+    """Flood control through the one rate limiter (oa_platform.ratelimit), one Redis round trip for all checks:
+    a limit (N, W seconds) lets N messages through at once, then one every W/N seconds.
+    Raises RateLimited (with the seconds to wait) when any of them is spent."""
+    wait = ratelimit.try_take(*((f"chat:{key}", count / window, count) for key, (count, window) in checks))
+    if wait > 0:
+        raise RateLimited("Too many messages; please wait a moment.", retry_after=max(1, math.ceil(wait)))
 
 
 def _same_family(a: str, b: str) -> bool:

@@ -161,10 +161,10 @@ def test_admin_provider_form_refuses_script_url(client, tenant_a):
     assert ChannelConfig.objects.count() == 0
 
 
-@pytest.mark.parametrize("option", ["--callback-url", "--api-base"])
-def test_set_channel_refuses_script_url(tenant_a, option):
+@pytest.mark.parametrize(("kind", "option"), [("generic", "--callback-url"), ("webhook", "--api-base")])
+def test_set_channel_refuses_script_url(tenant_a, kind, option):
     with pytest.raises(CommandError, match="http"):
-        call_command("set_channel", tenant_a.account.slug, "generic", "--secret", "s", option, "javascript:alert(1)")
+        call_command("set_channel", tenant_a.account.slug, kind, "--secret", "s", option, "javascript:alert(1)")
     assert ChannelConfig.objects.count() == 0
 
 

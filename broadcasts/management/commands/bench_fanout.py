@@ -29,6 +29,7 @@ from broadcasts.management.commands._benchsupport import BIN, group_peak_rss_mb,
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.services import Actor, notice_approve, notice_create, notice_submit
 from oa_platform.models import ApiToken, Area, ChannelConfig, Topic
+from oa_platform.ratelimit import redis_client
 from oa_platform.services import account_get_or_create, token_issue
 
 PROVINCES = ["79", "01", "48", "92", "31"]
@@ -65,12 +66,10 @@ class Command(BaseCommand):
         ChannelConfig.objects.create(
             account=sms_account, kind="sms", api_base=provider.url, rate_per_s=sms_rate, burst=5, access_token="bench"
         )
-        import redis
-
         from oa_platform.celery import app
 
         app.control.purge()  # stale tasks of an earlier, interrupted run
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client = redis_client()
         for key in client.scan_iter("oa:bucket:*"):
             client.delete(key)
         logdir = Path(tempfile.mkdtemp(prefix="bench_fanout_"))

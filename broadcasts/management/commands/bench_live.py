@@ -24,6 +24,7 @@ from broadcasts.models import Notice
 from oa_platform import web_identity
 from oa_platform.local_server import free_port, uvicorn_command, wait_until_serving
 from oa_platform.models import Citizen, Follow
+from oa_platform.ratelimit import redis_client
 from oa_platform.services import account_get_or_create
 
 CONNECT_CONCURRENCY = 200
@@ -85,7 +86,6 @@ class Command(BaseCommand):
             )
 
     async def round(self, account, port: int, size: int) -> dict:
-        import redis
         from asgiref.sync import sync_to_async
         from websockets.asyncio.client import connect
 
@@ -127,7 +127,7 @@ class Command(BaseCommand):
         ready.set()
 
         notice = await sync_to_async(self.make_notice)(account)
-        client_redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+        client_redis = redis_client()
         before = self.redis_calls(client_redis)
         group_sends = await sync_to_async(self.push_counting)(notice.pk)
         dispatched_at = self.dispatched_at

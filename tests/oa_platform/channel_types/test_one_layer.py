@@ -29,7 +29,7 @@ def test_exactly_one_send_result_class_in_the_tree():
 
 def test_exactly_one_rate_limiter_in_the_tree():
     """A rate limiter is a module with a token bucket: a Lua script reading Redis' clock or a function that
-    takes a token. Only channel_types.ratelimit has one."""
+    takes a token. Only oa_platform.ratelimit has one (the channel layer and the chat's flood control use it)."""
 
     def is_bucket(node) -> bool:
         if isinstance(node, ast.FunctionDef) and node.name in ("try_take", "acquire", "take_token"):
@@ -37,7 +37,36 @@ def test_exactly_one_rate_limiter_in_the_tree():
         return isinstance(node, ast.Constant) and isinstance(node.value, str) and "redis.call('TIME')" in node.value
 
     found = sorted({name for name, tree in _trees() for node in ast.walk(tree) if is_bucket(node)})
-    assert found == ["oa_platform.channel_types.ratelimit"]
+    assert found == ["oa_platform.ratelimit"]
+
+
+def _redis_client_constructions(tree) -> int:
+    """Calls that build a Redis client: ``redis.Redis(...)``, ``Redis(...)``, ``StrictRedis(...)``,
+    ``<anything>.from_url(...)`` (redis.Redis.from_url, redis.from_url)."""
+    found = 0
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ("Redis", "StrictRedis", "from_url"):
+            found += 1
+    return found
+
+
+def test_exactly_one_redis_client_construction_site():
+    """One Redis client factory (oa_platform.ratelimit.redis_client): the limiter, the chat's flood control,
+    the daily quotas and the benchmarks all share it. (Django's cache, Channels and Celery build theirs from
+    settings, not in this code.)"""
+    sites = {name: n for name, tree in _trees() if (n := _redis_client_constructions(tree))}
+    assert sites == {"oa_platform.ratelimit": 1}
+
+
+def test_the_scan_sees_every_spelling_of_a_redis_client():
+    source = (
+        "import redis\na = redis.Redis(host='x')\nb = redis.Redis.from_url(u)\nc = redis.from_url(u)\nd = StrictRedis()"
+    )
+    assert _redis_client_constructions(ast.parse(source)) == 4
 
 
 def test_no_app_registers_channels_at_start_up():
@@ -80,7 +109,6 @@ def test_channel_types_package_has_one_module_per_type():
         "base",
         "registry",
         "http",
-        "ratelimit",
         "signing",
         "web",
         "zalo",

@@ -142,12 +142,3 @@ def test_the_retry_beat_picks_up_a_message_whose_task_was_lost(tenant_a, channel
     reply.refresh_from_db()
     assert reply.delivery_status == "sent"
     assert len(fake_api.sent) == 1
-
-
-def test_retry_beat_ticks_do_not_overlap(tenant_a):
-    from django.core.cache import cache
-
-    from oa_platform.tasks import _RETRY_LOCK, outbound_retry_due
-
-    cache.add(_RETRY_LOCK, 1, timeout=60)
-    assert outbound_retry_due.delay().get() == {"skipped": "locked"}
