@@ -1,0 +1,128 @@
+"""The console's form builder: an editor creates a form (key from the title), adds, edits, moves and removes
+questions through the same services as the API; a form with answers refuses to lose an answered question or
+change its type, with the reason on the page and nothing changed."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.template.loader import get_template
+from django.urls import reverse
+
+from oa_platform.collect.models import Form
+from oa_platform.collect.services import response_submit
+from tests import factories
+from tests.collect.builders import GOOD, make_form
+
+pytestmark = pytest.mark.django_db
+
+NEW = {
+    "title_vi": "Khảo sát ngập lụt",
+    "title_en": "Flood survey",
+    "late_policy": "accept",
+    "retention_days": "30",
+    "type": "choice",
+    "label_vi": "Mức nước",
+    "required": "on",
+    "options": "Thấp\nCao\n",
+}
+
+
+def test_an_editor_creates_a_form_with_its_first_question(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-new", args=[tenant_a.account.slug])
+    assert client.get(url).status_code == 200
+    response = client.post(url, NEW)
+    form = Form.objects.get(account=tenant_a.account)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:form-questions", args=[tenant_a.account.slug, form.pk])
+    assert form.key == "khao-sat-ngap-lut"
+    assert form.retention_days == 30 and form.title_en == "Flood survey"
+    (question,) = form.questions.all()
+    assert question.type == "choice" and question.required
+    assert [o["label_vi"] for o in question.options] == ["Thấp", "Cao"]
+    assert form.rounds.count() == 1
+
+
+def test_bad_input_is_shown_and_nothing_is_stored(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-new", args=[tenant_a.account.slug])
+    response = client.post(url, NEW | {"options": "Chỉ một"})
+    assert response.status_code == 400
+    assert "hai" in response.content.decode() or "two" in response.content.decode()
+    assert client.post(url, NEW | {"title_vi": ""}).status_code == 400
+    assert client.post(url, NEW | {"retention_days": "-3"}).status_code == 400
+    assert not Form.objects.filter(account=tenant_a.account).exists()
+    # a taken key is a clear error, not a 500
+    client.post(url, NEW)
+    assert client.post(url, NEW).status_code == 400
+    assert Form.objects.filter(account=tenant_a.account).count() == 1
+
+
+def test_add_edit_move_and_delete_questions(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    client.post(reverse("staff:form-new", args=[tenant_a.account.slug]), NEW)
+    form = Form.objects.get(account=tenant_a.account)
+    url = reverse("staff:form-questions", args=[tenant_a.account.slug, form.pk])
+    assert client.post(url, {"type": "number", "label_vi": "Số người", "min": "1", "max": "20"}).status_code == 302
+    assert client.post(url, {"type": "short_text", "label_vi": "Ghi chú"}).status_code == 302
+    assert [q.label_vi for q in form.questions.all()] == ["Mức nước", "Số người", "Ghi chú"]
+    people = form.questions.get(label_vi="Số người")
+    assert (people.min_value, people.max_value) == (1, 20)
+    # min and max only for numbers: refused with the reason
+    response = client.post(url, {"type": "short_text", "label_vi": "X", "min": "3"})
+    assert response.status_code == 400 and form.questions.count() == 3
+    move = reverse("staff:form-question-move", args=[tenant_a.account.slug, form.pk, people.pk])
+    client.post(move, {"action": "up"})
+    assert [q.label_vi for q in form.questions.all()] == ["Số người", "Mức nước", "Ghi chú"]
+    edit = reverse("staff:form-question-edit", args=[tenant_a.account.slug, form.pk, people.pk])
+    assert "Số người" in client.get(edit).content.decode()
+    client.post(edit, {"type": "number", "label_vi": "Số người trong nhà", "label_en": "People", "max": "30"})
+    people.refresh_from_db()
+    assert (people.label_vi, people.label_en, people.max_value, people.key) == (
+        "Số người trong nhà",
+        "People",
+        30,
+        people.key,
+    )
+    client.post(move, {"action": "delete"})
+    assert [q.label_vi for q in form.questions.all()] == ["Mức nước", "Ghi chú"]
+
+
+def test_a_form_with_answers_refuses_to_lose_an_answered_question_or_change_its_type(client, tenant_a):
+    form = make_form(tenant_a.account, key="flood")
+    citizen = factories.make_follower(tenant_a.account, channel="generic", display_name="Người 1", phone="0912345678")
+    response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=GOOD)
+    client.force_login(tenant_a.editor)
+    damage = form.questions.get(key="damage")
+    move = reverse("staff:form-question-move", args=[tenant_a.account.slug, form.pk, damage.pk])
+    page = client.get(client.post(move, {"action": "delete"}, follow=False)["Location"]).content.decode()
+    assert form.questions.filter(key="damage").exists()
+    assert "answers" in page or "trả lời" in page
+    edit = reverse("staff:form-question-edit", args=[tenant_a.account.slug, form.pk, damage.pk])
+    response = client.post(edit, {"type": "short_text", "label_vi": "Mức thiệt hại"})
+    assert response.status_code == 400
+    damage.refresh_from_db()
+    assert damage.type == "choice"
+    # labels may still be fixed, and questions added
+    labels = "\n".join(o["label_vi"] for o in damage.options)
+    assert (
+        client.post(edit, {"type": "choice", "label_vi": "Mức thiệt hại (sửa)", "options": labels}).status_code == 302
+    )
+    damage.refresh_from_db()
+    assert damage.label_vi == "Mức thiệt hại (sửa)"
+    url = reverse("staff:form-questions", args=[tenant_a.account.slug, form.pk])
+    assert client.post(url, {"type": "yes_no", "label_vi": "Cần hỗ trợ?"}).status_code == 302
+
+
+def test_only_editors_build_forms(client, tenant_a):
+    client.force_login(tenant_a.broadcaster)
+    assert client.get(reverse("staff:form-new", args=[tenant_a.account.slug])).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["new.html", "questions.html", "_question_fields.html", "_errors.html"])
+def test_templates_have_no_inline_script_style_or_handler(name):
+    source = open(get_template(f"staff/formbuild/{name}").origin.name, encoding="utf-8").read()
+    assert not re.search(r"<script(?![^>]*\bsrc=)|style=|\son[a-z]+=", source)
