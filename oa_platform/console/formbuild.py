@@ -5,7 +5,9 @@ can gain questions and fix labels, but an answered question keeps its type and i
 
 from __future__ import annotations
 
+from django import forms as django_forms
 from django.contrib import messages as flash
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from oa_platform.collect import selectors, services
 from oa_platform.collect.models import Form, Question
 from oa_platform.console.access import EDITORS, console_view
+from oa_platform.console.notice_forms import format_local, parse_local, zone_label
 from oa_platform.errors import DomainError
 
 ID_MAX = 2**63 - 1
@@ -238,3 +241,65 @@ def form_question_move(request, slug: str, pk: int, qid: int):
     if error is not None:
         flash.error(request, error)
     return redirect("staff:form-questions", slug=slug, pk=pk)
+
+
+ROUND_FIELDS = (("opens", _("Mở lúc")), ("closes", _("Đóng lúc")), ("remind", _("Nhắc lúc")))
+
+
+def _round_times(data, tz, errors: list) -> dict:
+    """opens/closes/remind typed day-first (dd/mm/yyyy and HH:MM) in the account's zone; an empty date is None."""
+    times = {}
+    for name, label in ROUND_FIELDS:
+        day, hour = data.get(f"{name}_date", "").strip(), data.get(f"{name}_time", "").strip()
+        if not day and not hour:
+            times[f"{name}_at"] = None
+            continue
+        try:
+            times[f"{name}_at"] = parse_local(day, hour or "00:00", tz)
+        except django_forms.ValidationError as exc:
+            errors.append(f"{label}: {' '.join(exc.messages)}")
+    return times
+
+
+@console_view(EDITORS)
+@require_http_methods(["GET", "POST"])
+def form_round(request, slug: str, pk: int):
+    """Open a new round of the form once: dates typed day-first in the account's zone; no opening date = now."""
+    form = _form(request, pk)
+    tz = request.account.tzinfo
+    values, errors = {}, []
+    if request.method == "POST":
+        values = request.POST
+        times = _round_times(values, tz, errors)
+        if not errors:
+            try:
+                with transaction.atomic():
+                    services.round_open(form=form, **times)
+            except DomainError as exc:
+                errors.append(_error_text(exc))
+            except IntegrityError:  # the (form, opens_at) pair is unique
+                errors.append(_("Biểu mẫu đã có một đợt mở đúng lúc này."))
+            else:
+                flash.success(request, _("Đã mở đợt mới."))
+                return redirect("staff:form-round", slug=slug, pk=pk)
+    rounds = [
+        {
+            "opens": format_local(r.opens_at, tz),
+            "closes": format_local(r.closes_at, tz) or "—",
+            "answered": f"{r.responded} / {r.audience_count}",
+        }
+        for r in form.rounds.order_by("-opens_at")[:10]
+    ]
+    context = {
+        "account": request.account,
+        "form": form,
+        "values": values,
+        "errors": errors,
+        "rounds": rounds,
+        "fields": [
+            {"name": n, "label": label, "date": values.get(f"{n}_date", ""), "time": values.get(f"{n}_time", "")}
+            for n, label in ROUND_FIELDS
+        ],
+        "zone": zone_label(tz),
+    }
+    return render(request, "staff/formbuild/round.html", context, status=400 if errors else 200)

@@ -1,8 +1,9 @@
 """The console's form builder in headless Chromium at a phone (390×844) and a desktop (1440×900) size: an
-editor builds a three-question form (new form with its first question, two more added, one moved up), the
-form opens, and its web form page shows the questions in that order. Each page passes axe.
+editor builds a three-question form (new form with its first question, two more added, one moved up), a
+second round typed day-first; the form is open, and its web form page shows the questions in that order.
+Each page passes axe.
 
-Screenshots: test-artifacts/console_form_{new,questions}_{390,1440}.png."""
+Screenshots: test-artifacts/console_form_{new,questions,round}_{390,1440}.png."""
 
 from __future__ import annotations
 
@@ -80,9 +81,22 @@ def test_an_editor_builds_a_three_question_form_and_it_opens(asgi_server, browse
     no_horizontal_scroll(page)
     shot(page, "questions", viewport)
 
+    # a second round, typed day-first in the account's zone
+    page.get_by_role("link", name="Đợt thu thập").click()
+    expect(page.locator("form.panel-box")).to_contain_text(account.timezone)
+    page.fill("#r-opens-date", "10/12/2030")
+    page.fill("#r-opens-time", "08:00")
+    page.fill("#r-closes-date", "11/12/2030")
+    page.fill("#r-closes-time", "17:30")
+    page.get_by_role("button", name="Mở đợt", exact=True).click()
+    expect(page.locator("table.list")).to_contain_text("10/12/2030 08:00")
+    assert_accessible(page)
+    no_horizontal_scroll(page)
+    shot(page, "round", viewport)
+
     # the form is open: its web form page shows the three questions in order
     form = Form.objects.get(account=account)
-    assert form.rounds.count() == 1
+    assert form.rounds.count() == 2
     page.goto(f"{asgi_server}/f/{account.slug}/{form.pk}/")
     text = page.locator("main").inner_text()
     positions = [text.find(label) for label in ("Số người trong nhà", "Mức thiệt hại", "Ghi chú")]

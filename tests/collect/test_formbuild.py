@@ -4,6 +4,7 @@ change its type, with the reason on the page and nothing changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -122,7 +123,35 @@ def test_only_editors_build_forms(client, tenant_a):
     assert client.get(reverse("staff:form-new", args=[tenant_a.account.slug])).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["new.html", "questions.html", "_question_fields.html", "_errors.html"])
+@pytest.mark.parametrize("name", ["new.html", "questions.html", "round.html", "_question_fields.html", "_errors.html"])
 def test_templates_have_no_inline_script_style_or_handler(name):
     source = open(get_template(f"staff/formbuild/{name}").origin.name, encoding="utf-8").read()
     assert not re.search(r"<script(?![^>]*\bsrc=)|style=|\son[a-z]+=", source)
+
+
+def test_a_round_opens_at_day_first_dates_in_the_account_zone(client, tenant_a, time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC), tick=False)
+    form = make_form(tenant_a.account, key="flood")
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-round", args=[tenant_a.account.slug, form.pk])
+    page = client.get(url).content.decode()
+    assert tenant_a.account.timezone in page
+    response = client.post(
+        url, {"opens_date": "10/12/2026", "opens_time": "08:00", "closes_date": "11/12/2026", "closes_time": "17:30"}
+    )
+    assert response.status_code == 302
+    latest = form.rounds.order_by("-id").first()
+    tz = tenant_a.account.tzinfo
+    assert latest.opens_at == dt.datetime(2026, 12, 10, 8, 0, tzinfo=tz)
+    assert latest.closes_at == dt.datetime(2026, 12, 11, 17, 30, tzinfo=tz)
+    count = form.rounds.count()
+    # month 13 (a month-first date) and a close before the open are refused, nothing stored
+    assert client.post(url, {"opens_date": "12/13/2026", "opens_time": "08:00"}).status_code == 400
+    bad = client.post(url, {"opens_date": "10/12/2026", "opens_time": "08:00", "closes_date": "09/12/2026"})
+    assert bad.status_code == 400
+    # no opening date: open now (a second round at the very same minute is refused, not a 500)
+    assert client.post(url, {}).status_code == 400
+    time_machine.move_to(dt.datetime(2026, 12, 3, 9, 1, tzinfo=dt.UTC), tick=False)
+    assert client.post(url, {}).status_code == 302
+    assert form.rounds.count() == count + 1
+    assert form.rounds.order_by("-id").first().opens_at == dt.datetime(2026, 12, 3, 9, 1, tzinfo=dt.UTC)

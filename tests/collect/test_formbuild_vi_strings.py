@@ -49,6 +49,8 @@ def test_every_form_builder_page_in_vietnamese(tenant_a):
             reverse("staff:form-question-edit", args=[slug, form.pk, damage.pk]), {"type": "number", "label_vi": "Z"}
         ),
     }
+    pages["round"] = client.get(reverse("staff:form-round", args=[slug, form.pk]))
+    pages["round-error"] = client.post(reverse("staff:form-round", args=[slug, form.pk]), {"opens_date": "12/13/2026"})
     client.post(reverse("staff:form-question-move", args=[slug, form.pk, damage.pk]), {"action": "delete"})
     pages["delete-refused"] = client.get(reverse("staff:form-questions", args=[slug, form.pk]))
     assert {name: r.status_code for name, r in pages.items()} == {
@@ -61,6 +63,8 @@ def test_every_form_builder_page_in_vietnamese(tenant_a):
         "edit": 200,
         "edit-refused": 400,
         "delete-refused": 200,
+        "round": 200,
+        "round-error": 400,
     }
     assert "Không thể xoá câu hỏi đã có câu trả lời." in pages["delete-refused"].content.decode()
     assert "Không thể đổi loại" in pages["edit-refused"].content.decode()
