@@ -10,6 +10,7 @@ from django.contrib import messages as flash
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -113,7 +114,8 @@ def _questions_context(request, form: Form, values=None, editing: Question | Non
 @console_view(EDITORS)
 @require_http_methods(["GET", "POST"])
 def form_new(request, slug: str):
-    values, errors = {"late_policy": Form.LATE_ACCEPT, "type": Question.TYPE_SHORT_TEXT}, []
+    values = {"late_policy": Form.LATE_ACCEPT, "type": Question.TYPE_SHORT_TEXT, "audience": Form.AUDIENCE_FOLLOWERS}
+    errors = []
     if request.method == "POST":
         values = request.POST
         title_vi = values.get("title_vi", "").strip()
@@ -126,6 +128,10 @@ def form_new(request, slug: str):
         late = values.get("late_policy")
         if late not in dict(Form.LATE_CHOICES):
             errors.append(_("Chọn cách xử lý câu trả lời muộn."))
+        audience = values.get("audience") or Form.AUDIENCE_FOLLOWERS
+        if audience not in dict(Form.AUDIENCE_CHOICES):
+            errors.append(_("Chọn người nhận biểu mẫu."))
+        topic = values.get("topic", "") if audience == Form.AUDIENCE_FOLLOWERS else ""
         question = _question_from_post(values, _new_key(values.get("label_vi", ""), set()), errors)
         if not errors:
             try:
@@ -138,6 +144,7 @@ def form_new(request, slug: str):
                     late_policy=late,
                     retention_days=retention,
                     questions=[question],
+                    audience={"kind": audience, "topic": topic},
                     actor=request.user,
                 )
             except DomainError as exc:
@@ -151,6 +158,8 @@ def form_new(request, slug: str):
         "errors": errors,
         "types": Question.TYPE_CHOICES,
         "late_choices": Form.LATE_CHOICES,
+        "audiences": Form.AUDIENCE_CHOICES,
+        "topics": [(t.key, t.label(translation.get_language() or "vi")) for t in request.account.topics.all()],
     }
     return render(request, "staff/formbuild/new.html", context, status=400 if errors else 200)
 

@@ -155,3 +155,17 @@ def test_a_round_opens_at_day_first_dates_in_the_account_zone(client, tenant_a, 
     assert client.post(url, {}).status_code == 302
     assert form.rounds.count() == count + 1
     assert form.rounds.order_by("-id").first().opens_at == dt.datetime(2026, 12, 3, 9, 1, tzinfo=dt.UTC)
+
+
+def test_the_audience_is_followers_of_one_topic_or_staff(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-new", args=[tenant_a.account.slug])
+    topic = tenant_a.account.topics.first()
+    assert topic.label("vi") in client.get(url).content.decode()
+    client.post(url, NEW | {"key": "a", "audience": "followers", "topic": topic.key})
+    client.post(url, NEW | {"key": "b", "audience": "staff", "topic": topic.key})
+    forms = {f.key: (f.audience, f.audience_topic) for f in Form.objects.filter(account=tenant_a.account)}
+    assert forms == {"a": ("followers", topic.key), "b": ("staff", "")}
+    assert client.post(url, NEW | {"key": "c", "topic": "no-such-topic"}).status_code == 400
+    assert client.post(url, NEW | {"key": "d", "audience": "everyone"}).status_code == 400
+    assert not Form.objects.filter(key__in=["c", "d"]).exists()
