@@ -2,7 +2,7 @@
 the staff login, scoped to the user's accounts; the pages themselves are in oa_platform.console (today,
 inbox). Every request checks again that the user is active staff (staff_member_required: otherwise
 the staff login) and a member of the account (else 404), so removing either closes the inbox at the next
-request. Thin: each view resolves the account through handoff.staff_account (404 outside the user's
+request. Thin: each view resolves the account through conversation_selectors.staff_account (404 outside the user's
 accounts) and calls one service or selector. Live updates come over /ws/staff/<slug>/ (staff_consumers)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oa_platform.console import labels
 from oa_platform.conversations import handoff
+from oa_platform.conversations import selectors as conversation_selectors
 from oa_platform.errors import DomainError
 from oa_platform.models import Message
 from oa_platform.selectors import accounts_for_user
@@ -77,8 +78,8 @@ def home(request):
 
 def _act(request, slug: str, pk: int, action):
     try:
-        account = handoff.staff_account(user=request.user, slug=slug)
-        conversation = handoff.inbox_conversation(account=account, pk=pk)
+        account = conversation_selectors.staff_account(user=request.user, slug=slug)
+        conversation = conversation_selectors.inbox_conversation(account=account, pk=pk)
         result = action(conversation)
     except DomainError as exc:
         return _error(request, exc, slug, pk)
@@ -128,7 +129,7 @@ def close(request, slug: str, pk: int):
 @require_POST
 def retry(request, slug: str, pk: int):
     try:
-        account = handoff.staff_account(user=request.user, slug=slug)
+        account = conversation_selectors.staff_account(user=request.user, slug=slug)
         message = Message.objects.select_related("conversation").filter(conversation__account=account, pk=pk).first()
         if message is None:
             return JsonResponse({"error": {"code": "not_found", "message": "No such message."}}, status=404)
@@ -151,7 +152,7 @@ def _back(request, slug: str):
 @require_POST
 def saved_reply_add(request, slug: str):
     try:
-        account = handoff.staff_account(user=request.user, slug=slug)
+        account = conversation_selectors.staff_account(user=request.user, slug=slug)
         reply = handoff.saved_reply_create(
             account=account, user=request.user, title=request.POST.get("title"), text=request.POST.get("text")
         )
@@ -166,7 +167,7 @@ def saved_reply_add(request, slug: str):
 @require_POST
 def saved_reply_remove(request, slug: str, pk: int):
     try:
-        account = handoff.staff_account(user=request.user, slug=slug)
+        account = conversation_selectors.staff_account(user=request.user, slug=slug)
         handoff.saved_reply_delete(account=account, user=request.user, pk=pk)
     except DomainError as exc:
         return _error(request, exc, slug)

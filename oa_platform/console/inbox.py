@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from oa_platform.console import labels
 from oa_platform.console.access import console_view
 from oa_platform.console.inbox_selectors import DEFAULT_FILTER, FILTERS, inbox_counts, inbox_list
-from oa_platform.conversations import handoff
+from oa_platform.conversations import selectors as conversation_selectors
 from oa_platform.errors import DomainError
 from oa_platform.models import Conversation, Message
 from oa_platform.phones import mask_phones_in_text
@@ -110,7 +110,7 @@ def inbox(request, slug: str, pk: int | None = None):
     current = None
     if pk is not None:
         try:
-            current = handoff.inbox_conversation(account=account, pk=pk)
+            current = conversation_selectors.inbox_conversation(account=account, pk=pk)
         except DomainError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status)
     context = {
@@ -122,10 +122,13 @@ def inbox(request, slug: str, pk: int | None = None):
     if current is not None:
         context |= {
             "row": conversation_row(current, account=account, user=request.user, now=now),
-            "history": [message_row(m, account=account, now=now) for m in handoff.inbox_messages(conversation=current)],
-            "canned": handoff.canned_replies(account=account),
+            "history": [
+                message_row(m, account=account, now=now)
+                for m in conversation_selectors.inbox_messages(conversation=current)
+            ],
+            "canned": conversation_selectors.canned_replies(account=account),
         }
-    context["saved_replies"] = handoff.saved_replies(account=account)
+    context["saved_replies"] = conversation_selectors.saved_replies(account=account)
     return render(request, "staff/inbox.html", context)
 
 
@@ -151,10 +154,13 @@ def conversations_json(request, slug: str):
 def messages_json(request, slug: str, pk: int):
     account, now = request.account, timezone.now()
     try:
-        conversation = handoff.inbox_conversation(account=account, pk=pk)
+        conversation = conversation_selectors.inbox_conversation(account=account, pk=pk)
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
-    history = [message_row(m, account=account, now=now) for m in handoff.inbox_messages(conversation=conversation)]
+    history = [
+        message_row(m, account=account, now=now)
+        for m in conversation_selectors.inbox_messages(conversation=conversation)
+    ]
     return JsonResponse(
         {
             "conversation": conversation_row(conversation, account=account, user=request.user, now=now),

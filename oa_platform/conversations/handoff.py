@@ -13,12 +13,10 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from faq.models import FaqEntry
 from oa_platform import live
 from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
@@ -29,8 +27,6 @@ from oa_platform.services import audit_record
 
 # How far ahead to look for the next staff opening (a week covers any set of working days).
 _OPENING_SEARCH_DAYS = 8
-# Canned replies offered to staff: a long list is unusable in a dropdown.
-MAX_CANNED = 50
 
 
 # --- working hours  ---
@@ -279,58 +275,3 @@ def saved_reply_delete(*, account: OfficialAccount, user: AbstractBaseUser, pk: 
         raise NotFound("No such saved reply.")
     audit_record(action="saved_reply_delete", obj=reply, account=account, actor=user)
     reply.delete()
-
-
-def saved_replies(*, account: OfficialAccount):
-    return SavedReply.objects.filter(account=account).order_by("position", "title")
-
-
-def canned_replies(*, account: OfficialAccount) -> list[dict]:
-    """Replies staff can insert: the account's saved replies first, then its active FAQ answers."""
-    items = [{"label": r.title, "text": r.text} for r in saved_replies(account=account)[:MAX_CANNED]]
-    entries = FaqEntry.objects.filter(account=account, is_active=True).order_by("question")
-    items += [{"label": e.question, "text": e.answer} for e in entries[: max(0, MAX_CANNED - len(items))]]
-    return items
-
-
-# --- inbox reads (scoped to the staff member's accounts)  ---
-def staff_account(*, user: AbstractBaseUser, slug: str) -> OfficialAccount:
-    account = accounts_for_user(user).filter(slug=slug).first()
-    if account is None:
-        raise NotFound("No such account.")
-    return account
-
-
-def undelivered_messages():
-    """Outbound messages a provider has not taken: failed for good, or queued after at least one attempt."""
-    return Message.objects.filter(direction=Message.DIRECTION_OUT).filter(
-        Q(delivery_status=Message.DELIVERY_FAILED) | Q(delivery_status=Message.DELIVERY_QUEUED, delivery_attempts__gt=0)
-    )
-
-
-def inbox_conversations(*, account: OfficialAccount):
-    """Waiting and open conversations of the account, longest-waiting first, then conversations (also with
-    the bot) holding a reply that did not reach the citizen, so a provider failure is never out of sight."""
-    undelivered = undelivered_messages().filter(conversation=OuterRef("pk"))
-    return (
-        Conversation.objects.filter(account=account)
-        .annotate(has_undelivered=Exists(undelivered))
-        .filter(Q(status__in=[Conversation.STATUS_WAITING, Conversation.STATUS_OPEN]) | Q(has_undelivered=True))
-        .select_related("citizen", "assigned_to")
-        .order_by("status", "handoff_requested_at", "last_message_at")
-    )
-
-
-def inbox_conversation(*, account: OfficialAccount, pk: int) -> Conversation:
-    conversation = Conversation.objects.select_related("citizen", "assigned_to").filter(account=account, pk=pk).first()
-    if conversation is None:
-        raise NotFound("No such conversation.")
-    return conversation
-
-
-def inbox_messages(*, conversation: Conversation, after_id: int | None = None):
-    """The whole history (or what came after ``after_id``), oldest first."""
-    messages = conversation.messages.select_related("author").order_by("created_at", "id")
-    if after_id:
-        messages = messages.filter(pk__gt=after_id)
-    return messages

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from oa_platform import live
 from oa_platform.conversations import handoff
+from oa_platform.conversations import selectors as conversation_selectors
 from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Citizen, Conversation, Message, SavedReply
 from tests.factories import make_citizen, make_staff
@@ -233,7 +234,7 @@ def test_canned_replies_are_saved_replies_and_faq_answers(client, tenant_a, tena
     SavedReply.objects.create(account=tenant_a.account, title="Giờ làm việc", text="Từ 7:30 đến 17:00.")
     SavedReply.objects.create(account=tenant_b.account, title="B only", text="secret of B")
     FaqEntry.objects.create(account=tenant_a.account, key="ho-chieu", question="Làm hộ chiếu?", answer="Nộp tờ khai.")
-    items = handoff.canned_replies(account=tenant_a.account)
+    items = conversation_selectors.canned_replies(account=tenant_a.account)
     assert [i["text"] for i in items] == ["Từ 7:30 đến 17:00.", "Nộp tờ khai."]
     conversation = _waiting(tenant_a.account)
     client.force_login(tenant_a.editor)
@@ -313,7 +314,10 @@ def test_staff_manage_saved_replies_of_their_own_account_only(client, tenant_a, 
     )
     assert r.status_code == 201
     saved = SavedReply.objects.get(account=tenant_a.account)
-    assert handoff.canned_replies(account=tenant_a.account)[0] == {"label": "Hẹn", "text": "Cán bộ sẽ gọi lại."}
+    assert conversation_selectors.canned_replies(account=tenant_a.account)[0] == {
+        "label": "Hẹn",
+        "text": "Cán bộ sẽ gọi lại.",
+    }
     assert AuditLog.objects.filter(action="saved_reply_create", actor=tenant_a.editor).exists()
     # bad input and other tenants
     assert client.post("/staff/agency-a/saved-replies/", {"text": " "}, headers=json_headers).status_code == 400
