@@ -31,6 +31,7 @@ from rapidfuzz import fuzz, process, utils
 
 from faq.calibration import Calibration, shipped_rule
 from faq.intents import detect_intent
+from faq.lab import fit
 from faq.matcher import Entry, Matcher, entries_of
 from faq.normalize import fold
 
@@ -625,7 +626,6 @@ def format_report(
 def calibrate(corpus: dict) -> tuple[dict, dict, list[dict]]:
     """Fit the decision on messages generated from `corpus` (`faq.lab.fit`): (calibration file content,
     leave-one-account-out held-out figures per style, held-out reliability of P(top entry right))."""
-    from faq.lab import fit
 
     lines = fit.training_lines(corpus)
     return fit.fit(lines), fit.pooled(fit.leave_one_account_out(lines)), fit.reliability(lines)

@@ -31,6 +31,7 @@ from django.utils.text import slugify
 
 from faq import services
 from faq.models import FaqEntry, FaqVariant
+from faq.selectors import entries_for_account
 from oa_platform.errors import Forbidden, ValidationFailed
 from oa_platform.models import OfficialAccount
 from oa_platform.services import account_get_or_create, audit_record
@@ -349,7 +350,6 @@ def _entry_dict(entry: FaqEntry) -> dict:
 
 def faq_export(*, accounts: list[OfficialAccount], entry_ids: list[int] | None = None) -> dict:
     """The accounts' entries (inactive ones flagged; only ``entry_ids`` if given) as a JSON interchange document."""
-    from faq.selectors import entries_for_account
 
     def entries(account):
         qs = entries_for_account(account=account).order_by("pk")

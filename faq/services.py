@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from faq.index import index_for
 from faq.matcher import Candidate
 from faq.models import (
     MAX_KEY,
@@ -330,7 +331,6 @@ class FaqMatch:
 def faq_match(*, account: OfficialAccount, text) -> FaqMatch:
     """Match a citizen's message against the account's active, currently valid FAQ. Never raises on any text;
     reads one small row (the version stamp) per call and rebuilds the cached index only when it changed."""
-    from faq.index import index_for
 
     index = index_for(account)
     result = index.matcher.match(text if isinstance(text, str) else "")

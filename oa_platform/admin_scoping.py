@@ -69,6 +69,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
 from oa_platform.models import Agency, Membership, OfficialAccount
+from oa_platform.services import audit_record
 
 ROLE_EDITOR = Membership.ROLE_EDITOR
 ROLE_BROADCASTER = Membership.ROLE_BROADCASTER
@@ -558,7 +559,6 @@ class TenantScopedAdmin(TenantScopingMixin, admin.ModelAdmin):
         return super().construct_change_message(request, form, formsets, add)
 
     def _audit(self, request, action: str, obj, changes: dict | None = None) -> None:
-        from oa_platform.services import audit_record
 
         audit_record(action=action, obj=obj, account=self.audit_account(obj), actor=request.user, changes=changes)
 

@@ -40,6 +40,7 @@ CLOSE_UNSUPPORTED = 1003
 
 def _broadcasts_live():
     """broadcasts.live (citizen_snapshot, notice_for), or None until the broadcasts app provides it."""
+    # imported here: broadcasts is an app on top of the core; the core does not import it at module level
     try:
         from broadcasts import live as broadcasts_live
     except ImportError:

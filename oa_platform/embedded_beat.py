@@ -16,6 +16,8 @@ from celery.schedules import maybe_schedule
 from django.conf import settings
 from django.utils import timezone
 
+from oa_platform.celery import app
+
 logger = logging.getLogger(__name__)
 
 # How often the loop wakes to look for due entries; the shortest schedule entry is a few seconds.
@@ -42,7 +44,6 @@ class EmbeddedBeat:
         return names
 
     def run_entry(self, name: str) -> None:
-        from oa_platform.celery import app
 
         entry = self.entries[name]
         entry["last_run"] = timezone.now()
@@ -54,7 +55,6 @@ class EmbeddedBeat:
     async def run_forever(self) -> None:
         if not self.entries:
             return
-        from oa_platform.celery import app
 
         # A worker imports the apps' tasks modules at start; do the same before looking tasks up by name.
         await sync_to_async(app.loader.import_default_modules, thread_sensitive=True)()

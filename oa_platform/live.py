@@ -7,6 +7,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from oa_platform.models import Conversation
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,7 +44,6 @@ def group_send(group: str, event: dict) -> bool:
 
 def conversation_changed(*, conversation_id: int) -> None:
     """Tell the conversation's open pages (citizen and staff) that it has new messages."""
-    from oa_platform.models import Conversation
 
     conversation = Conversation.objects.filter(pk=conversation_id).only("account_id", "citizen_id").first()
     if conversation is None:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oa_platform.phones import mask_phones_in_text
+from oa_platform.phones import mask_phone, mask_phones_in_text
 from oa_platform.url_policy import validate_provider_url, validate_web_url
 
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English"), ("zh-hans", "简体中文")]
@@ -331,7 +331,6 @@ class Citizen(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        from oa_platform.phones import mask_phone
 
         return mask_phone(self.phone)
 

@@ -407,6 +407,7 @@ def api_feedback(request, account):
         ).first()
     if message is None:
         raise NotFound("No such answer in your conversation.", fields={"message_id": message_id})
+    # imported here: faq is an app on top of the core; the core does not import it at module level
     try:
         from faq.services import answer_feedback
     except ImportError:

@@ -94,6 +94,7 @@ def inbox(*, account: OfficialAccount, citizen: Citizen | None, after_id: int | 
     """Notices this citizen received, newest last. Empty until the broadcasts app provides ``inbox_for``."""
     if citizen is None:
         return []
+    # imported here: broadcasts is an app on top of the core; the core does not import it at module level
     try:
         from broadcasts.selectors import inbox_for
     except ImportError:

@@ -8,6 +8,9 @@ and migrations/. A circle is a strongly connected component of more than one mod
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,3 +150,84 @@ def test_a_one_way_graph_has_no_circle_and_two_circles_are_told_apart():
     assert circles({"a": {"b"}, "b": {"c"}, "c": set()}) == set()
     two = circles({"a": {"b"}, "b": {"a", "c"}, "c": {"d"}, "d": {"c"}, "e": {"a"}})
     assert two == {frozenset({"a", "b"}), frozenset({"c", "d"})}
+
+
+# --- imports at the top of modules, except where a comment says why (issue 13) ---------------------------------
+PROJECT_PACKAGES = ("oa_platform", "faq", "broadcasts")
+_NOQA = re.compile(r"#\s*noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?\s*$", re.IGNORECASE)
+
+
+def _explained_lines(source: str) -> set[int]:
+    """Line numbers that hold a comment saying something (a bare ``# noqa: X123`` says nothing about why)."""
+    return {
+        token.start[0]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT and not _NOQA.fullmatch(token.string.strip())
+    }
+
+
+def unexplained_function_imports(root: Path) -> list[str]:
+    """``path:line`` of every import of a project module inside a function with no comment on its line or on the
+    two lines above it."""
+    found = []
+    for name, path in project_modules(root).items():
+        if name.split(".")[0] not in PROJECT_PACKAGES:
+            continue
+        source = path.read_text(encoding="utf-8")
+        explained = _explained_lines(source)
+        tree = ast.parse(source, filename=str(path))
+        functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        imports = {node for function in functions for node in ast.walk(function)}
+        for node in sorted(imports, key=lambda n: getattr(n, "lineno", 0)):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                targets = ["." if node.level else (node.module or "")]
+            else:
+                continue
+            if not any(t == "." or t.split(".")[0] in PROJECT_PACKAGES for t in targets):
+                continue
+            if explained & {node.lineno, node.lineno - 1, node.lineno - 2}:
+                continue
+            found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_project_imports_inside_functions_say_why():
+    found = unexplained_function_imports(ROOT)
+    assert not found, (
+        "Imports of project modules inside functions: move them to the top of the module, or say why on the line"
+        " above (e.g. '# imported here: ...'):\n  " + "\n  ".join(found)
+    )
+
+
+def test_the_function_import_check_wants_a_comment_that_is_not_a_bare_noqa(tmp_path):
+    root = _package(
+        tmp_path,
+        {
+            "faq/__init__.py": "",
+            "faq/a.py": (
+                "import json\n"
+                "from faq import b\n"
+                "def f():\n"
+                "    import os\n"  # not a project module
+                "    from faq import c\n"  # line 5: no comment
+                "def g():\n"
+                "    # imported here: c imports a\n"
+                "\n"
+                "    from faq import c\n"  # line 9: comment two lines above
+                "def h():\n"
+                "    from . import c  # noqa: F401\n"  # line 11: a bare noqa is no reason
+                "async def i():\n"
+                "    from faq.c import x  # noqa: F401 - registers the receivers\n"  # line 13: says why
+                "def j():\n"
+                "    # imported here: too far above\n"
+                "    x = 1\n"
+                "    y = 2\n"
+                "    import faq.c\n"  # line 18: the comment is three lines above
+            ),
+            "faq/migrations/0001.py": "def f():\n    from faq import a\n",
+            "other/x.py": "def f():\n    from other import y\n",
+        },
+    )
+    assert unexplained_function_imports(root) == ["faq/a.py:5", "faq/a.py:11", "faq/a.py:18"]

@@ -38,7 +38,10 @@ from pathlib import Path
 
 from faq.calibration import ANSWER_AT, CALIBRATION_PATH, SCOPE_AT, SUGGEST_AT, Calibration, Logistic, load_calibration
 from faq.decision import FEATURE_NAMES
+from faq.intents import detect_intent
 from faq.matcher import Entry, Matcher, entries_of
+from faq.normalize import fold, has_cjk, load_dictionary, normalize, to_simplified
+from faq.salience import Salience, _table
 
 SUGGESTION_COST = 0.25
 IN_SCOPE_SHARE = 0.8  # ~19% of citizen messages are about nothing the account answers (shared/faq/FORMAT.md)
@@ -97,7 +100,6 @@ _KEYBOARD_NEIGHBOURS = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wertyuiopqsdfghjk
 
 def _reverse_phrases(language: str) -> list[tuple[str, str]]:
     """(expansion, short form) pairs of the language dictionary: citizens type the short form."""
-    from faq.normalize import load_dictionary
 
     pairs: dict[str, str] = {}
     for short, full in load_dictionary(language).get("phrases", {}).items():
@@ -128,9 +130,6 @@ def _typo(text: str, rng: random.Random) -> str | None:
 def perturbations(text: str, language: str, rng: random.Random) -> list[tuple[str, str]]:
     """(style, text) variants of a phrasing, typed the way citizens type."""
     import zhconv
-
-    from faq.normalize import fold, to_simplified
-    from faq.salience import Salience
 
     out: list[tuple[str, str]] = [("plain", text)]
     lowered = text.lower()
@@ -174,7 +173,6 @@ def perturbations(text: str, language: str, rng: random.Random) -> list[tuple[st
 # ------------------------------------------------------------------------------------------ generation
 def _everyday_words(language: str) -> list[str]:
     """Ordinary words of the language (Zipf 3.5-5.5 in the shipped frequency table): topics of daily life."""
-    from faq.salience import _table
 
     words = [w for w, z in _table(language).items() if 3.5 <= z <= 5.5 and w.isalpha()]
     if language == "vi":
@@ -185,7 +183,6 @@ def _everyday_words(language: str) -> list[str]:
 
 
 def fold_word(word: str) -> str:
-    from faq.normalize import fold
 
     return fold(word)
 
@@ -196,8 +193,6 @@ def _swap_topic(text: str, m: Matcher, everyday: list[str], rng: random.Random) 
     "lần", "như", "my": swapping those leaves a question the account does answer, mislabelled out of scope), at
     least two and until they hold `_TOPIC_SHARE` of those words' salience (a Vietnamese term is several
     syllables: "giấy phép lái xe" with two swapped is still the driving licence)."""
-    from faq.normalize import fold, has_cjk
-    from faq.salience import Salience
 
     if not everyday:
         return None
@@ -261,9 +256,6 @@ def _without_phrasing(entries: list[Entry], e: int, p: int) -> list[Entry]:
 
 def generate(corpus: dict, *, seed: int = 11) -> list[dict]:
     """Generated decision lines: {"account", "kind": "in"|"out", "style", "top1": bool, "top3": bool, "x": {...}}."""
-
-    from faq.intents import detect_intent
-    from faq.normalize import normalize
 
     rng = random.Random(seed)
     lines: list[dict] = []
@@ -354,7 +346,6 @@ def written(corpus: dict, path: str | Path = WRITTEN) -> list[dict]:
     """Decision lines of the hand-written labelled messages at `path` (`{"account", "text", "expect", "style"}` a
     line, as the dev set), ranked by the account's full index; lines of accounts or keys `corpus` lacks, and those
     an intent (greeting, thanks, hand-off) takes before the matcher, are left out."""
-    from faq.intents import detect_intent
 
     if not Path(path).is_file():
         return []

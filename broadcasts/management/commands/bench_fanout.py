@@ -27,8 +27,10 @@ from django.utils import timezone
 
 from broadcasts.management.commands._benchsupport import BIN, group_peak_rss_mb, require_bench_database, start, stop
 from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
+from broadcasts.models import Delivery as D  # noqa: N817
 from broadcasts.services import Actor, notice_approve, notice_create, notice_submit
-from oa_platform.models import ApiToken, Area, ChannelConfig, Topic
+from oa_platform.celery import app
+from oa_platform.models import ApiToken, Area, ChannelConfig, Citizen, Follow, Topic, TopicSubscription
 from oa_platform.ratelimit import redis_client
 from oa_platform.services import account_get_or_create, token_issue
 
@@ -48,7 +50,6 @@ class Command(BaseCommand):
         n = int(os.environ.get("N", "1000000"))
         sms_rate = float(os.environ.get("SMS_RATE", "50"))
         call_command("migrate", verbosity=0)
-        from broadcasts.models import Delivery as D  # noqa: N817
 
         self.stdout.write(f"bench_fanout: N={n:,}, database {connection.settings_dict['NAME']}")
         started = time.monotonic()
@@ -66,7 +67,6 @@ class Command(BaseCommand):
         ChannelConfig.objects.create(
             account=sms_account, kind="sms", api_base=provider.url, rate_per_s=sms_rate, burst=5, access_token="bench"
         )
-        from oa_platform.celery import app
 
         app.control.purge()  # stale tasks of an earlier, interrupted run
         client = redis_client()
@@ -177,7 +177,6 @@ class Command(BaseCommand):
 
     # --- setup with set-based SQL  ---
     def setup(self, n: int):
-        from oa_platform.models import Citizen, Follow, TopicSubscription
 
         account, _ = account_get_or_create(slug="bench-fanout", name="Bench fan-out")
         sms_account, _ = account_get_or_create(slug="bench-sms", name="Bench SMS")
@@ -230,7 +229,6 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_raw_delivery")
             cursor.execute(f"CREATE TABLE bench_raw_delivery (LIKE {q(Delivery)} INCLUDING ALL)")
-            from oa_platform.models import Citizen
 
             cursor.execute(
                 "ALTER TABLE bench_raw_delivery ADD FOREIGN KEY (citizen_id) REFERENCES"
@@ -241,7 +239,6 @@ class Command(BaseCommand):
                 "ALTER TABLE bench_raw_delivery ADD FOREIGN KEY (notice_id) REFERENCES"
                 f" {q(Notice)} (id) DEFERRABLE INITIALLY DEFERRED"
             )
-        from oa_platform.models import Citizen, Follow
 
         with transaction.atomic(), connection.cursor() as cursor:
             started = time.monotonic()
@@ -282,7 +279,6 @@ class Command(BaseCommand):
         return notice_approve(notice=notice, actor=Actor(token=approver)).notice
 
     def expected_targeted(self, account) -> int:
-        from oa_platform.models import Citizen, Follow, TopicSubscription
 
         topic = Topic.objects.get(account=account, key="storm-flood")
         with connection.cursor() as cursor:

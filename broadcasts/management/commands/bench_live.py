@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
+from broadcasts.live import notice_push
 from broadcasts.management.commands._benchsupport import require_bench_database, start, stop
 from broadcasts.models import Notice
 from oa_platform import web_identity
@@ -169,8 +170,6 @@ class Command(BaseCommand):
     def push_counting(self, notice_id: int) -> int:
         """notice_push with the channel layer's group_send counted."""
         from channels.layers import get_channel_layer
-
-        from broadcasts.live import notice_push
 
         layer = get_channel_layer()
         original = layer.group_send

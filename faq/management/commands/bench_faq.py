@@ -20,8 +20,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from faq import bench
+from faq.calibration import CALIBRATION_PATH, Calibration
 from faq.index import index_forget
 from faq.intents import detect_intent
+from faq.lab import fit
 from faq.services import faq_match
 from oa_platform.models import OfficialAccount
 
@@ -41,8 +43,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-fit", action="store_true", help="use the shipped calibration as it is")
 
     def handle(self, *args, **options):
-        from faq.calibration import CALIBRATION_PATH, Calibration
-        from faq.lab import fit
 
         for name in ("corpus", "queries"):
             if not Path(options[name]).is_file():

@@ -7,6 +7,8 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from oa_platform.embedded_beat import EmbeddedBeat
+
 
 def uvicorn_config(*, host: str, port: int):
     return uvicorn.Config(
@@ -31,7 +33,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true", help="do not run the schedule in this process")
 
     def handle(self, *args, **options):
-        from oa_platform.embedded_beat import EmbeddedBeat
 
         run_beat = settings.CELERY_TASK_ALWAYS_EAGER and not options["no_beat"]
         server = uvicorn.Server(uvicorn_config(host=options["host"], port=options["port"]))
