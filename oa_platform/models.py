@@ -148,7 +148,16 @@ class ApiToken(models.Model):
     SCOPE_BROADCAST_WRITE = "broadcasts:write"  # create, schedule, cancel notices
     SCOPE_BROADCAST_APPROVE = "broadcasts:approve"  # approve notices (never the token's own)
     SCOPE_READ = "read"  # read notices and their status
-    ALL_SCOPES = [SCOPE_CHAT, SCOPE_BROADCAST_WRITE, SCOPE_BROADCAST_APPROVE, SCOPE_READ]
+    SCOPE_NOTIFICATIONS_WRITE = "notifications:write"  # personal notices: templates, send, read their status
+    SCOPE_NOTIFICATIONS_APPROVE = "notifications:approve"  # approve personal notice templates (never one's own)
+    ALL_SCOPES = [
+        SCOPE_CHAT,
+        SCOPE_BROADCAST_WRITE,
+        SCOPE_BROADCAST_APPROVE,
+        SCOPE_READ,
+        SCOPE_NOTIFICATIONS_WRITE,
+        SCOPE_NOTIFICATIONS_APPROVE,
+    ]
 
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account")

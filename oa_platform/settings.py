@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "oa_platform",
     "faq",
     "broadcasts",
+    "broadcasts.personal",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,11 @@ CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
 from oa_platform.webhooks.schedule import BEAT_SCHEDULE as _OUTBOUND_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_OUTBOUND_BEAT)
+from broadcasts.personal.schedule import BEAT_SCHEDULE as _PERSONAL_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_PERSONAL_BEAT)
+# Personal notices: the personalisation and rendered text are deleted this many days after sending.
+PERSONAL_RETENTION_DAYS = int(os.environ.get("PERSONAL_RETENTION_DAYS", "7"))
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,213 @@
+"""Sending one personal notification: the send task, the plan with one fallback, the status history with its
+signed callbacks, and provider receipts. Defined beside what they run (as broadcasts.sending) so that the
+services can enqueue them without an import circle: this module imports nothing of broadcasts.personal.services.
+
+All sending goes through ``broadcasts.personal.sending``. Personal data (phones, personalisation, rendered text)
+is never logged: log lines name notification ids.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from broadcasts.personal import rendering, selectors, sending
+from broadcasts.personal.models import (
+    CHANNEL_SMS,
+    CHANNEL_ZNS,
+    Notification,
+    StatusEvent,
+    TemplateVersion,
+    TokenCallback,
+)
+from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, choose
+from oa_platform.models import OfficialAccount
+from oa_platform.provider_http import ProviderAddressRefused, provider_post
+from oa_platform.webhooks.generic import signed_headers
+
+logger = logging.getLogger(__name__)
+
+# At most this many channels are tried for one message: the planned one and one fallback.
+MAX_TRIES = 2
+CALLBACK_TIMEOUT_S = 5.0
+
+
+@shared_task(name="personal.send_notification", ignore_result=True, acks_late=True)
+def send_notification(notification_id: int) -> dict:
+    result = notification_send(notification_id=notification_id)
+    if "retry_after" in result:
+        send_notification.apply_async((notification_id,), countdown=max(1.0, result["retry_after"]))
+    return result
+
+
+@shared_task(
+    name="personal.status_callback",
+    ignore_result=True,
+    autoretry_for=(httpx.HTTPError,),
+    retry_backoff=2,
+    max_retries=5,
+)
+def status_callback(event_id: int) -> dict:
+    """POST one status change, signed, to the callback URL of the token that created the notification."""
+    event = StatusEvent.objects.select_related("notification").filter(pk=event_id).first()
+    if event is None or event.notification.token_id is None:
+        return {"event": event_id, "skipped": True}
+    callback = TokenCallback.objects.filter(token_id=event.notification.token_id).first()
+    if callback is None:
+        return {"event": event_id, "skipped": True}
+    notification = event.notification
+    body = json.dumps(
+        {
+            "id": notification.pk,
+            "reference": notification.reference,
+            "status": event.status,
+            "channel": event.channel,
+            "reason": event.reason,
+            "at": event.at.isoformat(),
+        },
+        sort_keys=True,
+    ).encode()
+    timestamp = str(int(timezone.now().timestamp()))
+    headers = signed_headers(secret=callback.secret, timestamp=timestamp, body=body)
+    try:
+        response = provider_post(callback.url, timeout=CALLBACK_TIMEOUT_S, content=body, headers=headers)
+    except ProviderAddressRefused:
+        logger.warning("personal callback for event %s refused: not a public address", event_id)
+        return {"event": event_id, "refused": True}
+    if response.status_code >= 500:
+        raise httpx.HTTPStatusError("callback answered 5xx", request=response.request, response=response)
+    return {"event": event_id, "status": response.status_code}
+
+
+def text_for(version: TemplateVersion, *, channel: str, language: str, values: dict[str, str]) -> str:
+    """What ``channel`` carries: SMS its own text (else the Vietnamese body), the others the body in the
+    person's language; the link after the text."""
+    if channel == CHANNEL_SMS:
+        text = rendering.render(version.sms_text or version.body_vi, values)
+    else:
+        text = rendering.render(version.body_for(language), values)
+    return f"{text}\n{version.link}" if version.link else text
+
+
+def status_event(notification: Notification, status: str, *, channel: str = "", reason: str = "") -> StatusEvent:
+    event = StatusEvent.objects.create(
+        notification=notification, status=status, channel=channel, reason=reason[:300], at=timezone.now()
+    )
+    if notification.token_id is not None:
+        transaction.on_commit(lambda: status_callback.delay(event.pk))
+    return event
+
+
+def _set(notification: Notification, status: str, *, channel: str = "", reason: str = "", **fields) -> None:
+    Notification.objects.filter(pk=notification.pk).update(status=status, reason=reason[:300], **fields)
+    notification.status, notification.reason = status, reason[:300]
+    for key, value in fields.items():
+        setattr(notification, key, value)
+    status_event(notification, status, channel=channel, reason=reason)
+
+
+def notification_send(*, notification_id: int) -> dict:
+    """Send one queued notification: plan its channel, send, and on a permanent failure let the next channel
+    take over once (the reason is recorded). Claimed with a status guard: a second run does nothing."""
+    now = timezone.now()
+    claimed = (
+        Notification.objects.filter(pk=notification_id, status=Notification.STATUS_QUEUED, purged_at=None)
+        .filter(Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now))
+        .update(status=Notification.STATUS_SENDING)
+    )
+    if not claimed:
+        return {"notification": notification_id, "skipped": True}
+    notification = Notification.objects.select_related("account", "version", "version__template", "citizen").get(
+        pk=notification_id
+    )
+    account, version = notification.account, notification.version
+    policy = selectors.settings_for(account)
+    values = notification.personalisation or {}
+    recipient, targets = selectors.recipient_reach(
+        account=account, phone=notification.phone, citizen=notification.citizen
+    )
+    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
+    tried = list(notification.tried_channels or [])
+    note = ""
+    while len(tried) < MAX_TRIES:
+        sms = rendering.sms_length(text_for(version, channel=CHANNEL_SMS, language="vi", values=values))
+        choice = choose(
+            recipient,
+            order=policy.channel_order or DEFAULT_ORDER,
+            available=available,
+            used_today=selectors.used_today(account=account, template=version.template, now=now),
+            caps=policy.daily_caps or {},
+            segments=sms.segments,
+            exclude=tuple(tried),
+            now=now,
+        )
+        if choice.channel is None:
+            reason = f"{note}; {choice.reason}" if note else choice.reason
+            _set(notification, Notification.STATUS_FAILED, reason=reason, tried_channels=tried)
+            return {"notification": notification_id, "status": "failed"}
+        channel = choice.channel
+        tried.append(channel)
+        Notification.objects.filter(pk=notification.pk).update(channel=channel, tried_channels=tried)
+        notification.channel = channel
+        status_event(notification, Notification.STATUS_SENDING, channel=channel)
+        text = text_for(version, channel=channel, language=notification.language, values=values)
+        target = sending.Target(phone=recipient.phone, citizen=targets.get(channel))
+        result = sending.send(notification=notification, channel=channel, target=target, text=text)
+        if result.status == sending.RETRY:
+            tried.pop()
+            _set(
+                notification, Notification.STATUS_QUEUED, channel=channel, reason="provider busy", tried_channels=tried
+            )
+            return {"notification": notification_id, "retry_after": result.retry_after}
+        if result.status == sending.SENT:
+            segments = rendering.sms_length(text).segments if channel == CHANNEL_SMS else 0
+            _set(
+                notification,
+                Notification.STATUS_SENT,
+                channel=channel,
+                reason=note,
+                provider_message_id=(result.provider_message_id or "")[:128],
+                segments=segments,
+                cost=CHANNELS[channel].cost(segments),
+                sent_at=timezone.now(),
+            )
+            return {"notification": notification_id, "status": "sent", "channel": channel}
+        error = (result.error or "failed")[:200]
+        if not sending.is_permanent(result) or len(tried) >= MAX_TRIES:
+            reason = f"{note}; {channel} failed: {error}" if note else error
+            _set(notification, Notification.STATUS_FAILED, channel=channel, reason=reason)
+            return {"notification": notification_id, "status": "failed"}
+        note = f"{channel} failed: {error}"
+        logger.info("personal notification %s: %s failed permanently, next channel", notification_id, channel)
+        status_event(notification, Notification.STATUS_QUEUED, channel=channel, reason=note)
+    _set(notification, Notification.STATUS_FAILED, reason=note)
+    return {"notification": notification_id, "status": "failed"}
+
+
+# Provider receipt statuses -> ours.
+RECEIPT_STATUSES = {"delivered": Notification.STATUS_DELIVERED, "failed": Notification.STATUS_FAILED}
+
+
+def notification_receipt(
+    *, account: OfficialAccount, kind: str, message_id: str, status: str, reason: str = ""
+) -> bool:
+    """A provider's delivery receipt (ZNS or SMS): delivered, or failed with a reason. Only a sent notification
+    of ``account`` on that channel changes; a repeated or late receipt changes nothing. False when unknown."""
+    if kind not in (CHANNEL_ZNS, CHANNEL_SMS) or status not in RECEIPT_STATUSES or not message_id:
+        return False
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(account=account, channel=kind, provider_message_id=message_id[:128])
+            .first()
+        )
+        if notification is None or notification.status != Notification.STATUS_SENT:
+            return notification is not None
+        _set(notification, RECEIPT_STATUSES[status], channel=kind, reason=reason[:200])
+    return True
