@@ -219,6 +219,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status"; these names keep the personal notice enums apart from the notice's.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationStatusEnum": "broadcasts.personal.models.Notification.STATUS_CHOICES",
+        "TemplateVersionStatusEnum": "broadcasts.personal.models.TemplateVersion.STATUS_CHOICES",
+    },
 }
 
 # --- Product limits  ---

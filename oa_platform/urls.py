@@ -15,9 +15,11 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("oa/<slug:slug>/", include("oa_platform.web_urls")),
     path("webhooks/", include("oa_platform.webhooks.urls")),
+    path("webhooks/personal/", include("broadcasts.personal.webhook_urls")),
     path("staff/", include("oa_platform.staff_urls")),
     path("api/v1/accounts/<slug:slug>/messages/", api.ChatMessagesView.as_view(), name="api-chat-messages"),
     path("api/v1/", include("broadcasts.urls")),
+    path("api/v1/", include("broadcasts.personal.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),

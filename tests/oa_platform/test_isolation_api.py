@@ -11,7 +11,10 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from broadcasts.personal.services import notification_create
+from broadcasts.services import Actor
 from tests.broadcasts.conftest import draft
+from tests.personal.conftest import VALUES, approved_template
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +38,15 @@ def api_routes() -> list[str]:
     return [r for r in _routes() if r.startswith("api/v1/")]
 
 
-def _fill(route: str, slug: str, pk: int) -> str:
-    return "/" + route.replace("<slug:slug>", slug).replace("<int:pk>", str(pk))
+def _fill(route: str, slug: str, pk: int, key: str = "vaccination") -> str:
+    return "/" + route.replace("<slug:slug>", slug).replace("<int:pk>", str(pk)).replace("<slug:key>", key)
 
 
 def _row_counts() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"oa_platform", "faq", "broadcasts"}
+        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "personal"}
     }
 
 
@@ -57,20 +60,31 @@ def test_every_api_route_is_account_scoped():
 
 @pytest.mark.parametrize("route", api_routes())
 def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, api_client):
-    # given: a notice of agency B, and agency A's token with every scope
+    # given: a notice, a personal notice template and a notification of agency B, and agency A's token with
+    # every scope
     notice_b = draft(tenant_b)
+    approved_template(tenant_b, key="vaccination")
+    notification_b, _ = notification_create(
+        account=tenant_b.account,
+        actor=Actor(user=tenant_b.broadcaster),
+        template_key="vaccination",
+        phone="0912345678",
+        personalisation=VALUES,
+    )
+    pk_b = notification_b.pk if "/notifications/" in route else notice_b.pk
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
     before = _row_counts()
     body = json.dumps({"citizen_id": "x", "text": "hi", "title_vi": "t", "body_vi": "b", "category": "general"})
     for method in METHODS:
         # when: A's token is used on B's slug, and on A's slug with B's object id
-        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, notice_b.pk), body, JSON)
+        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, pk_b), body, JSON)
         # then
         assert on_b.status_code in (403, 404, 405), (method, route, on_b.status_code)
-        if "<int:pk>" in route:
-            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, notice_b.pk), body, JSON)
+        if "<int:pk>" in route or "<slug:key>" in route:
+            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, pk_b), body, JSON)
             assert on_a.status_code in (404, 405), (method, route, on_a.status_code)
             assert str(notice_b.title_vi) not in on_a.content.decode()
+            assert "Trạm y tế" not in on_a.content.decode()
     assert _row_counts() == before
 
 
