@@ -172,6 +172,8 @@ from broadcasts.personal.schedule import BEAT_SCHEDULE as _PERSONAL_BEAT  # noqa
 CELERY_BEAT_SCHEDULE.update(_PERSONAL_BEAT)
 # Personal notices: the personalisation and rendered text are deleted this many days after sending.
 PERSONAL_RETENTION_DAYS = int(os.environ.get("PERSONAL_RETENTION_DAYS", "7"))
+# An uploaded recipient list may have at most this many rows (the upload itself is bounded by MAX_UPLOAD_BYTES).
+PERSONAL_LIST_MAX_ROWS = int(os.environ.get("PERSONAL_LIST_MAX_ROWS", "1000000"))
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [

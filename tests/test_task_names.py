@@ -22,6 +22,7 @@ TASK_NAMES = {
     "personal.send_notification",  # one per personal notification (broadcasts.personal.dispatch)
     "personal.status_callback",  # one per status change of a notification whose token has a callback URL
     "personal.send_due",  # beat, every 30 s (broadcasts.personal.schedule)
+    "personal.send_list_chunk",  # one per 200 notifications of an approved recipient list
     "personal.purge",  # beat, hourly: personal data deleted after PERSONAL_RETENTION_DAYS
 }
 

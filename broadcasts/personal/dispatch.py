@@ -22,6 +22,7 @@ from broadcasts.personal.models import (
     CHANNEL_SMS,
     CHANNEL_ZNS,
     Notification,
+    RecipientList,
     StatusEvent,
     TemplateVersion,
     TokenCallback,
@@ -35,12 +36,16 @@ logger = logging.getLogger(__name__)
 
 # At most this many channels are tried for one message: the planned one and one fallback.
 MAX_TRIES = 2
+# Notifications of a list one send task takes: a cancel stops the list within one message of each chunk.
+SEND_CHUNK = 200
 CALLBACK_TIMEOUT_S = 5.0
 
 
 @shared_task(name="personal.send_notification", ignore_result=True, acks_late=True)
 def send_notification(notification_id: int) -> dict:
     result = notification_send(notification_id=notification_id)
+    if result.get("list"):
+        list_finish(list_id=result["list"])
     if "retry_after" in result:
         send_notification.apply_async((notification_id,), countdown=max(1.0, result["retry_after"]))
     return result
@@ -150,7 +155,7 @@ def notification_send(*, notification_id: int) -> dict:
         if choice.channel is None:
             reason = f"{note}; {choice.reason}" if note else choice.reason
             _set(notification, Notification.STATUS_FAILED, reason=reason, tried_channels=tried)
-            return {"notification": notification_id, "status": "failed"}
+            return {"notification": notification_id, "list": notification.recipient_list_id, "status": "failed"}
         channel = choice.channel
         tried.append(channel)
         Notification.objects.filter(pk=notification.pk).update(channel=channel, tried_channels=tried)
@@ -164,7 +169,7 @@ def notification_send(*, notification_id: int) -> dict:
             _set(
                 notification, Notification.STATUS_QUEUED, channel=channel, reason="provider busy", tried_channels=tried
             )
-            return {"notification": notification_id, "retry_after": result.retry_after}
+            return {"notification": notification_id, "list": None, "retry_after": result.retry_after}
         if result.status == sending.SENT:
             segments = rendering.sms_length(text).segments if channel == CHANNEL_SMS else 0
             _set(
@@ -177,17 +182,22 @@ def notification_send(*, notification_id: int) -> dict:
                 cost=CHANNELS[channel].cost(segments),
                 sent_at=timezone.now(),
             )
-            return {"notification": notification_id, "status": "sent", "channel": channel}
+            return {
+                "notification": notification_id,
+                "list": notification.recipient_list_id,
+                "status": "sent",
+                "channel": channel,
+            }
         error = (result.error or "failed")[:200]
         if not sending.is_permanent(result) or len(tried) >= MAX_TRIES:
             reason = f"{note}; {channel} failed: {error}" if note else error
             _set(notification, Notification.STATUS_FAILED, channel=channel, reason=reason)
-            return {"notification": notification_id, "status": "failed"}
+            return {"notification": notification_id, "list": notification.recipient_list_id, "status": "failed"}
         note = f"{channel} failed: {error}"
         logger.info("personal notification %s: %s failed permanently, next channel", notification_id, channel)
         status_event(notification, Notification.STATUS_QUEUED, channel=channel, reason=note)
     _set(notification, Notification.STATUS_FAILED, reason=note)
-    return {"notification": notification_id, "status": "failed"}
+    return {"notification": notification_id, "list": notification.recipient_list_id, "status": "failed"}
 
 
 # Provider receipt statuses -> ours.
@@ -211,3 +221,48 @@ def notification_receipt(
             return notification is not None
         _set(notification, RECEIPT_STATUSES[status], channel=kind, reason=reason[:200])
     return True
+
+
+# --- lists  ---
+def list_enqueue(*, list_id: int) -> int:
+    """One chunk task per SEND_CHUNK queued notifications of the list (call after they are committed)."""
+    ids = list(
+        Notification.objects.filter(recipient_list_id=list_id, status=Notification.STATUS_QUEUED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    chunks = [ids[i : i + SEND_CHUNK] for i in range(0, len(ids), SEND_CHUNK)]
+    for chunk in chunks:
+        send_list_chunk.delay(list_id, chunk[0], chunk[-1])
+    return len(chunks)
+
+
+@shared_task(name="personal.send_list_chunk", ignore_result=True, acks_late=True)
+def send_list_chunk(list_id: int, first_id: int, last_id: int) -> dict:
+    """Send the queued notifications of a list in an id range, one by one, stopping when the list is cancelled.
+    Runs twice harmlessly: each notification is claimed with a status guard."""
+    ids = Notification.objects.filter(
+        recipient_list_id=list_id, id__gte=first_id, id__lte=last_id, status=Notification.STATUS_QUEUED
+    ).values_list("id", flat=True)
+    counts = {"sent": 0, "failed": 0}
+    for pk in list(ids.order_by("id")):
+        status = RecipientList.objects.filter(pk=list_id).values_list("status", flat=True).first()
+        if status != RecipientList.STATUS_SENDING:
+            return {"list": list_id, "stopped": status, **counts}
+        result = notification_send(notification_id=pk)
+        if result.get("status") in counts:
+            counts[result["status"]] += 1
+    list_finish(list_id=list_id)
+    return {"list": list_id, **counts}
+
+
+def list_finish(*, list_id: int) -> bool:
+    """Mark a sending list sent once none of its notifications is open. Idempotent."""
+    open_statuses = (Notification.STATUS_QUEUED, Notification.STATUS_SENDING)
+    if Notification.objects.filter(recipient_list_id=list_id, status__in=open_statuses).exists():
+        return False
+    return bool(
+        RecipientList.objects.filter(pk=list_id, status=RecipientList.STATUS_SENDING).update(
+            status=RecipientList.STATUS_SENT
+        )
+    )

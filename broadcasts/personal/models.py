@@ -140,12 +140,14 @@ class Notification(models.Model):
     STATUS_SENT = "sent"  # handed to the channel
     STATUS_DELIVERED = "delivered"  # the provider confirmed delivery (a signed receipt)
     STATUS_FAILED = "failed"  # refused for good on every channel tried; reason says why
+    STATUS_CANCELLED = "cancelled"  # its list was cancelled before it was sent
     STATUS_CHOICES = [
         (STATUS_QUEUED, _("queued")),
         (STATUS_SENDING, _("sending")),
         (STATUS_SENT, _("sent")),
         (STATUS_DELIVERED, _("delivered")),
         (STATUS_FAILED, _("failed")),
+        (STATUS_CANCELLED, _("cancelled")),
     ]
 
     account = models.ForeignKey(
@@ -156,6 +158,9 @@ class Notification(models.Model):
         Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("citizen")
     )
     token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recipient_list = models.ForeignKey(
+        "RecipientList", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     citizen_ref = models.CharField(_("citizen id"), max_length=128, blank=True)
     language = models.CharField(_("language"), max_length=8, default="vi")
@@ -193,6 +198,77 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.status}"
+
+
+class RecipientList(models.Model):
+    """An uploaded list of recipients for one template version: checked row by row, then submitted, approved
+    by another person, and sent as one notification per valid row."""
+
+    STATUS_CHECKED = "checked"  # uploaded and checked; the sender reads the report
+    STATUS_PENDING = "pending_approval"  # submitted; waits for a person who is not its author
+    STATUS_SENDING = "sending"  # approved; its notifications exist and are being sent
+    STATUS_SENT = "sent"  # every notification reached a final status
+    STATUS_CANCELLED = "cancelled"  # stopped; queued notifications were not sent
+    STATUS_CHOICES = [
+        (STATUS_CHECKED, _("checked")),
+        (STATUS_PENDING, _("pending approval")),
+        (STATUS_SENDING, _("sending")),
+        (STATUS_SENT, _("sent")),
+        (STATUS_CANCELLED, _("cancelled")),
+    ]
+
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="recipient_lists", verbose_name=_("account")
+    )
+    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version"))
+    file_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_CHECKED)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid rows"), default=0)
+    # channel -> planned messages; problem code -> rows; estimated cost in VND
+    planned = models.JSONField(_("planned per channel"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=dict, blank=True)
+    estimated_cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient list")
+        verbose_name_plural = _("recipient lists")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ListRow(models.Model):
+    """One row of an uploaded list as checked: who, the values, what is wrong with it (empty: valid)."""
+
+    recipient_list = models.ForeignKey(RecipientList, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(_("row"))  # the spreadsheet's row number (the header is row 1)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    citizen_ref = models.CharField(_("citizen id"), max_length=128, blank=True)
+    personalisation = models.JSONField(_("personalisation"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    channel = models.CharField(_("planned channel"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("list row")
+        verbose_name_plural = _("list rows")
+        ordering = ["recipient_list", "number"]
+        constraints = [models.UniqueConstraint(fields=["recipient_list", "number"], name="personal_row_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_list_id}:{self.number}"
 
 
 class StatusEvent(models.Model):

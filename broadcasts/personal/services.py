@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadcasts.personal import dispatch, rendering, selectors
-from broadcasts.personal.models import Notification, Template, TemplateVersion
+from broadcasts.personal.models import ListRow, Notification, Template, TemplateVersion
 from broadcasts.services import Actor, is_own_notice
 from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oa_platform.models import ApiToken, Citizen, Membership, OfficialAccount, Topic
@@ -299,7 +299,16 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
     PERSONAL_RETENTION_DAYS ago; the row stays (status, channel, cost) for the account's figures."""
     now = now or timezone.now()
     before = now - dt.timedelta(days=settings.PERSONAL_RETENTION_DAYS)
-    final = (Notification.STATUS_SENT, Notification.STATUS_DELIVERED, Notification.STATUS_FAILED)
+    final = (
+        Notification.STATUS_SENT,
+        Notification.STATUS_DELIVERED,
+        Notification.STATUS_FAILED,
+        Notification.STATUS_CANCELLED,
+    )
+    # Uploaded rows go too once their list is that old (the list keeps its report counts).
+    ListRow.objects.filter(recipient_list__created_at__lt=before).exclude(
+        phone="", citizen_ref="", personalisation={}
+    ).update(phone="", citizen_ref="", personalisation={})
     return Notification.objects.filter(status__in=final, purged_at=None, created_at__lt=before).update(
         personalisation={}, body="", purged_at=now
     )
@@ -308,6 +317,9 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
 def notifications_erase_for_citizen(*, account: OfficialAccount, citizen: Citizen) -> int:
     """Right to erasure: ``account``'s notifications to ``citizen`` (by the citizen or their phone) go."""
     people = Q(citizen=citizen)
+    rows = Q(recipient_list__account=account, citizen_ref=citizen.external_id) if citizen.account_id else Q(pk__in=[])
     if citizen.phone:
         people |= Q(phone=citizen.phone)
+        rows |= Q(recipient_list__account=account, phone=citizen.phone)
+    ListRow.objects.filter(rows).delete()
     return Notification.objects.filter(account=account).filter(people).delete()[1].get(Notification._meta.label, 0)
