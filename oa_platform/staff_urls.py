@@ -1,5 +1,6 @@
 from django.urls import path
 
+from broadcasts.personal import views as personal_views
 from oa_platform import staff_views
 
 app_name = "staff"
@@ -15,4 +16,10 @@ urlpatterns = [
     path("<slug:slug>/m/<int:pk>/retry/", staff_views.retry, name="retry"),
     path("<slug:slug>/saved-replies/", staff_views.saved_reply_add, name="saved-reply-add"),
     path("<slug:slug>/saved-replies/<int:pk>/delete/", staff_views.saved_reply_remove, name="saved-reply-delete"),
+    path("<slug:slug>/personal/", personal_views.personal_home, name="personal"),
+    path("<slug:slug>/personal/lists/<int:pk>/", personal_views.personal_list, name="personal-list"),
+    path("<slug:slug>/personal/lists/<int:pk>/submit/", personal_views.personal_submit, name="personal-submit"),
+    path("<slug:slug>/personal/lists/<int:pk>/approve/", personal_views.personal_approve, name="personal-approve"),
+    path("<slug:slug>/personal/lists/<int:pk>/cancel/", personal_views.personal_cancel, name="personal-cancel"),
+    path("<slug:slug>/personal/lists/<int:pk>/report.csv", personal_views.personal_report, name="personal-report"),
 ]

@@ -11,6 +11,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from broadcasts.personal.lists import list_upload
+from broadcasts.personal.services import template_approve, template_save
+from broadcasts.services import Actor
 from oa_platform.models import Conversation, Message, OfficialAccount, SavedReply
 from tests import factories
 
@@ -68,3 +73,37 @@ def an_outbound_message(account):
 def a_saved_reply(account):
     reply = SavedReply.objects.create(account=account, title=f"mẫu {next(_seq)}", text="Xin chào")
     return {"slug": account.slug, "pk": reply.pk}
+
+
+# --- personal notices (broadcasts.personal)  ---
+def a_recipient_list(account):
+    author = factories.make_staff(account, "broadcaster")
+    version = template_save(
+        account=account, actor=Actor(user=author), key=f"t{next(_seq)}", name="Lịch tiêm", body_vi="Chào ((name))"
+    )
+    template_approve(template=version.template, actor=Actor(user=factories.make_staff(account, "approver")))
+    data = f"phone,name\n0912345678,Công dân {account.slug}\n12,x\n".encode()
+    return list_upload(
+        account=account,
+        actor=Actor(user=author),
+        template_key=version.template.key,
+        fileobj=SimpleUploadedFile("list.csv", data),
+        file_name="list.csv",
+    )
+
+
+@url_builder("staff:personal")
+def personal_home(account):
+    a_recipient_list(account)
+    return {"slug": account.slug}
+
+
+@url_builder(
+    "staff:personal-list",
+    "staff:personal-submit",
+    "staff:personal-approve",
+    "staff:personal-cancel",
+    "staff:personal-report",
+)
+def personal_list(account):
+    return {"slug": account.slug, "pk": a_recipient_list(account).pk}
