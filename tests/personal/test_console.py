@@ -83,3 +83,24 @@ def test_a_file_in_another_encoding_is_a_clear_error(client, tenant_a):
     ).content.decode()
     assert "UTF-8" in page and "Windows-1258" in page
     assert not RecipientList.objects.exists()
+
+
+def test_the_page_and_the_errors_speak_the_users_language(client, api_client, tenant_a):
+    approved_template(tenant_a)
+    client.force_login(tenant_a.broadcaster)
+    client.cookies["django_language"] = "en"
+    assert "Send to a list" in client.get(reverse("staff:personal", args=[tenant_a.account.slug])).content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert "按名单发送" in client.get(reverse("staff:personal", args=[tenant_a.account.slug])).content.decode()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
+    answer = api_client.post(
+        f"/api/v1/accounts/{tenant_a.account.slug}/notifications/",
+        {
+            "template": "vaccination",
+            "phone": "+14155550100",
+            "personalisation": {"name": "a", "date": "b", "place": "c"},
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
+    assert answer.json()["error"]["message"] == "Tài khoản này chỉ cho phép số điện thoại Việt Nam."
