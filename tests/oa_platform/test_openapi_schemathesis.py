@@ -115,6 +115,10 @@ def valid_bodies(now) -> dict[str, tuple[object, str]]:
             {"template": "vaccination", "phone": "0912345678", "personalisation": VALUES},
             "application/json",
         ),
+        "POST /api/v1/accounts/{slug}/templates/": (
+            {"key": "card", "name": "Card", "body_vi": "Căn cước của ((name)) đã có"},
+            "application/json",
+        ),
         "PUT /api/v1/accounts/{slug}/notifications/callback/": (
             {"url": "https://example.gov.vn/hook", "secret": "s" * 20},
             "application/json",

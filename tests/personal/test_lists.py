@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from openpyxl import Workbook
 
 from broadcasts.personal import dispatch, lists, recipients, services
@@ -12,6 +13,14 @@ from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages are checked in English (outside a request the site's default language would apply)."""
+    with translation.override("en"):
+        yield
+
 
 HEADER = "phone,name,date,place\n"
 
