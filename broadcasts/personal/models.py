@@ -153,7 +153,7 @@ class Notification(models.Model):
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="personal_notifications", verbose_name=_("account")
     )
-    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version"))
+    version = models.ForeignKey(TemplateVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("version"))
     citizen = models.ForeignKey(
         Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("citizen")
     )
@@ -220,7 +220,7 @@ class RecipientList(models.Model):
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="recipient_lists", verbose_name=_("account")
     )
-    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version"))
+    version = models.ForeignKey(TemplateVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("version"))
     file_name = models.CharField(_("file name"), max_length=200)
     status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_CHECKED)
     skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
@@ -260,6 +260,7 @@ class ListRow(models.Model):
     personalisation = models.JSONField(_("personalisation"), default=dict, blank=True)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     channel = models.CharField(_("planned channel"), max_length=10, blank=True)
+    cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
 
     class Meta:
         verbose_name = _("list row")

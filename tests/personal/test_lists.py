@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import Workbook
 
@@ -9,6 +10,7 @@ from broadcasts.personal import dispatch, lists, recipients, services
 from broadcasts.personal.models import ListRow, Notification, PersonalSettings, RecipientList
 from broadcasts.services import Actor
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
+from oa_platform.phones import InvalidPhone, normalize_phone
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
 
@@ -222,3 +224,23 @@ def test_uploaded_rows_lose_personal_data_after_the_retention_period(tenant_a, s
     services.personal_data_purge()
     row = checked.rows.get()
     assert (row.phone, row.personalisation) == ("", {})
+
+
+def test_the_fast_path_for_vietnamese_mobiles_agrees_with_phonenumbers():
+    for prefix in range(300, 1000):
+        for raw in (f"0{prefix}123456", f"+84 {prefix} 123 456", f"84-{prefix}-123-456"):
+            try:
+                expected = normalize_phone(raw)
+            except InvalidPhone:
+                expected = None
+            try:
+                found = recipients.phone_e164(raw)
+            except InvalidPhone:
+                found = None
+            assert found == expected, raw
+
+
+def test_the_benchmark_refuses_a_database_not_meant_for_it(settings):
+    settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
+    with pytest.raises(CommandError, match="bench"):
+        call_command("bench_personal", rows=10)

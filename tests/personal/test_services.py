@@ -227,3 +227,11 @@ def test_a_scheduled_notification_waits(tenant_a, time_machine):
     assert dispatch.notification_send(notification_id=notification.pk)["skipped"]
     time_machine.move_to(later)
     assert dispatch.notification_send(notification_id=notification.pk)["status"] == "failed"  # nothing configured
+
+
+def test_an_account_with_notifications_and_lists_can_be_deleted(tenant_a):
+    # a template version is kept while a message refers to it, but goes with its account (RESTRICT, not PROTECT)
+    approved_template(tenant_a)
+    send(tenant_a, phone="0912345678")
+    tenant_a.account.delete()
+    assert not Notification.objects.exists()
