@@ -51,15 +51,11 @@ def send_notification(notification_id: int) -> dict:
     return result
 
 
-@shared_task(
-    name="personal.status_callback",
-    ignore_result=True,
-    autoretry_for=(httpx.HTTPError,),
-    retry_backoff=2,
-    max_retries=5,
-)
-def status_callback(event_id: int) -> dict:
-    """POST one status change, signed, to the callback URL of the token that created the notification."""
+@shared_task(name="personal.status_callback", bind=True, ignore_result=True, max_retries=5)
+def status_callback(self, event_id: int) -> dict:
+    """POST one status change, signed, to the callback URL of the token that created the notification.
+    A network error or a 5xx is retried with backoff by a worker; run in-process (no broker: the local
+    default) it is only logged, so a client's broken callback never breaks a send."""
     event = StatusEvent.objects.select_related("notification").filter(pk=event_id).first()
     if event is None or event.notification.token_id is None:
         return {"event": event_id, "skipped": True}
@@ -82,11 +78,16 @@ def status_callback(event_id: int) -> dict:
     headers = signed_headers(secret=callback.secret, timestamp=timestamp, body=body)
     try:
         response = provider_post(callback.url, timeout=CALLBACK_TIMEOUT_S, content=body, headers=headers)
+        if response.status_code >= 500:
+            raise httpx.HTTPStatusError("callback answered 5xx", request=response.request, response=response)
     except ProviderAddressRefused:
         logger.warning("personal callback for event %s refused: not a public address", event_id)
         return {"event": event_id, "refused": True}
-    if response.status_code >= 500:
-        raise httpx.HTTPStatusError("callback answered 5xx", request=response.request, response=response)
+    except httpx.HTTPError as exc:
+        logger.warning("personal callback for event %s failed: %s", event_id, type(exc).__name__)
+        if self.request.is_eager:
+            return {"event": event_id, "failed": True}
+        raise self.retry(exc=exc, countdown=min(300, 2 ** (self.request.retries + 1))) from exc
     return {"event": event_id, "status": response.status_code}
 
 

@@ -3,10 +3,12 @@ one and its status callbacks are tasks of broadcasts.personal.dispatch.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.personal import dispatch, services
@@ -16,7 +18,9 @@ logger = logging.getLogger(__name__)
 
 # Notifications taken by one run of the due sweep; the beat runs it again in 30 s, so a backlog drains in steps.
 DUE_BATCH = 500
-CALLBACK_TIMEOUT_S = 5.0
+# A queued notification with no time set whose task has not run after this long lost it (broker restart,
+# a provider that asked to wait): the sweep queues it again (sending is status-guarded, so never twice).
+LOST_AFTER_S = 300
 # The purge beat runs hourly; the lock stops two runs (two beat processes) overlapping.
 PURGE_LOCK_S = 600
 
@@ -25,9 +29,11 @@ PURGE_LOCK_S = 600
 def send_due() -> dict:
     """Queued notifications whose time has come (scheduled ones, and any whose task was lost)."""
     now = timezone.now()
+    lost = Q(scheduled_for__isnull=True, created_at__lt=now - dt.timedelta(seconds=LOST_AFTER_S))
     ids = list(
-        Notification.objects.filter(status=Notification.STATUS_QUEUED, purged_at=None, scheduled_for__lte=now)
-        .order_by("scheduled_for")
+        Notification.objects.filter(status=Notification.STATUS_QUEUED, purged_at=None)
+        .filter(Q(scheduled_for__lte=now) | lost)
+        .order_by("id")
         .values_list("pk", flat=True)[:DUE_BATCH]
     )
     for pk in ids:
