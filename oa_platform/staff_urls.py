@@ -17,6 +17,12 @@ urlpatterns = [
     path("<slug:slug>/saved-replies/", staff_views.saved_reply_add, name="saved-reply-add"),
     path("<slug:slug>/saved-replies/<int:pk>/delete/", staff_views.saved_reply_remove, name="saved-reply-delete"),
     path("<slug:slug>/personal/", personal_views.personal_home, name="personal"),
+    path("<slug:slug>/personal/templates/new/", personal_views.personal_template_new, name="personal-template-new"),
+    path(
+        "<slug:slug>/personal/templates/<slug:key>/approve/",
+        personal_views.personal_template_approve,
+        name="personal-template-approve",
+    ),
     path("<slug:slug>/personal/lists/<int:pk>/", personal_views.personal_list, name="personal-list"),
     path("<slug:slug>/personal/lists/<int:pk>/submit/", personal_views.personal_submit, name="personal-submit"),
     path("<slug:slug>/personal/lists/<int:pk>/approve/", personal_views.personal_approve, name="personal-approve"),

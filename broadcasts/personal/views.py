@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from broadcasts.personal import lists, recipients, selectors
+from broadcasts.personal import lists, recipients, selectors, services
 from broadcasts.personal.models import ListRow, RecipientList, TemplateVersion
 from broadcasts.personal.rendering import placeholders, sms_length
 from broadcasts.services import Actor
@@ -75,8 +75,52 @@ def personal_home(request, slug: str):
         "usable": [t for t in templates if t["approved"]],
         "lists": lists.lists_for_account(account=account)[:20],
         "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "can_approve": request.role in (*APPROVERS, "manager"),
     }
     return render(request, "staff/personal/home.html", context)
+
+
+TEMPLATE_FIELDS = ("key", "name", "body_vi", "body_en", "body_zh", "sms_text", "link")
+
+
+@console_view(SENDERS)
+@require_http_methods(["GET", "POST"])
+def personal_template_new(request, slug: str):
+    """A new template (or a new version of the template with that key): saved waiting for another person."""
+    values = {key: request.POST.get(key, "").strip() for key in TEMPLATE_FIELDS}
+    errors = {}
+    if request.method == "POST":
+        if not slugify_ok(values["key"]):
+            errors["key"] = _("Chỉ chữ không dấu, số, gạch ngang.")
+        else:
+            try:
+                services.template_save(account=request.account, actor=Actor(user=request.user), **values)
+            except DomainError as exc:
+                errors = {k: str(v) for k, v in exc.fields.items()} or {"": str(exc.message)}
+            else:
+                messages.success(request, _("Đã lưu: chờ một người khác duyệt."))
+                return redirect("staff:personal", slug=slug)
+    context = {"account": request.account, "values": values, "errors": errors}
+    return render(request, "staff/personal/template_form.html", context, status=400 if errors else 200)
+
+
+def slugify_ok(key: str) -> bool:
+    return bool(key) and len(key) <= 60 and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
+
+
+@console_view(APPROVERS)
+@require_POST
+def personal_template_approve(request, slug: str, key: str):
+    template = selectors.template_by_key(account=request.account, key=key)
+    if template is None:
+        raise Http404("No such template.")
+    try:
+        services.template_approve(template=template, actor=Actor(user=request.user))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Đã duyệt mẫu."))
+    return redirect("staff:personal", slug=slug)
 
 
 @console_view(SENDERS)

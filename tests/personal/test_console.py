@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from broadcasts.personal.models import Notification, RecipientList
+from broadcasts.personal.models import Notification, RecipientList, Template, TemplateVersion
 from tests.personal.conftest import approved_template, web_person
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,31 @@ def test_the_page_and_the_errors_speak_the_users_language(client, api_client, te
         HTTP_ACCEPT_LANGUAGE="vi",
     )
     assert answer.json()["error"]["message"] == "Tài khoản này chỉ cho phép số điện thoại Việt Nam."
+
+
+def test_a_template_written_in_the_console_is_approved_by_another_person(client, tenant_a):
+    slug = tenant_a.account.slug
+    client.force_login(tenant_a.broadcaster)
+    form = client.get(reverse("staff:personal-template-new", args=[slug])).content.decode()
+    assert "data-sms-counter" in form and "personal_template.js" in form
+    bad = client.post(reverse("staff:personal-template-new", args=[slug]), {"key": "x y", "name": "n", "body_vi": "b"})
+    assert bad.status_code == 400
+    bad = client.post(
+        reverse("staff:personal-template-new", args=[slug]),
+        {"key": "card", "name": "n", "body_vi": "b", "link": "javascript:alert(1)"},
+    )
+    assert bad.status_code == 400 and not Template.objects.exists()
+    body = {
+        "key": "card",
+        "name": "Căn cước",
+        "body_vi": "Căn cước của ((name)) đã có",
+        "sms_text": "Can cuoc ((name))",
+    }
+    assert client.post(reverse("staff:personal-template-new", args=[slug]), body).status_code == 302
+    # the author cannot approve it (and a broadcaster is not an approver)
+    approve = reverse("staff:personal-template-approve", args=[slug, "card"])
+    assert client.post(approve).status_code == 403
+    client.force_login(tenant_a.approver)
+    client.post(approve)
+    assert TemplateVersion.objects.get().status == "approved"
+    assert "Căn cước" in client.get(reverse("staff:personal", args=[slug])).content.decode()

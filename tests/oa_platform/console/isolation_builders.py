@@ -107,3 +107,15 @@ def personal_home(account):
 )
 def personal_list(account):
     return {"slug": account.slug, "pk": a_recipient_list(account).pk}
+
+
+@url_builder("staff:personal-template-new")
+def personal_template_new(account):
+    return {"slug": account.slug}
+
+
+@url_builder("staff:personal-template-approve")
+def personal_pending_template(account):
+    author = factories.make_staff(account, "broadcaster")
+    version = template_save(account=account, actor=Actor(user=author), key=f"p{next(_seq)}", name="n", body_vi="x")
+    return {"slug": account.slug, "key": version.template.key}
