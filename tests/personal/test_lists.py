@@ -1,4 +1,6 @@
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,9 +10,11 @@ from openpyxl import Workbook
 
 from broadcasts.personal import dispatch, lists, recipients, services
 from broadcasts.personal.models import ListRow, Notification, PersonalSettings, RecipientList
+from broadcasts.personal.tasks import send_due
 from broadcasts.services import Actor
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
 from oa_platform.phones import InvalidPhone, normalize_phone
+from tests.factories import set_quiet_hours
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
 
@@ -244,3 +248,28 @@ def test_the_benchmark_refuses_a_database_not_meant_for_it(settings):
     settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
     with pytest.raises(CommandError, match="bench"):
         call_command("bench_personal", rows=10)
+
+
+def test_a_list_approved_in_the_quiet_hours_waits_for_their_end(
+    tenant_a, time_machine, django_capture_on_commit_callbacks
+):
+    # given: quiet hours 21:00-06:00 in the account's time zone (Asia/Ho_Chi_Minh), approval at 22:00
+    set_quiet_hours(tenant_a.account, dt.time(21, 0), dt.time(6, 0))
+    time_machine.move_to("2026-12-01 22:00:00+07:00", tick=False)
+    approved_template(tenant_a)
+    web_person(tenant_a.account, phone="+84912345678")
+    checked = upload(tenant_a, HEADER + "0912345678,An,05/12,T1\n")
+    lists.list_submit(recipient_list=checked, actor=Actor(user=tenant_a.broadcaster))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        lists.list_approve(recipient_list=checked, actor=Actor(user=tenant_a.approver))
+    # then: nothing is sent now; the sweep sends it once the quiet hours end
+    assert callbacks == []
+    notification = Notification.objects.get()
+    assert notification.scheduled_for == dt.datetime(2026, 12, 2, 6, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert send_due() == {"enqueued": 0}
+    time_machine.move_to("2026-12-02 06:00:30+07:00", tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_due() == {"enqueued": 1}
+    notification.refresh_from_db()
+    checked.refresh_from_db()
+    assert (notification.status, notification.channel, checked.status) == ("sent", "inapp", "sent")
