@@ -35,8 +35,8 @@ from broadcasts.services import settings_for as broadcast_settings_for
 from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Membership, OfficialAccount
 
-# Rows checked, planned and inserted together: one bulk INSERT and three lookups per batch (a batch of 2,000
-# rows is ~1 MB of Python objects, and the IN lists stay far below PostgreSQL's parameter limit).
+# Rows checked, planned and stored together: one COPY and three lookups per batch (a batch of 2,000 rows is
+# ~1 MB of Python objects, and the lookups stay small; 5,000 measured no faster on 300,000 rows).
 ROW_BATCH = 2000
 PREVIEW_ROWS = 5
 
@@ -244,7 +244,7 @@ def _store_rows(list_id: int, rows: list[tuple]) -> None:
                         phone,
                         ref,
                         json.dumps(values, ensure_ascii=False),
-                        json.dumps(problems),
+                        json.dumps(problems) if problems else "[]",
                         channel,
                         cost,
                     )
