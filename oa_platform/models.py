@@ -324,6 +324,8 @@ class Citizen(models.Model):
                 name="citizen_unique_account_external_id",
             ),
         ]
+        # Personal notices match a recipient by phone across channels (broadcasts.personal.selectors).
+        indexes = [models.Index(fields=["phone"], condition=~Q(phone=""), name="citizen_phone")]
 
     def __str__(self) -> str:
         return self.display_name or f"{self.channel}:{self.external_id[:8]}…"

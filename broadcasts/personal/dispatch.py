@@ -27,7 +27,7 @@ from broadcasts.personal.models import (
     TemplateVersion,
     TokenCallback,
 )
-from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, choose
+from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, choose, daily_limit
 from oa_platform.models import OfficialAccount
 from oa_platform.provider_http import ProviderAddressRefused, provider_post
 from oa_platform.webhooks.generic import signed_headers
@@ -140,6 +140,8 @@ def notification_send(*, notification_id: int) -> dict:
     )
     available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
     tried = list(notification.tried_channels or [])
+    caps = policy.daily_caps or {}
+    limited = {c for c in available if c in CHANNELS and daily_limit(CHANNELS[c], caps) is not None}
     note = ""
     while len(tried) < MAX_TRIES:
         sms = rendering.sms_length(text_for(version, channel=CHANNEL_SMS, language="vi", values=values))
@@ -147,7 +149,7 @@ def notification_send(*, notification_id: int) -> dict:
             recipient,
             order=policy.channel_order or DEFAULT_ORDER,
             available=available,
-            used_today=selectors.used_today(account=account, template=version.template, now=now),
+            used_today=selectors.used_today(account=account, template=version.template, now=now, channels=limited),
             caps=policy.daily_caps or {},
             segments=sms.segments,
             exclude=tuple(tried),

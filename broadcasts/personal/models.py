@@ -194,6 +194,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="personal_status_due"),
             models.Index(fields=["account", "provider_message_id"], name="personal_provider_id"),
+            # a channel's daily quota: what the account sent on it today (selectors.used_today)
+            models.Index(fields=["account", "channel", "sent_at"], name="personal_channel_day"),
         ]
 
     def __str__(self) -> str:
