@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 import httpx
 from celery import shared_task
@@ -22,6 +23,7 @@ from broadcasts.personal.models import (
     CHANNEL_SMS,
     CHANNEL_ZNS,
     Notification,
+    PersonalSettings,
     RecipientList,
     StatusEvent,
     TemplateVersion,
@@ -36,8 +38,11 @@ logger = logging.getLogger(__name__)
 
 # At most this many channels are tried for one message: the planned one and one fallback.
 MAX_TRIES = 2
-# Notifications of a list one send task takes: a cancel stops the list within one message of each chunk.
+# Notifications of a list one send task takes.
 SEND_CHUNK = 200
+# A chunk re-reads its list's status every this many messages: a cancel stops each chunk within 10 messages
+# (cancelling also marks every queued notification cancelled at once, so those are never claimed anyway).
+CANCEL_CHECK_EVERY = 10
 CALLBACK_TIMEOUT_S = 5.0
 
 
@@ -118,9 +123,25 @@ def _set(notification: Notification, status: str, *, channel: str = "", reason: 
     status_event(notification, status, channel=channel, reason=reason)
 
 
-def notification_send(*, notification_id: int) -> dict:
+@dataclass(frozen=True)
+class SendContext:
+    """What is the same for every message of a list: read once per chunk instead of once per message."""
+
+    policy: PersonalSettings
+    available: frozenset[str]
+
+
+def send_context(*, account: OfficialAccount, version: TemplateVersion) -> SendContext:
+    return SendContext(
+        policy=selectors.settings_for(account),
+        available=frozenset(sending.available_channels(account=account, zns_template_id=version.zns_template_id)),
+    )
+
+
+def notification_send(*, notification_id: int, context: SendContext | None = None) -> dict:
     """Send one queued notification: plan its channel, send, and on a permanent failure let the next channel
-    take over once (the reason is recorded). Claimed with a status guard: a second run does nothing."""
+    take over once (the reason is recorded). Claimed with a status guard: a second run does nothing.
+    ``context``: the account's settings and channels when the caller sends many of the same list."""
     now = timezone.now()
     claimed = (
         Notification.objects.filter(pk=notification_id, status=Notification.STATUS_QUEUED, purged_at=None)
@@ -133,12 +154,13 @@ def notification_send(*, notification_id: int) -> dict:
         pk=notification_id
     )
     account, version = notification.account, notification.version
-    policy = selectors.settings_for(account)
+    context = context or send_context(account=account, version=version)
+    policy = context.policy
     values = notification.personalisation or {}
     recipient, targets = selectors.recipient_reach(
         account=account, phone=notification.phone, citizen=notification.citizen
     )
-    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
+    available = set(context.available)
     tried = list(notification.tried_channels or [])
     caps = policy.daily_caps or {}
     limited = {c for c in available if c in CHANNELS and daily_limit(CHANNELS[c], caps) is not None}
@@ -248,11 +270,16 @@ def send_list_chunk(list_id: int, first_id: int, last_id: int) -> dict:
         recipient_list_id=list_id, id__gte=first_id, id__lte=last_id, status=Notification.STATUS_QUEUED
     ).values_list("id", flat=True)
     counts = {"sent": 0, "failed": 0}
-    for pk in list(ids.order_by("id")):
-        status = RecipientList.objects.filter(pk=list_id).values_list("status", flat=True).first()
-        if status != RecipientList.STATUS_SENDING:
-            return {"list": list_id, "stopped": status, **counts}
-        result = notification_send(notification_id=pk)
+    recipient_list = RecipientList.objects.select_related("account", "version").filter(pk=list_id).first()
+    if recipient_list is None:
+        return {"list": list_id, "stopped": "deleted", **counts}
+    context = send_context(account=recipient_list.account, version=recipient_list.version)
+    for position, pk in enumerate(list(ids.order_by("id"))):
+        if position % CANCEL_CHECK_EVERY == 0:
+            status = RecipientList.objects.filter(pk=list_id).values_list("status", flat=True).first()
+            if status != RecipientList.STATUS_SENDING:
+                return {"list": list_id, "stopped": status, **counts}
+        result = notification_send(notification_id=pk, context=context)
         if result.get("status") in counts:
             counts[result["status"]] += 1
     list_finish(list_id=list_id)
