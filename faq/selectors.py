@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from faq.index import index_for, local_day, rank_categories
 from faq.models import FaqEntry, FaqVariant, Synonym, UnansweredQuestion
+from faq.normalize import fold
 from oa_platform.models import OfficialAccount
 
 
@@ -16,6 +17,37 @@ def entries_for_account(*, account: OfficialAccount, active_only: bool = False) 
     if active_only:
         qs = qs.filter(is_active=True)
     return qs.order_by("category", "key")
+
+
+def _folded(text: str) -> str:
+    return fold(" ".join(text.casefold().split()))
+
+
+def entries_search(*, account: OfficialAccount, query: str) -> list[FaqEntry]:
+    """The account's entries whose key, question, variants, answer, category or tags hold every word of
+    ``query``, compared without case or diacritics ("le phi" finds "Lệ phí"). Filtered in Python: an account
+    has tens to a few hundred entries, and the folding is the matcher's own (faq.normalize.fold)."""
+    entries = list(entries_for_account(account=account))
+    words = _folded(query or "").split()
+    if not words:
+        return entries
+    found = []
+    for entry in entries:
+        texts = [entry.key, entry.question, entry.answer, entry.category, *map(str, entry.tags or [])]
+        texts += [v.text for v in entry.variants.all()]
+        haystack = _folded(" ".join(texts))
+        if all(word in haystack for word in words):
+            found.append(entry)
+    return found
+
+
+def entry_for_account(*, account: OfficialAccount, pk) -> FaqEntry | None:
+    """One entry of the account by id; None for another account's entry or a malformed id."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return FaqEntry.objects.filter(account=account, pk=pk).first()
 
 
 def entry_by_key(*, account: OfficialAccount, key: str) -> FaqEntry | None:

@@ -30,7 +30,7 @@ from faq.models import (
     Synonym,
     UnansweredQuestion,
 )
-from faq.normalize import clean, normalize
+from faq.normalize import clean, fold, normalize
 from oa_platform.errors import NotFound, ValidationFailed
 from oa_platform.models import LANGUAGE_CHOICES, Message, OfficialAccount
 from oa_platform.services import audit_record
@@ -533,3 +533,101 @@ def unanswered_ignore(*, item: UnansweredQuestion, actor: AbstractBaseUser | Non
         item.save(update_fields=["status"])
         audit_record(action="unanswered_ignore", obj=item, account=item.account, actor=actor)
     return item
+
+
+# --- the console's review queue: a group of similar unanswered questions handled at once ------------------
+# A group on the review page lists at most this many items (faq.review.MAX_GROUP); one click handles them all.
+MAX_GROUP_IDS = 200
+
+
+def _group_items(*, account: OfficialAccount, item_ids: Iterable) -> list[UnansweredQuestion]:
+    """The account's items ``item_ids``, newest first, locked; NotFound when any id is not one of the account's
+    (another agency's item does not exist here) and ValidationFailed for no or malformed ids."""
+    try:
+        ids = {int(i) for i in item_ids}
+    except (TypeError, ValueError):
+        raise ValidationFailed("items must be ids.", fields={"items": "invalid"}) from None
+    if not ids or len(ids) > MAX_GROUP_IDS:
+        raise ValidationFailed("Choose the questions to handle.", fields={"items": "required"})
+    items = list(
+        UnansweredQuestion.objects.select_for_update().filter(account=account, pk__in=ids).order_by("-last_seen", "-pk")
+    )
+    if len(items) != len(ids):
+        raise NotFound("No such question in this account.")
+    return items
+
+
+@transaction.atomic
+def unanswered_group_add_as_variant(
+    *, account: OfficialAccount, item_ids: Iterable, entry: FaqEntry, actor: AbstractBaseUser | None = None
+) -> list[UnansweredQuestion]:
+    """Teach ``entry`` every phrasing of the group and mark its items resolved. A text too long for a
+    variant is resolved without being added; when no text of the group fits, nothing changes (ValidationFailed)."""
+    if entry.account_id != account.pk:
+        raise NotFound("No such FAQ in this account.")
+    items = _group_items(account=account, item_ids=item_ids)
+    fitting = [item for item in items if len(item.sample_text.strip()) <= MAX_QUESTION]
+    if not fitting:
+        raise ValidationFailed(
+            f"The question is longer than {MAX_QUESTION} characters; shorten it to add it as a variant.",
+            fields={"text": "too_long"},
+        )
+    for item in items:
+        if item in fitting:
+            unanswered_add_as_variant(item=item, entry=entry, actor=actor)
+        else:
+            _resolve(item, entry, actor, "unanswered_variant")
+    return items
+
+
+@transaction.atomic
+def unanswered_group_create_faq(
+    *,
+    account: OfficialAccount,
+    item_ids: Iterable,
+    key: str,
+    question: str,
+    answer: str,
+    variants: Iterable[str] = (),
+    actor: AbstractBaseUser | None = None,
+    **fields,
+) -> FaqEntry:
+    """Create an entry answering the group (``variants``: more phrasings typed by the editor); every citizen
+    wording of the group that differs from the question becomes a variant, and the items are resolved."""
+    items = _group_items(account=account, item_ids=item_ids)
+    wordings = [item.sample_text.strip() for item in items if len(item.sample_text.strip()) <= MAX_QUESTION]
+    entry = faq_entry_create(
+        account=account,
+        key=key,
+        question=question,
+        answer=answer,
+        variants=[*variants, *(w for w in wordings if w.casefold() != (question or "").strip().casefold())],
+        actor=actor,
+        **fields,
+    )
+    for item in items:
+        _resolve(item, entry, actor, "unanswered_create_faq")
+    return entry
+
+
+@transaction.atomic
+def unanswered_group_ignore(
+    *, account: OfficialAccount, item_ids: Iterable, actor: AbstractBaseUser | None = None
+) -> list[UnansweredQuestion]:
+    """Dismiss the group: its items need no FAQ (later repeats only count)."""
+    items = _group_items(account=account, item_ids=item_ids)
+    for item in items:
+        unanswered_ignore(item=item, actor=actor)
+    return items
+
+
+def faq_key_suggest(*, account: OfficialAccount, question: str) -> str:
+    """A free key for a new entry of ``account`` from its question: folded, kebab-case, numbered when taken."""
+    base = slugify(fold(question or ""))[:60].strip("-") or "faq"
+    taken = set(FaqEntry.objects.filter(account=account, key__startswith=base).values_list("key", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

@@ -317,7 +317,9 @@ def chat_receive(
                     channel=channel,
                     text=payload["text"],
                     faq_key=payload["faq"] or "",
-                    score=payload["score"],
+                    # No score for a command or small talk (no FAQ match ran): the console's answer rate
+                    # (oa_platform.console.stats) counts only replies the matcher decided.
+                    score=None if "intent" in payload else payload["score"],
                     decision=payload["decision"],
                     suggestions=payload["suggestions"],
                     delivery_status="" if channel == Citizen.CHANNEL_WEB else Message.DELIVERY_QUEUED,
@@ -417,3 +419,15 @@ def reply_payload(message: Message) -> dict:
 def _replay(inbound: Message) -> ChatOutcome:
     reply = Message.objects.filter(in_reply_to=inbound, sender=Message.SENDER_BOT).first()
     return ChatOutcome(inbound=inbound, reply=reply, payload=reply_payload(reply) if reply else None, duplicate=True)
+
+
+def faq_reply_preview(*, account: OfficialAccount, text, language: str | None = None) -> dict:
+    """What the bot would reply to ``text`` from the FAQ (answer, suggestions, a referral to another agency or
+    the fallback), written in ``language`` (the account's by default), storing nothing: the console's "try a
+    question" box. Small talk and commands are answered before the FAQ (``faq.intents.detect_intent``): the
+    caller tells those apart. Raises ValidationFailed for empty or oversize text, like the chat."""
+    text = clean_text(text)
+    language = language or account.default_language
+    with translation.override(language):
+        payload, _unanswered = _faq_reply(account=account, text=text, language=language)
+    return payload

@@ -2,20 +2,50 @@ from django.urls import path
 
 from broadcasts.personal import views as personal_views
 from oa_platform import staff_views
+from oa_platform.console import faq as faq_views
+from oa_platform.console import inbox, notices, today
 
 app_name = "staff"
 urlpatterns = [
     path("", staff_views.home, name="home"),
-    path("<slug:slug>/", staff_views.inbox, name="inbox"),
-    path("<slug:slug>/conversations.json", staff_views.conversations_json, name="conversations-json"),
-    path("<slug:slug>/c/<int:pk>/", staff_views.inbox, name="conversation"),
-    path("<slug:slug>/c/<int:pk>/messages.json", staff_views.messages_json, name="messages-json"),
+    path("<slug:slug>/", today.today, name="today"),
+    path("<slug:slug>/inbox/", inbox.inbox, name="inbox"),
+    path("<slug:slug>/inbox/<int:pk>/", inbox.inbox, name="conversation"),
+    path("<slug:slug>/conversations.json", inbox.conversations_json, name="conversations-json"),
+    path("<slug:slug>/c/<int:pk>/messages.json", inbox.messages_json, name="messages-json"),
     path("<slug:slug>/c/<int:pk>/assign/", staff_views.assign, name="assign"),
     path("<slug:slug>/c/<int:pk>/reply/", staff_views.reply, name="reply"),
     path("<slug:slug>/c/<int:pk>/close/", staff_views.close, name="close"),
     path("<slug:slug>/m/<int:pk>/retry/", staff_views.retry, name="retry"),
     path("<slug:slug>/saved-replies/", staff_views.saved_reply_add, name="saved-reply-add"),
     path("<slug:slug>/saved-replies/<int:pk>/delete/", staff_views.saved_reply_remove, name="saved-reply-delete"),
+    path("<slug:slug>/faq/", faq_views.faq_list, name="faq"),
+    path("<slug:slug>/faq/new/", faq_views.faq_add, name="faq-add"),
+    path("<slug:slug>/faq/<int:pk>/", faq_views.faq_edit, name="faq-edit"),
+    path("<slug:slug>/faq/<int:pk>/toggle/", faq_views.faq_toggle, name="faq-toggle"),
+    path("<slug:slug>/faq/<int:pk>/delete/", faq_views.faq_delete, name="faq-delete"),
+    path("<slug:slug>/faq/review/", faq_views.faq_review, name="faq-review"),
+    path("<slug:slug>/faq/review/variant/", faq_views.faq_review_variant, name="faq-review-variant"),
+    path("<slug:slug>/faq/review/dismiss/", faq_views.faq_review_dismiss, name="faq-review-dismiss"),
+    path("<slug:slug>/faq/try/", faq_views.faq_try, name="faq-try"),
+    path("<slug:slug>/faq/synonyms/", faq_views.faq_synonyms, name="faq-synonyms"),
+    path("<slug:slug>/faq/synonyms/<int:pk>/delete/", faq_views.faq_synonym_delete, name="faq-synonym-delete"),
+    # Notices (oa_platform/console/notices.py)
+    path("<slug:slug>/notices/", notices.notice_list, name="notices"),
+    path("<slug:slug>/notices/new/", notices.notice_new, name="notice-new"),
+    path("<slug:slug>/notices/<int:pk>/", notices.notice_detail, name="notice"),
+    path("<slug:slug>/notices/<int:pk>/content/", notices.notice_content, name="notice-content"),
+    path("<slug:slug>/notices/<int:pk>/audience/", notices.notice_audience, name="notice-audience"),
+    path("<slug:slug>/notices/<int:pk>/audience.json", notices.notice_audience_count, name="notice-audience-count"),
+    path("<slug:slug>/notices/<int:pk>/schedule/", notices.notice_schedule, name="notice-schedule"),
+    path("<slug:slug>/notices/<int:pk>/check/", notices.notice_check, name="notice-check"),
+    path("<slug:slug>/notices/<int:pk>/progress.json", notices.notice_progress, name="notice-progress"),
+    path("<slug:slug>/notices/<int:pk>/approve/", notices.notice_approve, name="notice-approve"),
+    path("<slug:slug>/notices/<int:pk>/reject/", notices.notice_reject, name="notice-reject"),
+    path("<slug:slug>/notices/<int:pk>/cancel/", notices.notice_cancel, name="notice-cancel"),
+    path("<slug:slug>/notices/<int:pk>/follow-up/", notices.notice_follow_up, name="notice-follow-up"),
+    path("<slug:slug>/notices/<int:pk>/cap.xml", notices.notice_cap, name="notice-cap"),
+    # Personal notices (broadcasts/personal/views.py)
     path("<slug:slug>/personal/", personal_views.personal_home, name="personal"),
     path("<slug:slug>/personal/templates/new/", personal_views.personal_template_new, name="personal-template-new"),
     path(

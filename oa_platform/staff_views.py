@@ -1,5 +1,6 @@
-"""Staff inbox: conversations waiting for or held by staff, behind the staff login, scoped to the user's
-accounts. Every request checks again that the user is active staff (staff_member_required: otherwise
+"""Staff inbox actions (take, reply, close, retry, saved replies) and the console's account chooser, behind
+the staff login, scoped to the user's accounts; the pages themselves are in oa_platform.console (today,
+inbox). Every request checks again that the user is active staff (staff_member_required: otherwise
 the staff login) and a member of the account (else 404), so removing either closes the inbox at the next
 request. Thin: each view resolves the account through handoff.staff_account (404 outside the user's
 accounts) and calls one service or selector. Live updates come over /ws/staff/<slug>/ (staff_consumers)."""
@@ -10,9 +11,11 @@ from django.contrib import messages as flash
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from oa_platform import handoff
+from oa_platform.console import labels
 from oa_platform.errors import DomainError
 from oa_platform.models import Message
 from oa_platform.selectors import accounts_for_user
@@ -36,7 +39,8 @@ def conversation_dict(conversation) -> dict:
     return {
         "id": conversation.pk,
         "status": conversation.status,
-        "citizen": str(citizen),
+        "status_label": labels.status_label(conversation.status),
+        "citizen": labels.citizen_label(citizen),
         "channel": citizen.channel,
         "phone": citizen.masked_phone,
         "assigned_to": conversation.assigned_to.get_username() if conversation.assigned_to else None,
@@ -67,50 +71,8 @@ def message_dict(message: Message) -> dict:
 def home(request):
     accounts = list(accounts_for_user(request.user))
     if len(accounts) == 1:
-        return redirect("staff:inbox", slug=accounts[0].slug)
+        return redirect("staff:today", slug=accounts[0].slug)
     return render(request, "staff/home.html", {"accounts": accounts})
-
-
-@staff_member_required
-@require_GET
-def inbox(request, slug: str, pk: int | None = None):
-    try:
-        account = handoff.staff_account(user=request.user, slug=slug)
-        current = handoff.inbox_conversation(account=account, pk=pk) if pk else None
-    except DomainError as exc:
-        return JsonResponse(exc.as_dict(), status=exc.status)
-    context = {
-        "account": account,
-        "conversations": handoff.inbox_conversations(account=account),
-        "current": current,
-        "history": handoff.inbox_messages(conversation=current) if current else [],
-        "canned": handoff.canned_replies(account=account),
-        "saved_replies": handoff.saved_replies(account=account),
-    }
-    return render(request, "staff/inbox.html", context)
-
-
-@staff_member_required
-@require_GET
-def conversations_json(request, slug: str):
-    try:
-        account = handoff.staff_account(user=request.user, slug=slug)
-    except DomainError as exc:
-        return JsonResponse(exc.as_dict(), status=exc.status)
-    items = [conversation_dict(c) for c in handoff.inbox_conversations(account=account)]
-    return JsonResponse({"conversations": items})
-
-
-@staff_member_required
-@require_GET
-def messages_json(request, slug: str, pk: int):
-    try:
-        account = handoff.staff_account(user=request.user, slug=slug)
-        conversation = handoff.inbox_conversation(account=account, pk=pk)
-    except DomainError as exc:
-        return JsonResponse(exc.as_dict(), status=exc.status)
-    history = [message_dict(m) for m in handoff.inbox_messages(conversation=conversation)]
-    return JsonResponse({"conversation": conversation_dict(conversation), "messages": history})
 
 
 def _act(request, slug: str, pk: int, action):
@@ -122,7 +84,10 @@ def _act(request, slug: str, pk: int, action):
         return _error(request, exc, slug, pk)
     if _wants_json(request):
         return JsonResponse(result)
-    return redirect("staff:conversation", slug=slug, pk=pk)
+    page = reverse("staff:conversation", kwargs={"slug": slug, "pk": pk})
+    back = request.POST.get("next", "")
+    # back to the same conversation with the list's filter kept; never anywhere else
+    return redirect(back if back.startswith(page + "?") else page)
 
 
 @staff_member_required

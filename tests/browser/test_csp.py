@@ -103,7 +103,7 @@ def test_pages_work_under_the_policy(asgi_server, browser):
 
     # the staff inbox: live over its socket, a reply goes out from the static script
     staff = Watched(browser)
-    page = staff.open(f"{asgi_server}/admin/login/?next=/staff/{account.slug}/c/{conversation.pk}/")
+    page = staff.open(f"{asgi_server}/admin/login/?next=/staff/{account.slug}/inbox/{conversation.pk}/")
     page.fill("#id_username", "quanly")
     page.fill("#id_password", "pw-Staff-123")
     page.click("input[type=submit]")

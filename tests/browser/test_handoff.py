@@ -38,7 +38,7 @@ def test_staff_take_over_and_reply_live(asgi_server, browser):
     # staff log in and find it waiting in the inbox
     staff_ctx = browser.new_context()
     staff = staff_ctx.new_page()
-    staff.goto(f"{asgi_server}/admin/login/?next=/staff/{account.slug}/")
+    staff.goto(f"{asgi_server}/admin/login/?next=/staff/{account.slug}/inbox/")
     staff.fill("#id_username", "canbo")
     staff.fill("#id_password", "pw-Staff-123")
     staff.click("input[type=submit]")

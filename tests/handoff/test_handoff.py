@@ -109,17 +109,17 @@ def test_inbox_lists_waiting_conversations_of_the_staff_members_accounts_only(cl
     conversation = _waiting(tenant_a.account)
     _waiting(tenant_b.account, "web-b")
     client.force_login(tenant_a.editor)
-    page = client.get("/staff/agency-a/")
+    page = client.get("/staff/agency-a/inbox/")
     assert page.status_code == 200
     data = client.get("/staff/agency-a/conversations.json").json()
     assert [c["id"] for c in data["conversations"]] == [conversation.pk]
     history = client.get(f"/staff/agency-a/c/{conversation.pk}/messages.json").json()["messages"]
     assert [m["sender"] for m in history] == ["citizen", "bot"]
     # another account's inbox and conversations are invisible
-    assert client.get("/staff/agency-b/").status_code == 404
+    assert client.get("/staff/agency-b/inbox/").status_code == 404
     assert client.get("/staff/agency-b/conversations.json").status_code == 404
     client.force_login(tenant_b.manager)
-    assert client.get(f"/staff/agency-b/c/{conversation.pk}/").status_code == 404
+    assert client.get(f"/staff/agency-b/inbox/{conversation.pk}/").status_code == 404
     assert client.get(f"/staff/agency-a/c/{conversation.pk}/messages.json").status_code == 404
 
 
@@ -207,7 +207,7 @@ def test_staff_reply_reaches_a_zalo_citizen_and_a_failure_is_visible_then_retrie
     history = client.get(f"/staff/agency-a/c/{conversation.pk}/messages.json").json()["messages"]
     staff_message = [m for m in history if m["sender"] == "staff"][0]
     assert (staff_message["delivery_status"], staff_message["delivery_error"]) == ("queued", "HTTP 503: provider error")
-    assert "HTTP 503" in client.get(f"/staff/agency-a/c/{conversation.pk}/").content.decode()
+    assert "HTTP 503" in client.get(f"/staff/agency-a/inbox/{conversation.pk}/").content.decode()
     # when they retry
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(reverse("staff:retry", args=["agency-a", staff_message["id"]]), headers=json_headers)
@@ -236,7 +236,7 @@ def test_canned_replies_are_saved_replies_and_faq_answers(client, tenant_a, tena
     assert [i["text"] for i in items] == ["Từ 7:30 đến 17:00.", "Nộp tờ khai."]
     conversation = _waiting(tenant_a.account)
     client.force_login(tenant_a.editor)
-    page = client.get(f"/staff/agency-a/c/{conversation.pk}/").content.decode()
+    page = client.get(f"/staff/agency-a/inbox/{conversation.pk}/").content.decode()
     assert "Nộp tờ khai." in page and "secret of B" not in page
 
 
@@ -324,5 +324,5 @@ def test_staff_manage_saved_replies_of_their_own_account_only(client, tenant_a, 
     # the form posts back into the inbox, never elsewhere
     client.force_login(tenant_a.editor)
     r = client.post(f"/staff/agency-a/saved-replies/{saved.pk}/delete/", {"next": "https://evil.example/"})
-    assert r.status_code == 302 and r["Location"] == "/staff/agency-a/"
+    assert r.status_code == 302 and r["Location"] == "/staff/agency-a/inbox/"
     assert not SavedReply.objects.filter(pk=saved.pk).exists()

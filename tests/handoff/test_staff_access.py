@@ -41,7 +41,7 @@ def test_a_safe_next_after_the_admin_login_is_followed(client, tenant_a):
 # --- the inbox pages  ---
 def _pages(conversation):
     base = "/staff/agency-a"
-    gets = [f"{base}/", f"{base}/conversations.json", f"{base}/c/{conversation.pk}/",
+    gets = [f"{base}/", f"{base}/inbox/", f"{base}/conversations.json", f"{base}/inbox/{conversation.pk}/",
             f"{base}/c/{conversation.pk}/messages.json"]  # fmt: skip
     posts = [f"{base}/c/{conversation.pk}/assign/", f"{base}/c/{conversation.pk}/reply/", f"{base}/saved-replies/"]
     return gets, posts

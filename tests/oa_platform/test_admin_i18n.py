@@ -110,12 +110,12 @@ def test_unanswered_changelist_choices_in_vietnamese(tenant_a):
 @pytest.mark.parametrize(
     "language, title, empty",
     [
-        (None, "Hộp thư cán bộ", "Không có cuộc trò chuyện nào đang chờ."),
-        ("zh-hans", "工作人员收件箱", "没有等待处理的对话。"),
+        (None, "Hộp thư", "Không có cuộc trò chuyện nào ở đây."),
+        ("zh-hans", "收件箱", "这里没有对话。"),
     ],
 )
 def test_staff_inbox_in_the_staff_language(tenant_a, language, title, empty):
-    page = admin_page(logged_in(tenant_a.editor), f"/staff/{tenant_a.account.slug}/", language)
+    page = admin_page(logged_in(tenant_a.editor), f"/staff/{tenant_a.account.slug}/inbox/", language)
     assert title in page and empty in page
 
 

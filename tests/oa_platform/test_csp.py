@@ -95,7 +95,8 @@ def test_every_html_page_sends_the_policy(client, tenant_a):
         "/",
         f"/oa/{account.slug}/",
         f"/staff/{account.slug}/",
-        f"/staff/{account.slug}/c/{conversation.pk}/",
+        f"/staff/{account.slug}/inbox/",
+        f"/staff/{account.slug}/inbox/{conversation.pk}/",
         "/admin/",
     }
     must |= {"/api/docs/", "/admin/login/"}
