@@ -16,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from broadcasts import selectors, services
 from broadcasts.fanout import audience_preview
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from oa_platform.admin_scoping import APPROVERS, BROADCASTERS, MANAGER_ONLY, TenantScopedAdmin
-from oa_platform.admin_secrets import WriteOnlySecretsForm
 from oa_platform.errors import DomainError, ValidationFailed
 
 NOTICE_ROLES = {"view": BROADCASTERS, "add": BROADCASTERS, "change": BROADCASTERS, "delete": MANAGER_ONLY}
@@ -292,38 +291,6 @@ class BroadcastSettingsAdmin(TenantScopedAdmin):
     tenant_path = "account"
     required_roles = {"view": BROADCASTERS, "add": MANAGER_ONLY, "change": MANAGER_ONLY, "delete": MANAGER_ONLY}
     list_display = ["account", "quiet_start", "quiet_end", "approval_policy", "phone_channel"]
-
-
-class ProviderForm(WriteOnlySecretsForm):
-    """The API key and the HMAC secret are write-only: never printed into the page; blank keeps them."""
-
-    secret_fields = ("api_key", "secret")
-
-    class Meta:
-        model = ProviderConfig
-        fields = [
-            "account",
-            "kind",
-            "is_enabled",
-            "base_url",
-            "api_key",
-            "secret",
-            "template_id",
-            "timeout_s",
-            "rate_per_s",
-            "burst",
-            "max_attempts",
-            "backoff_s",
-            "honours_idempotency_key",
-        ]
-
-
-@admin.register(ProviderConfig)
-class ProviderConfigAdmin(TenantScopedAdmin):
-    tenant_path = "account"
-    required_roles = {"view": MANAGER_ONLY, "add": MANAGER_ONLY, "change": MANAGER_ONLY, "delete": MANAGER_ONLY}
-    form = ProviderForm
-    list_display = ["account", "kind", "is_enabled", "base_url", "rate_per_s", "timeout_s"]
 
 
 class ReadOnlyAdmin(TenantScopedAdmin):

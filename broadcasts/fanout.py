@@ -23,11 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.live import notice_push
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
-from broadcasts.providers.registry import registered_channels
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.sending import chunks_enqueue, notice_finish
 from broadcasts.services import notice_expire
-from oa_platform.models import Area, Citizen, Follow, Membership, Topic, TopicSubscription
+from oa_platform.channel_types import configured_kinds
+from oa_platform.models import Area, ChannelConfig, Citizen, Follow, Membership, Topic, TopicSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +54,15 @@ def _t(model) -> str:
 def channel_case(account_id: int) -> tuple[str, list]:
     """SQL CASE choosing each citizen's delivery channel (``c`` is the citizen table)."""
     parts, params = [], []
-    registered = [ch for ch in (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT) if ch in registered_channels()]
-    if registered:
-        parts.append(f"WHEN c.channel IN ({', '.join(['%s'] * len(registered))}) THEN c.channel")
-        params += registered
-    kinds = set(ProviderConfig.objects.filter(account_id=account_id, is_enabled=True).values_list("kind", flat=True))
-    if ProviderConfig.KIND_WEBHOOK in kinds:
+    kinds = configured_kinds(account_id)
+    # Zalo / WeChat followers get the notice on Zalo / WeChat when the account has that channel configured.
+    chat = [ch for ch in (Citizen.CHANNEL_ZALO, Citizen.CHANNEL_WECHAT) if ch in kinds]
+    if chat:
+        parts.append(f"WHEN c.channel IN ({', '.join(['%s'] * len(chat))}) THEN c.channel")
+        params += chat
+    if ChannelConfig.KIND_WEBHOOK in kinds:
         parts.append("WHEN c.channel = %s THEN %s")
-        params += [Citizen.CHANNEL_GENERIC, ProviderConfig.KIND_WEBHOOK]
+        params += [Citizen.CHANNEL_GENERIC, ChannelConfig.KIND_WEBHOOK]
     phone_channel = (
         BroadcastSettings.objects.filter(account_id=account_id).values_list("phone_channel", flat=True).first() or ""
     )

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oa_platform.models import ApiToken, Citizen, OfficialAccount
-from oa_platform.url_policy import validate_provider_url, validate_web_url
+from oa_platform.models import ApiToken, ChannelConfig, Citizen, OfficialAccount
+from oa_platform.url_policy import validate_web_url
 
 
 class Notice(models.Model):
@@ -169,59 +168,15 @@ class BroadcastSettings(models.Model):
         return f"{self.account}"
 
 
-class ProviderConfig(models.Model):
-    """An external HTTP provider of an account: ZNS-style, SMS-gateway-style or a generic webhook."""
-
-    KIND_ZNS = "zns"
-    KIND_SMS = "sms"
-    KIND_WEBHOOK = "webhook"
-    KIND_CHOICES = [(KIND_ZNS, "Zalo ZNS"), (KIND_SMS, _("SMS gateway")), (KIND_WEBHOOK, _("generic webhook"))]
-
-    account = models.ForeignKey(
-        OfficialAccount, on_delete=models.CASCADE, related_name="broadcast_providers", verbose_name=_("account")
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES)
-    is_enabled = models.BooleanField(_("enabled"), default=True)
-    base_url = models.URLField(_("base URL"), validators=[validate_provider_url])
-    api_key = models.CharField(_("API key / access token"), max_length=256, blank=True)
-    secret = models.CharField(_("secret (HMAC)"), max_length=256, blank=True)
-    template_id = models.CharField(_("template id (ZNS)"), max_length=64, blank=True)
-    timeout_s = models.FloatField(_("timeout (s)"), default=5.0, validators=[MinValueValidator(0.1)])
-    rate_per_s = models.FloatField(
-        _("rate limit (messages/s)"), default=20.0, validators=[MinValueValidator(0.1), MaxValueValidator(10000)]
-    )
-    burst = models.PositiveIntegerField(_("burst"), default=5)
-    max_attempts = models.PositiveSmallIntegerField(_("attempts"), default=4)
-    backoff_s = models.FloatField(_("first retry after (s)"), default=0.5)
-    # After a worker died between posting a message and writing its result, the message is posted again only
-    # to a provider that deduplicates on the Idempotency-Key header; to any other it is marked "unknown".
-    honours_idempotency_key = models.BooleanField(
-        _("deduplicates on Idempotency-Key"),
-        default=False,
-        help_text=_(
-            "Tick only if the provider sends a message once per Idempotency-Key. Then a message whose result was "
-            "lost in a crash is posted again with the same key; otherwise it is marked unknown, never re-sent."
-        ),
-    )
-
-    class Meta:
-        verbose_name = _("provider")
-        verbose_name_plural = _("providers")
-        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="provider_unique_kind_per_account")]
-
-    def __str__(self) -> str:
-        return f"{self.account} · {self.kind}"
-
-
 class Delivery(models.Model):
     CHANNEL_INAPP = "inapp"  # the citizen's inbox on the chat page, pushed live
     CHANNEL_CHOICES = [
         (CHANNEL_INAPP, _("in-app")),
         (Citizen.CHANNEL_ZALO, "Zalo OA"),
         (Citizen.CHANNEL_WECHAT, "WeChat"),
-        (ProviderConfig.KIND_ZNS, "Zalo ZNS"),
-        (ProviderConfig.KIND_SMS, "SMS"),
-        (ProviderConfig.KIND_WEBHOOK, _("webhook")),
+        (ChannelConfig.KIND_ZNS, "Zalo ZNS"),
+        (ChannelConfig.KIND_SMS, "SMS"),
+        (ChannelConfig.KIND_WEBHOOK, _("webhook")),
     ]
     STATUS_QUEUED = "queued"  # waiting to be sent
     STATUS_SENDING = "sending"  # being posted to the provider right now (written and committed before the post)
@@ -231,7 +186,7 @@ class Delivery(models.Model):
     STATUS_FAILED = "failed"  # refused for good; last_error says why
     STATUS_SKIPPED = "skipped"  # never sent: notice cancelled or expired first
     # Found "sending" after a crash: maybe posted, result lost; not re-posted to a provider that does not
-    # deduplicate on the Idempotency-Key (see ProviderConfig.honours_idempotency_key). Check with the provider.
+    # deduplicate on the Idempotency-Key (see ChannelConfig.honours_idempotency_key). Check with the provider.
     STATUS_UNKNOWN = "unknown"
     UNKNOWN_ERROR = "worker stopped after the post, before writing its result: not re-sent, check with the provider"
     STATUS_CHOICES = [

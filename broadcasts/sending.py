@@ -21,12 +21,11 @@ from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from broadcasts.models import Chunk, Delivery, Notice
-from broadcasts.providers.base import OutboundMessage, SendResult
-from broadcasts.providers.inapp import inapp_send_range
-from broadcasts.providers.registry import adapter_for
+from broadcasts.models import Chunk, Delivery, Notice, idempotency_key
 from broadcasts.selectors import notice_counts
 from broadcasts.services import notice_expire
+from oa_platform import channel_types
+from oa_platform.channel_types import Message, Recipient, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +142,38 @@ def _chunk_run(chunk_id: int, now: dt.datetime) -> dict:
     return result
 
 
-def _honours_key(adapter) -> bool:
+def inapp_send_range(*, notice_id: int, first_id: int, last_id: int) -> int:
+    """Mark the queued in-app deliveries of an id range sent (the web channel type: the notice is in the inbox,
+    open pages get it through ONE group send per notice, broadcasts.live.notice_push). Status-guarded: a
+    re-run changes nothing."""
+    return Delivery.objects.filter(
+        notice_id=notice_id,
+        id__gte=first_id,
+        id__lte=last_id,
+        channel=Delivery.CHANNEL_INAPP,
+        status=Delivery.STATUS_QUEUED,
+    ).update(status=Delivery.STATUS_SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)
+
+
+def _honours_key(channel_type, config) -> bool:
     """Whether the provider sends a message once per idempotency key (then a lost result may be posted again)."""
-    config = getattr(adapter, "config", None)
-    return bool(getattr(adapter, "honours_idempotency_key", getattr(config, "honours_idempotency_key", False)))
+    return bool(channel_type.honours_idempotency_key or getattr(config, "honours_idempotency_key", False))
+
+
+def delivery_message(notice: Notice, delivery: Delivery) -> tuple[Recipient, Message]:
+    """A delivery as an ordinary outbound message: a notice is a bundle of these, sent through channel_types."""
+    citizen = delivery.citizen
+    title, body = notice.text_for(delivery.language)
+    recipient = Recipient(external_id=citizen.external_id, phone=citizen.phone, language=delivery.language)
+    message = Message(
+        text=body,
+        title=title,
+        link=notice.link,
+        idempotency_key=idempotency_key(notice.pk, citizen.pk),
+        reference=notice.pk,
+        notice={"kind": notice.kind, "severity": notice.severity},
+    )
+    return recipient, message
 
 
 def _mark_sending(delivery: Delivery, statuses: tuple[str, ...]) -> bool:
@@ -156,14 +183,14 @@ def _mark_sending(delivery: Delivery, statuses: tuple[str, ...]) -> bool:
     return bool(Delivery.objects.filter(pk=delivery.pk, status__in=statuses).update(status=Delivery.STATUS_SENDING))
 
 
-def _record(delivery: Delivery, result, sent_at: dt.datetime) -> None:
+def _record(delivery: Delivery, result: SendResult, sent_at: dt.datetime) -> None:
     """The provider's answer for one delivery, written as soon as it arrives (one UPDATE)."""
-    sent = result.status == Delivery.STATUS_SENT
+    sent = result.sent
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=result.status,
+        status=Delivery.STATUS_SENT if sent else Delivery.STATUS_FAILED,
         attempts=F("attempts") + result.attempts,
         last_error=(result.error or "")[:300],
-        provider_message_id=(result.provider_message_id or "")[:128],
+        provider_message_id=(result.provider_id or "")[:128],
         sent_at=sent_at if sent else None,
     )
 
@@ -178,12 +205,13 @@ def _process_external(chunk: Chunk) -> dict:
     Two small writes per message: external providers take tens of messages per second, so the database is
     never what limits this loop."""
     notice = chunk.notice
-    adapter = adapter_for(chunk.channel, account=notice.account)
+    channel_type = channel_types.type_for(chunk.channel)
+    config = channel_types.config_for(notice.account, chunk.channel)
     in_range = Delivery.objects.filter(
         notice_id=notice.pk, id__gte=chunk.first_id, id__lte=chunk.last_id, channel=chunk.channel
     )
     totals = {"sent": 0, "failed": 0}
-    if _honours_key(adapter):
+    if _honours_key(channel_type, config):
         sendable: tuple[str, ...] = Delivery.OPEN_STATUSES
     else:
         sendable = (Delivery.STATUS_QUEUED,)
@@ -208,22 +236,20 @@ def _process_external(chunk: Chunk) -> dict:
         for delivery in rows[start : start + SEND_BATCH]:
             if not _mark_sending(delivery, sendable):
                 continue
-            if adapter is None:
-                result = SendResult(
-                    delivery.pk, Delivery.STATUS_FAILED, error=f"no {chunk.channel} provider configured"
-                )
+            if config is None:
+                result = SendResult(channel_types.FAILED, f"no {chunk.channel} provider configured", attempts=0)
             else:
-                answers = adapter.send([OutboundMessage.build(notice, delivery)])
-                result = answers[0] if answers else None
-            if result is None or result.status == "retry":
-                # The provider did not take it (rate limit, 429): back to the queue, and the chunk waits.
+                recipient, message = delivery_message(notice, delivery)
+                result = channel_types.send(chunk.channel, notice.account, recipient, message, config=config)
+            if result.status == channel_types.RETRY:
+                # The provider did not take it (rate limit, 429, token): back to the queue, and the chunk waits.
                 Delivery.objects.filter(pk=delivery.pk, status=Delivery.STATUS_SENDING).update(
                     status=Delivery.STATUS_QUEUED
                 )
-                deferred = result.retry_after if result else 1.0
+                deferred = result.retry_after or 1.0
                 break
             _record(delivery, result, timezone.now())
-            totals["sent" if result.status == Delivery.STATUS_SENT else "failed"] += 1
+            totals["sent" if result.sent else "failed"] += 1
         if deferred is not None:
             # The provider asked us to wait longer than a worker should sleep: hand the chunk back for later.
             Chunk.objects.filter(pk=chunk.pk).update(

@@ -22,6 +22,9 @@ FEATURE_NAMES = (
     "closeness",  # rapidfuzz token_set_ratio of the message and the top entry's closest phrasing / 100
     "closeness_lead",  # ... minus that of the runner-up
     "length",  # log(1 + message words) / 3
+    "phrasing_lead",  # phrasing_coverage of the top entry minus that of the runner-up
+    "salient_lead",  # salient_coverage of the top entry minus that of the runner-up
+    "entry_side_lead",  # entry_side of the top entry minus that of the runner-up
 )
 
 # A decision rule: the features of a message's ranking -> "answer" | "suggest" | "fallback".

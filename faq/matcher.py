@@ -247,17 +247,23 @@ class Matcher:
         self._vocab_deletes: dict[str, list[str]] | None = None
         self._texts: dict[int, tuple[str, ...]] = {}
 
-    def _entry_words(self, e: int) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]]:
-        """(words of every field, words of the phrasings and tags, words of each phrasing) of an entry, as
-        `_words` spells them; computed once per entry on first use."""
+    def _entry_words(self, e: int) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...], frozenset[str]]:
+        """(words of every field, words of the phrasings and tags, words of each phrasing, every field's words as
+        written, with their accents) of an entry, as `_words` spells them; computed once per entry on first use."""
         found = self._entry_sets.get(e)
         if found is None:
             entry, norm = self._entries[e], self._normalizer
-            phrasings = tuple(frozenset(_words(norm(p))) for p in (entry.question, *entry.variants))
-            tags = frozenset(w for t in entry.tags for w in _words(norm(t)))
+            normed = [norm(p) for p in (entry.question, *entry.variants)]
+            phrasings = tuple(frozenset(_words(n)) for n in normed)
+            tag_norms = [norm(t) for t in entry.tags]
+            tags = frozenset(w for n in tag_norms for w in _words(n))
             phrasing_words = frozenset().union(*phrasings) | tags
             answer = frozenset(_folded_words(norm.plain_folded(entry.answer))) if entry.answer else frozenset()
-            found = self._entry_sets[e] = (phrasing_words | answer, phrasing_words, phrasings)
+            answer_norm = norm(entry.answer) if entry.answer and self._normalizer.language == "vi" else None
+            written = frozenset(
+                t for n in (*normed, *tag_norms, *([answer_norm] if answer_norm else [])) for t in n.tokens
+            )
+            found = self._entry_sets[e] = (phrasing_words | answer, phrasing_words, phrasings, written)
         return found
 
     def _correct(self, word: str) -> str | None:
@@ -349,17 +355,25 @@ class Matcher:
         if not norm.folded:
             return Analysis([])
         terms, words = self._query(norm)
+        accents = {f: t for t, f in zip(norm.tokens, norm.folded, strict=True) if t != f} if norm.accented else None
         acc = self._scores(terms)
         if not acc:
-            return Analysis([], self._features(terms, words, []))
+            return Analysis([], self._features(terms, words, [], accents))
         ranked = heapq.nlargest(_RANKED, acc.items(), key=lambda kv: (kv[1], -kv[0]))
         mass = (_K1 + 1.0) * sum(qw * self._idf.get(t, self._idf_unknown) for t, qw in terms.items()) or 1.0
         ranked = [(e, s / mass) for e, s in ranked]
-        return Analysis(ranked, self._features(terms, words, ranked))
+        return Analysis(ranked, self._features(terms, words, ranked, accents))
 
     def _features(
-        self, terms: Mapping[str, float], words: list[tuple[str, float]], ranked: list[tuple[int, float]]
+        self,
+        terms: Mapping[str, float],
+        words: list[tuple[str, float]],
+        ranked: list[tuple[int, float]],
+        accents: Mapping[str, str] | None = None,
     ) -> dict[str, float]:
+        """`accents`: folded word -> the word as the citizen typed it, for the words typed with diacritics: such a
+        word is explained by an entry only where the entry writes it with the same accents ("giá vàng", gold,
+        is not "tạm vắng", temporarily absent)."""
         idf, unknown, sal = self._idf, self._idf_unknown, self._salience
         w_idf = [(w, qw * idf.get(w, unknown)) for w, qw in words]
         w_sal = [(w, qw * sal(w)) for w, qw in words]
@@ -374,7 +388,16 @@ class Matcher:
             return out
         s1 = ranked[0][1]
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        every, phrasing, per_phrasing = self._entry_words(ranked[0][0])
+        accents = accents or {}
+
+        def explained(e: int) -> tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]]:
+            every, phrasing, per_phrasing, written = self._entry_words(e)
+            if accents:
+                wrong = {w for w, typed in accents.items() if typed not in written}
+                every, phrasing = every - wrong, phrasing - wrong
+            return every, phrasing, per_phrasing
+
+        every, phrasing, per_phrasing = explained(ranked[0][0])
         out["score"] = s1
         out["lead"] = (s1 - s2) / s1 if s1 > 0 else 0.0
         out["coverage"] = sum(v for w, v in w_idf if w in every) / total_idf
@@ -382,24 +405,35 @@ class Matcher:
         out["salient_coverage"] = sum(v for w, v in w_sal if w in every) / total_sal
         out["salient_missed"] = max((v for w, v in w_sal if w not in every), default=0.0) / max_sal
         msg = {w for w, _ in words}
-        best = 0.0
-        for p in per_phrasing:
-            weight = sum(idf.get(w, unknown) for w in p) or 1.0
-            best = max(best, sum(idf.get(w, unknown) for w in p if w in msg) / weight)
-        out["entry_side"] = best
+        out["entry_side"] = self._entry_side(msg, per_phrasing)
         held = sum(v for w, v in w_idf if w in every) or 1.0
         text = " ".join(w for w, _ in words)
         out["closeness"] = self._closeness(text, ranked[0][0])
         if len(ranked) > 1:
-            every2 = self._entry_words(ranked[1][0])[0]
+            every2, phrasing2, per_phrasing2 = explained(ranked[1][0])
             out["coverage_lead"] = out["coverage"] - sum(v for w, v in w_idf if w in every2) / total_idf
             out["distinct"] = sum(v for w, v in w_idf if w in every and w not in every2) / held
             out["closeness_lead"] = out["closeness"] - self._closeness(text, ranked[1][0])
+            out["phrasing_lead"] = out["phrasing_coverage"] - sum(v for w, v in w_idf if w in phrasing2) / total_idf
+            out["salient_lead"] = out["salient_coverage"] - sum(v for w, v in w_sal if w in every2) / total_sal
+            out["entry_side_lead"] = out["entry_side"] - self._entry_side(msg, per_phrasing2)
         else:
             out["coverage_lead"] = out["coverage"]
             out["distinct"] = 1.0
             out["closeness_lead"] = out["closeness"]
+            out["phrasing_lead"] = out["phrasing_coverage"]
+            out["salient_lead"] = out["salient_coverage"]
+            out["entry_side_lead"] = out["entry_side"]
         return out
+
+    def _entry_side(self, msg: set[str], per_phrasing: tuple[frozenset[str], ...]) -> float:
+        """The best share of one phrasing's idf weight that the message's words hold."""
+        idf, unknown = self._idf, self._idf_unknown
+        best = 0.0
+        for p in per_phrasing:
+            weight = sum(idf.get(w, unknown) for w in p) or 1.0
+            best = max(best, sum(idf.get(w, unknown) for w in p if w in msg) / weight)
+        return best
 
     def _closeness(self, text: str, e: int) -> float:
         """How close the message's words are to the entry's closest phrasing, word order aside (0..1)."""

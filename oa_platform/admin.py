@@ -487,14 +487,54 @@ class MessageAdmin(ReadOnlyMixin, TenantScopedAdmin):
 SECRET_FIELDS = ["secret", "app_secret", "access_token", "refresh_token", "token", "encoding_aes_key"]
 
 
+# The HTTP policy of a channel (channel_types.http): left blank, each takes the model's default.
+POLICY_FIELDS = ("timeout_s", "rate_per_s", "burst", "max_attempts", "backoff_s")
+
+
 class ChannelConfigForm(WriteOnlySecretsForm):
-    """Secrets are write-only: the form never renders them; a blank field keeps the stored value."""
+    """One form for every channel type (chat channels and notice providers). Secrets are write-only: the form
+    never renders them; a blank field keeps the stored value. A blank policy field keeps its value too (or
+    takes the default on a new configuration)."""
 
     secret_fields = tuple(SECRET_FIELDS)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in POLICY_FIELDS:
+            self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in POLICY_FIELDS:
+            if cleaned.get(name) is None and name not in self.errors:
+                stored = getattr(self.instance, name) if self.instance.pk else None
+                cleaned[name] = stored if stored is not None else ChannelConfig._meta.get_field(name).get_default()
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name in POLICY_FIELDS:  # left blank: kept, so not a change (the audit log lists real changes)
+            if name in self.changed_data and not self.data.get(self.add_prefix(name)):
+                self.changed_data.remove(name)
+
     class Meta:
         model = ChannelConfig
-        fields = ["account", "kind", "is_enabled", "app_id", *SECRET_FIELDS, "api_base", "callback_url"]
+        fields = [
+            "account",
+            "kind",
+            "is_enabled",
+            "app_id",
+            *SECRET_FIELDS,
+            "api_base",
+            "callback_url",
+            "template_id",
+            "timeout_s",
+            "rate_per_s",
+            "burst",
+            "max_attempts",
+            "backoff_s",
+            "honours_idempotency_key",
+        ]
 
 
 @admin.register(ChannelConfig)
@@ -502,7 +542,7 @@ class ChannelConfigAdmin(TenantScopedAdmin):
     tenant_path = "account"
     required_roles = {"view": MANAGER_ONLY, "add": MANAGER_ONLY, "change": MANAGER_ONLY, "delete": MANAGER_ONLY}
     form = ChannelConfigForm
-    list_display = ["account", "kind", "is_enabled", "app_id", "secret_display", "updated_at"]
+    list_display = ["account", "kind", "is_enabled", "app_id", "api_base", "secret_display", "updated_at"]
     list_filter = ["kind", "is_enabled", "account"]
     search_fields = ["app_id"]
 

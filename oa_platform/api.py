@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oa_platform.chat import chat_rate_check, chat_receive
+from oa_platform.conversations.engine import chat_rate_check, chat_receive
 from oa_platform.models import ApiToken, Citizen
 from oa_platform.schema import NOT_BLANK
 from oa_platform.services import citizen_conversation_get_or_create

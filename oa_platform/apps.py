@@ -9,6 +9,3 @@ class OaPlatformConfig(AppConfig):
     def ready(self):
         # login signal; OpenAPI auth extension; staff sockets closed when access is removed
         from oa_platform import initial_password, schema, staff_access  # noqa: F401
-        from oa_platform.webhooks import broadcast_adapter
-
-        broadcast_adapter.register()  # notices to Zalo/WeChat followers go out on those channels

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import translation
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive
+from oa_platform.conversations.engine import chat_rate_check, chat_receive
 from oa_platform.conversations.text import clean_text, supported_language
 from oa_platform.errors import DomainError, RateLimited
 from oa_platform.models import Citizen

@@ -19,6 +19,9 @@ from broadcasts.models import Delivery
 from broadcasts.personal.services import notifications_erase_for_citizen
 from broadcasts.services import deliveries_erase_for_citizen
 from faq.services import unanswered_erase_texts
+from oa_platform.channel_types import type_for
+from oa_platform.collect.models import Response as FormResponse
+from oa_platform.collect.services import responses_erase_for_citizen
 from oa_platform.models import (
     AuditLog,
     Citizen,
@@ -31,7 +34,6 @@ from oa_platform.models import (
 )
 from oa_platform.phones import phone_digits
 from oa_platform.services import audit_record, citizen_account_check
-from oa_platform.webhooks import zalo
 
 # Shorter names or ids are too common to search free text for ("An" is in "Annual"); audit entries linked to
 # the citizen's own rows are rewritten whatever their text.
@@ -40,13 +42,15 @@ ERASED = "[erased]"
 
 
 def _event_citizen_id(channel: str, payload) -> str | None:
-    """The external id of the citizen a stored webhook event is about (intake stores these shapes)."""
+    """The external id of the citizen a stored webhook event is about (its channel type knows the shape)."""
     if not isinstance(payload, dict):
         return None
-    if channel == Citizen.CHANNEL_ZALO:
-        return zalo.event_user_id(payload)
-    value = payload.get({Citizen.CHANNEL_GENERIC: "citizen_id", Citizen.CHANNEL_WECHAT: "openid"}.get(channel, ""))
-    return value if isinstance(value, str) else None
+    try:
+        channel_type = type_for(channel)
+    except LookupError:
+        return None
+    reader = getattr(channel_type, "stored_citizen_id", None)
+    return reader(payload) if reader else None
 
 
 def _webhook_events_erase(*, account: OfficialAccount, citizen: Citizen) -> int:
@@ -113,8 +117,8 @@ def _audit_redact(*, account: OfficialAccount, citizen: Citizen, linked: Q) -> i
 def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
     """Erase everything ``account`` holds about ``citizen``: conversation and messages, the unanswered
     questions they asked, stored webhook events, follow and subscriptions, notice deliveries, personal notices
-    (to the citizen or their phone), staff test
-    identities, and their name, phone and id in the audit log. The citizen row goes too when it is this
+    (to the citizen or their phone), form responses (out of the counts too) and a form being answered in chat,
+    staff test identities, and their name, phone and id in the audit log. The citizen row goes too when it is this
     account's, or a browser identity no other account relates to. Returns counts of what was removed.
 
     Other accounts' rows are never touched. Limits: an audit entry not linked to the citizen's rows keeps a
@@ -138,6 +142,7 @@ def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: Abstract
         "audit_entries": _audit_redact(account=account, citizen=citizen, linked=linked),
         "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
         "personal_notifications": notifications_erase_for_citizen(account=account, citizen=citizen),
+        "form_responses": responses_erase_for_citizen(account=account, citizen=citizen),
         "conversations": conversations.delete()[0],
         "follows": Follow.objects.filter(pk__in=follow_ids).delete()[0],
         "test_identities": Membership.objects.filter(account=account, test_citizen=citizen).update(test_citizen=None),
@@ -147,6 +152,7 @@ def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: Abstract
         or Conversation.objects.filter(citizen=citizen).exists()
         or Delivery.objects.filter(citizen=citizen).exists()
         or Membership.objects.filter(test_citizen=citizen).exists()
+        or FormResponse.objects.filter(citizen=citizen).exists()
     )
     label = f"citizen #{citizen.pk}"
     if not still_related:

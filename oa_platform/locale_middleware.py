@@ -12,7 +12,8 @@ from django.utils.cache import patch_vary_headers
 from oa_platform.hybrid_middleware import HybridMiddleware
 from oa_platform.models import OfficialAccount
 
-ACCOUNT_PATH = re.compile(r"^/oa/(?P<slug>[-\w]+)/")
+# The account's own pages: its citizen page and its web forms.
+ACCOUNT_PATH = re.compile(r"^/(?:oa|f)/(?P<slug>[-\w]+)/")
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 

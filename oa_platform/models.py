@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -147,9 +148,11 @@ class ApiToken(models.Model):
     SCOPE_CHAT = "chat"  # post citizen messages, read replies
     SCOPE_BROADCAST_WRITE = "broadcasts:write"  # create, schedule, cancel notices
     SCOPE_BROADCAST_APPROVE = "broadcasts:approve"  # approve notices (never the token's own)
-    SCOPE_READ = "read"  # read notices and their status
     SCOPE_NOTIFICATIONS_WRITE = "notifications:write"  # personal notices: templates, send, read their status
     SCOPE_NOTIFICATIONS_APPROVE = "notifications:approve"  # approve personal notice templates (never one's own)
+    SCOPE_READ = "read"  # read notices and their status, forms' results
+    SCOPE_FORMS_WRITE = "forms:write"  # create forms
+    SCOPE_FORMS_RESPOND = "forms:respond"  # submit citizens' answers to forms
     ALL_SCOPES = [
         SCOPE_CHAT,
         SCOPE_BROADCAST_WRITE,
@@ -157,6 +160,8 @@ class ApiToken(models.Model):
         SCOPE_READ,
         SCOPE_NOTIFICATIONS_WRITE,
         SCOPE_NOTIFICATIONS_APPROVE,
+        SCOPE_FORMS_WRITE,
+        SCOPE_FORMS_RESPOND,
     ]
 
     account = models.ForeignKey(
@@ -443,32 +448,62 @@ class FollowEvent(models.Model):
 
 
 class ChannelConfig(models.Model):
-    """Credentials of one messaging channel of an account (Zalo OA, WeChat OA, generic JSON webhook)."""
+    """The one configuration of one channel type of an account (oa_platform.channel_types): Zalo OA, WeChat OA,
+    the generic JSON channel, and the notice providers (Zalo ZNS, SMS gateway, the agency's notice webhook).
+    Each type uses the fields it names in its ``config_fields``."""
+
+    KIND_ZNS = "zns"
+    KIND_SMS = "sms"
+    KIND_WEBHOOK = "webhook"
+    # Kinds that only send notices (configured by the agency for broadcasts; no inbound webhook).
+    PROVIDER_KINDS = (KIND_ZNS, KIND_SMS, KIND_WEBHOOK)
+    KIND_CHOICES = [
+        (Citizen.CHANNEL_ZALO, "Zalo OA"),
+        (Citizen.CHANNEL_WECHAT, "WeChat OA"),
+        (Citizen.CHANNEL_GENERIC, _("generic")),
+        (KIND_ZNS, "Zalo ZNS"),
+        (KIND_SMS, _("SMS gateway")),
+        (KIND_WEBHOOK, _("generic webhook")),
+    ]
 
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="channel_configs", verbose_name=_("account")
     )
-    kind = models.CharField(
-        _("channel"),
-        max_length=20,
-        choices=[
-            (Citizen.CHANNEL_ZALO, "Zalo OA"),
-            (Citizen.CHANNEL_WECHAT, "WeChat OA"),
-            (Citizen.CHANNEL_GENERIC, _("generic")),
-        ],
-    )
+    kind = models.CharField(_("channel"), max_length=20, choices=KIND_CHOICES)
     is_enabled = models.BooleanField(_("enabled"), default=True)
     app_id = models.CharField(_("app id / AppID"), max_length=128, blank=True)
     secret = models.CharField(_("OA secret key / HMAC secret"), max_length=256, blank=True)
+    # Zalo / WeChat access token; the API key of an SMS gateway, ZNS or notice webhook.
     access_token = models.TextField(_("access token"), blank=True)
     token = models.CharField(_("WeChat token"), max_length=128, blank=True)
     encoding_aes_key = models.CharField(_("WeChat EncodingAESKey"), max_length=64, blank=True)
+    # The provider's API (Zalo, WeChat), or the base URL of an SMS gateway, ZNS or the notice webhook.
     api_base = models.URLField(_("API base URL"), blank=True, validators=[validate_provider_url])
     # Zalo access tokens last about a day; the platform renews them with the app secret and a refresh token
     # (single use: each renewal stores the new one).
     app_secret = models.CharField(_("Zalo app secret key (token renewal)"), max_length=256, blank=True)
     refresh_token = models.TextField(_("Zalo refresh token"), blank=True)
     callback_url = models.URLField(_("callback URL (generic channel)"), blank=True, validators=[validate_provider_url])
+    template_id = models.CharField(_("template id (ZNS)"), max_length=64, blank=True)
+    # The HTTP policy of the type's sends (channel_types.http.policy_for). Chat replies make one attempt (the
+    # outbox retries them later); notices up to max_attempts in the worker.
+    timeout_s = models.FloatField(_("timeout (s)"), default=5.0, validators=[MinValueValidator(0.1)])
+    rate_per_s = models.FloatField(
+        _("rate limit (messages/s)"), default=20.0, validators=[MinValueValidator(0.1), MaxValueValidator(10000)]
+    )
+    burst = models.PositiveIntegerField(_("burst"), default=5)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts"), default=4)
+    backoff_s = models.FloatField(_("first retry after (s)"), default=0.5)
+    # After a worker died between posting a message and writing its result, the message is posted again only
+    # to a provider that deduplicates on the Idempotency-Key header; to any other it is marked "unknown".
+    honours_idempotency_key = models.BooleanField(
+        _("deduplicates on Idempotency-Key"),
+        default=False,
+        help_text=_(
+            "Tick only if the provider sends a message once per Idempotency-Key. Then a message whose result was "
+            "lost in a crash is posted again with the same key; otherwise it is marked unknown, never re-sent."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -481,20 +516,23 @@ class ChannelConfig(models.Model):
 
     @property
     def signing_field(self) -> str:
-        """The field holding the key this channel's inbound webhooks are signed with."""
-        return SIGNING_FIELDS.get(self.kind, "secret")
+        """The field holding the key this channel's inbound webhooks are signed with ("" : it receives nothing)."""
+        return SIGNING_FIELDS.get(self.kind, "")
 
     @property
     def signing_key(self) -> str:
-        return getattr(self, self.signing_field) or ""
+        return (getattr(self, self.signing_field) or "") if self.signing_field else ""
 
     def clean(self):
         # An enabled channel without its key would check signatures against an empty one, which anybody can
         # compute: refuse it here (the admin form and set_channel both validate through this).
-        if self.is_enabled and not self.signing_key.strip():
+        if self.is_enabled and self.signing_field and not self.signing_key.strip():
             raise ValidationError(
                 {self.signing_field: _("Required to enable the channel: its webhooks are signed with it.")}
             )
+        if self.kind in self.PROVIDER_KINDS and not self.api_base:
+            # Django's own (translated) message: a notice provider is nothing without its URL.
+            raise ValidationError({"api_base": self._meta.get_field("api_base").error_messages["blank"]})
 
 
 # Which credential signs each channel's inbound webhooks: Zalo's OA secret key, WeChat's token, the generic

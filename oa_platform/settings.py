@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "faq",
     "broadcasts",
     "broadcasts.personal",
+    "oa_platform.collect",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,9 @@ CELERY_BEAT_SCHEDULE.update(_PERSONAL_BEAT)
 PERSONAL_RETENTION_DAYS = int(os.environ.get("PERSONAL_RETENTION_DAYS", "7"))
 # An uploaded recipient list may have at most this many rows (the upload itself is bounded by MAX_UPLOAD_BYTES).
 PERSONAL_LIST_MAX_ROWS = int(os.environ.get("PERSONAL_LIST_MAX_ROWS", "1000000"))
+from oa_platform.collect.schedule import BEAT_SCHEDULE as _COLLECT_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_COLLECT_BEAT)
 
 # --- Auth, i18n, static  ---
 AUTH_PASSWORD_VALIDATORS = [
@@ -227,6 +231,10 @@ SPECTACULAR_SETTINGS = {
         "TemplateVersionStatusEnum": "broadcasts.personal.models.TemplateVersion.STATUS_CHOICES",
     },
 }
+
+# The site's public address (https://oa.example.gov.vn), for links in messages sent with no request at hand (a
+# form's link when a round opens or its reminder is due). Empty: those links are paths only.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 
 # --- Product limits  ---
 # A chat message longer than this is refused with 400: no routine question needs more, and it bounds matcher cost.

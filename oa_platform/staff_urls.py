@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from broadcasts.personal import views as personal_views
 from oa_platform import staff_views
@@ -58,4 +58,5 @@ urlpatterns = [
     path("<slug:slug>/personal/lists/<int:pk>/approve/", personal_views.personal_approve, name="personal-approve"),
     path("<slug:slug>/personal/lists/<int:pk>/cancel/", personal_views.personal_cancel, name="personal-cancel"),
     path("<slug:slug>/personal/lists/<int:pk>/report.csv", personal_views.personal_report, name="personal-report"),
+    path("<slug:slug>/forms/", include("oa_platform.collect.console_urls")),
 ]

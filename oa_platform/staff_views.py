@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from oa_platform import handoff
 from oa_platform.console import labels
+from oa_platform.conversations import handoff
 from oa_platform.errors import DomainError
 from oa_platform.models import Message
 from oa_platform.selectors import accounts_for_user

@@ -8,10 +8,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.core.cache import cache
 
+from oa_platform.conversations.inbound import webhook_event_process
+
 # send_outbound_message lives beside the outbox it runs (the chat engine enqueues it); imported here so the
 # worker, which autodiscovers <app>.tasks, registers it.
 from oa_platform.conversations.outbox import outbound_due_ids, send_outbound_message
-from oa_platform.webhooks.delivery import webhook_event_process
 
 __all__ = ["outbound_retry_due", "process_webhook_event", "send_outbound_message"]
 

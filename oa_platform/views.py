@@ -23,10 +23,10 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.defaults import server_error
 
 from oa_platform import live, web_identity, web_state
-from oa_platform.chat import chat_rate_check, chat_receive, greeting_text, handoff_command
+from oa_platform.conversations.engine import chat_rate_check, chat_receive, greeting_text, handoff_command
+from oa_platform.conversations.handoff import handoff_withdraw
 from oa_platform.conversations.text import clean_text
 from oa_platform.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
-from oa_platform.handoff import handoff_withdraw
 from oa_platform.models import Follow, Message
 from oa_platform.selectors import account_by_slug, accounts_public
 from oa_platform.services import citizen_update_profile, follow_create, follow_remove, subscriptions_set

@@ -30,7 +30,7 @@ def _eager_celery_and_clean_cache(settings):
     app.conf.task_eager_propagates = True
     # PBKDF2 costs ~0.7 s per password here; the tenant fixtures create eight users per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from oa_platform.chat import rate_limits_reset
+    from oa_platform.conversations.engine import rate_limits_reset
 
     cache.clear()
     rate_limits_reset()

@@ -24,6 +24,9 @@ TASK_NAMES = {
     "personal.send_due",  # beat, every 30 s (broadcasts.personal.schedule)
     "personal.send_list_chunk",  # one per 200 notifications of an approved recipient list
     "personal.purge",  # beat, hourly: personal data deleted after PERSONAL_RETENTION_DAYS
+    "collect.open_due_rounds",  # beat, every 30 s (oa_platform.collect.schedule)
+    "collect.purge_expired",  # beat, hourly (oa_platform.collect.schedule)
+    "collect.remind_due",  # beat, every 30 s (oa_platform.collect.schedule)
 }
 
 

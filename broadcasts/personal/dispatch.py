@@ -30,9 +30,9 @@ from broadcasts.personal.models import (
     TokenCallback,
 )
 from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, choose, daily_limit
+from oa_platform.channel_types.signing import signed_headers
 from oa_platform.models import OfficialAccount
 from oa_platform.provider_http import ProviderAddressRefused, provider_post
-from oa_platform.webhooks.generic import signed_headers
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
                 Notification.STATUS_SENT,
                 channel=channel,
                 reason=note,
-                provider_message_id=(result.provider_message_id or "")[:128],
+                provider_message_id=(result.provider_id or "")[:128],
                 segments=segments,
                 cost=CHANNELS[channel].cost(segments),
                 sent_at=timezone.now(),

@@ -118,7 +118,7 @@ class PersonalSettings(models.Model):
 
 class TokenCallback(models.Model):
     """Where the status changes of the notifications created with a token are POSTed, signed with ``secret``
-    (X-OA-Timestamp / X-OA-Signature, as the generic channel: oa_platform.webhooks.generic)."""
+    (X-OA-Timestamp / X-OA-Signature, the one signing helper: oa_platform.channel_types.signing)."""
 
     token = models.OneToOneField(ApiToken, on_delete=models.CASCADE, related_name="personal_callback")
     url = models.URLField(_("callback URL"), validators=[validate_provider_url])

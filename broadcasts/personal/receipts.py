@@ -1,7 +1,8 @@
 """Delivery receipts of ZNS and SMS providers: ``POST /webhooks/personal/<slug>/<zns|sms>/`` with
 ``{"message_id": "...", "status": "delivered" | "failed", "reason"?: "..."}``, signed with the secret of the
-account's provider of that kind as the generic channel signs (X-OA-Timestamp, X-OA-Signature: sha256=HMAC of
-timestamp + "." + body). Thin: verify, parse, call one service. Every refusal is a 4xx and changes nothing."""
+account's channel configuration of that kind by the one scheme of oa_platform.channel_types.signing
+(X-OA-Timestamp, X-OA-Signature: sha256=HMAC of timestamp + "." + body).
+Thin: verify, parse, call one service. Every refusal is a 4xx and changes nothing."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from broadcasts.models import ProviderConfig
 from broadcasts.personal import dispatch
+from oa_platform import channel_types as ct
+from oa_platform.channel_types import generic
+from oa_platform.channel_types.base import body_check, json_object
+from oa_platform.channel_types.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from oa_platform.errors import DomainError, NotFound, ValidationFailed
+from oa_platform.models import ChannelConfig
 from oa_platform.selectors import account_by_slug
-from oa_platform.webhooks import generic
-from oa_platform.webhooks.intake import body_check, json_object
 
-KINDS = (ProviderConfig.KIND_ZNS, ProviderConfig.KIND_SMS)
+KINDS = (ChannelConfig.KIND_ZNS, ChannelConfig.KIND_SMS)
 
 
 @csrf_exempt
@@ -26,15 +29,15 @@ def receipt_webhook(request, slug: str, kind: str):
         account = account_by_slug(slug)
         config = None
         if account is not None and kind in KINDS:
-            config = ProviderConfig.objects.filter(account=account, kind=kind, is_enabled=True).first()
+            config = ct.config_for(account, kind)
         if config is None:
             raise NotFound("No such provider.")
         body = body_check(request.body)
         generic.verify(
             secret=config.secret,
             body=body,
-            timestamp=request.headers.get(generic.TIMESTAMP_HEADER),
-            header=request.headers.get(generic.SIGNATURE_HEADER),
+            timestamp=request.headers.get(TIMESTAMP_HEADER),
+            header=request.headers.get(SIGNATURE_HEADER),
         )
         payload = json_object(body)
         message_id, status = payload.get("message_id"), payload.get("status")

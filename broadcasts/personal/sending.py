@@ -1,18 +1,17 @@
 """The ONE place personal notices leave the platform. Everything else in this app calls ``send`` and
-``available_channels``; on the merge of the single channel layer (oa_platform/channel_types, issue 13) only
-this module is re-pointed at ``channel_types.<kind>.send``.
+``available_channels``; both go through the single channel layer (``oa_platform.channel_types``).
 
-Today it sends through what exists: in-app by writing the text into the citizen's conversation on the web page,
-Zalo OA / WeChat through the adapters registered in broadcasts.providers.registry, ZNS and SMS through the
-account's HTTP providers (broadcasts.providers.zns / sms, with their retries, rate limiter and error classes),
-and answers with their ``SendResult``.
+In-app writes the text into the citizen's conversation on the web page (the web type sends nothing over HTTP);
+Zalo OA, WeChat, ZNS and SMS go through ``channel_types.send`` with the account's ``ChannelConfig`` of that
+kind (its retries, rate limiter and error classes). ZNS carries the template's own ZNS id and its parameters
+filled from the personalisation (``Message.template_id`` / ``template_data``). Answers are the layer's one
+``SendResult``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broadcasts.models import Delivery, ProviderConfig
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
@@ -21,15 +20,14 @@ from broadcasts.personal.models import (
     CHANNEL_ZNS,
     Notification,
 )
-from broadcasts.providers.base import OutboundMessage, SendResult
-from broadcasts.providers.registry import adapter_for, registered_channels
-from broadcasts.providers.zns import ZnsAdapter
-from oa_platform.models import ChannelConfig, Citizen, Conversation, Message, OfficialAccount
+from oa_platform import channel_types as ct
+from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
 
-SENT = Delivery.STATUS_SENT
-FAILED = Delivery.STATUS_FAILED
-RETRY = "retry"
-# Failures the next channel should not take over: the message may still go through later on this one.
+SENT = ct.SENT
+FAILED = ct.FAILED
+RETRY = ct.RETRY
+SendResult = ct.SendResult
+# Final failures the next channel should not take over: the message may still go through later on this one.
 TRANSIENT_PREFIXES = ("gave up after", "network error", "timeout")
 
 
@@ -43,89 +41,59 @@ class Target:
 
 def available_channels(*, account: OfficialAccount, zns_template_id: str = "") -> set[str]:
     """The channels the account can send personal notices on right now."""
-    found = {CHANNEL_INAPP}
-    registered = registered_channels()
-    kinds = set(ChannelConfig.objects.filter(account=account, is_enabled=True).values_list("kind", flat=True))
-    found |= {c for c in (CHANNEL_ZALO, CHANNEL_WECHAT) if c in registered and c in kinds}
-    providers = set(ProviderConfig.objects.filter(account=account, is_enabled=True).values_list("kind", flat=True))
-    if CHANNEL_SMS in providers:
-        found.add(CHANNEL_SMS)
-    if CHANNEL_ZNS in providers and zns_template_id:
+    kinds = ct.configured_kinds(account.pk)
+    found = {CHANNEL_INAPP} | {c for c in (CHANNEL_ZALO, CHANNEL_WECHAT, CHANNEL_SMS) if c in kinds}
+    if CHANNEL_ZNS in kinds and zns_template_id:
         found.add(CHANNEL_ZNS)
     return found
 
 
-def is_permanent(result: SendResult) -> bool:
-    """A refusal that another channel should take over (blocked, unknown number, template rejected)."""
-    return result.status == FAILED and not result.error.startswith(TRANSIENT_PREFIXES)
+def is_permanent(result: ct.SendResult) -> bool:
+    """A refusal that another channel should take over (unreachable, blocked, unknown number, template
+    rejected), not one that gave up on a passing fault."""
+    return result.final and not result.error.startswith(TRANSIENT_PREFIXES)
 
 
-def _message(notification: Notification, channel: str, target: Target, text: str) -> OutboundMessage:
-    citizen = target.citizen
-    return OutboundMessage(
-        delivery_id=notification.pk,
-        notice_id=0,
-        account_id=notification.account_id,
-        citizen_id=citizen.pk if citizen else 0,
-        channel=channel,
-        citizen_channel=citizen.channel if citizen else "",
-        external_id=citizen.external_id if citizen else "",
-        phone=target.phone,
-        language=notification.language,
-        title="",
-        body=text,
+def _message(notification: Notification, channel: str, text: str) -> ct.Message:
+    template_id, template_data = "", {}
+    if channel == CHANNEL_ZNS:
+        version = notification.version
+        values = notification.personalisation or {}
+        template_id = version.zns_template_id
+        template_data = {param: values.get(name, "") for param, name in (version.zns_params or {}).items()}
+    return ct.Message(
+        text,
         link=notification.version.link,
-        severity="",
-        kind="personal",
         # One key per notification and channel: a retry on the same channel is deduplicated by the provider.
         idempotency_key=f"oa-p{notification.pk}-{channel}",
+        reference=notification.pk,
+        template_id=template_id,
+        template_data=template_data,
     )
 
 
-class PersonalZnsAdapter(ZnsAdapter):
-    """ZNS with the template's own ZNS id and its parameters filled from the personalisation."""
+def _inapp(notification: Notification, target: Target, text: str) -> ct.SendResult:
+    if target.citizen is None:
+        return ct.SendResult(FAILED, "no web-page conversation for this person", attempts=0)
+    conversation = Conversation.objects.filter(account_id=notification.account_id, citizen=target.citizen).first()
+    if conversation is None:
+        return ct.SendResult(FAILED, "no web-page conversation for this person", attempts=0)
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.DIRECTION_OUT,
+        sender=Message.SENDER_SYSTEM,
+        channel=Citizen.CHANNEL_WEB,
+        text=text,
+    )
+    return ct.SendResult(SENT, provider_id=f"msg-{message.pk}", attempts=0)
 
-    def __init__(self, config, *, template_id: str, params: dict, **kwargs):
-        super().__init__(config, **kwargs)
-        self.template_id = template_id
-        self.params = params
 
-    def request(self, message: OutboundMessage) -> tuple[str, dict, dict]:
-        path, body, headers = super().request(message)
-        body = {**body, "template_id": self.template_id, "template_data": self.params}
-        return path, body, headers
-
-
-def send(*, notification: Notification, channel: str, target: Target, text: str) -> SendResult:
+def send(*, notification: Notification, channel: str, target: Target, text: str) -> ct.SendResult:
     """Send ``text`` (already rendered for ``channel``) to ``target``. Never raises for a provider's answer."""
-    pk = notification.pk
     if channel == CHANNEL_INAPP:
-        if target.citizen is None:
-            return SendResult(pk, FAILED, error="no web-page conversation for this person")
-        conversation = Conversation.objects.filter(account_id=notification.account_id, citizen=target.citizen).first()
-        if conversation is None:
-            return SendResult(pk, FAILED, error="no web-page conversation for this person")
-        message = Message.objects.create(
-            conversation=conversation,
-            direction=Message.DIRECTION_OUT,
-            sender=Message.SENDER_SYSTEM,
-            channel=Citizen.CHANNEL_WEB,
-            text=text,
-        )
-        return SendResult(pk, SENT, provider_message_id=f"msg-{message.pk}")
-    if channel == CHANNEL_ZNS:
-        config = ProviderConfig.objects.filter(
-            account_id=notification.account_id, kind=channel, is_enabled=True
-        ).first()
-        if config is None:
-            return SendResult(pk, FAILED, error="no zns provider configured")
-        version = notification.version
-        values = notification.personalisation or {}
-        params = {param: values.get(name, "") for param, name in (version.zns_params or {}).items()}
-        adapter = PersonalZnsAdapter(config, template_id=version.zns_template_id, params=params)
-        return adapter.send([_message(notification, channel, target, text)])[0]
-    adapter = adapter_for(channel, account=notification.account)
-    if adapter is None:
-        return SendResult(pk, FAILED, error=f"no {channel} provider configured")
-    answers = adapter.send([_message(notification, channel, target, text)])
-    return answers[0] if answers else SendResult(pk, RETRY, retry_after=1.0)
+        return _inapp(notification, target, text)
+    citizen = target.citizen
+    recipient = ct.Recipient(
+        external_id=citizen.external_id if citizen else "", phone=target.phone, language=notification.language
+    )
+    return ct.send(channel, notification.account, recipient, _message(notification, channel, text))

@@ -29,8 +29,8 @@ from faq.selectors import (
     synonyms_for_account,
     unanswered_for_account,
 )
-from oa_platform.chat import faq_reply_preview
 from oa_platform.console.access import EDITORS, console_view
+from oa_platform.conversations.engine import faq_reply_preview
 from oa_platform.errors import DomainError, NotFound, ValidationFailed
 from oa_platform.models import LANGUAGE_CHOICES, Message
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from oa_platform import handoff
 from oa_platform.console import labels
 from oa_platform.console.access import console_view
 from oa_platform.console.inbox_selectors import DEFAULT_FILTER, FILTERS, inbox_counts, inbox_list
+from oa_platform.conversations import handoff
 from oa_platform.errors import DomainError
 from oa_platform.models import Conversation, Message
 from oa_platform.phones import mask_phones_in_text

@@ -7,7 +7,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Que
 from django.db.models.functions import Substr
 
 from oa_platform.console.labels import PREVIEW_CHARS
-from oa_platform.handoff import undelivered_messages
+from oa_platform.conversations.handoff import undelivered_messages
 from oa_platform.models import Conversation, Message, OfficialAccount
 
 # all: what needs staff (waiting, open, or holding a reply that did not reach the citizen);

@@ -1,6 +1,8 @@
 """Conversations: what every channel shares about a citizen's conversation with an account.
 
-Issue 13 grows this package step by step (engine, hand-off, inbound events); for now it holds the lowest
-layers, which the chat engine, the hand-off and the webhook processing all import and which import none of
-them: ``text`` (cleaning, reply language, the conversation row) and ``outbox`` (sending outbound messages).
+- ``text``: cleaning a citizen's text, the reply language, the conversation row;
+- ``inbound``: a stored inbound event (verified and parsed by its channel type) -> follow / unfollow / the chat
+  engine; WeChat's inline passive reply;
+- ``outbox``: outbound messages (chat, staff and hand-off replies) queued after commit and sent through their
+  channel type (oa_platform.channel_types), retried with back-off.
 """

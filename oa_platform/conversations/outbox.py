@@ -1,5 +1,6 @@
 """The outbox: outbound messages to citizens on a provider channel (Zalo, WeChat, generic webhook), queued
-after commit, sent by a task through the channel's API, retried with back-off by a beat job.
+after commit, sent by a task through their channel type (oa_platform.channel_types), retried with back-off by a
+beat job. Chat replies, staff replies and hand-off messages all leave here.
 
 The send task is defined here, next to what it runs, because the chat engine and the hand-off enqueue it:
 this module imports none of them, so nothing circles back (``oa_platform.tasks`` re-exports it for the
@@ -17,9 +18,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from oa_platform import live
-from oa_platform.models import ChannelConfig, Citizen, Message
-from oa_platform.webhooks import senders
+from oa_platform import channel_types, live
+from oa_platform.channel_types import Message as Outbound
+from oa_platform.channel_types import Recipient
+from oa_platform.models import Citizen, Message
 
 logger = logging.getLogger(__name__)
 
@@ -65,24 +67,38 @@ def message_deliver(*, message_id: int) -> dict:
             return {"status": "busy"}
         if message.delivery_status != Message.DELIVERY_QUEUED:
             return {"status": message.delivery_status or "none", "skipped": True}
-        citizen = message.conversation.citizen
-        config = ChannelConfig.objects.filter(account=message.conversation.account, kind=citizen.channel).first()
-        result = senders.send_text(
-            config=config, citizen=citizen, text=message.text, message_id=message.pk, sender=message.sender
-        )
+        result = _send(message)
         message.delivery_attempts += 1
         message.delivery_error = result.error[:300]
         message.delivery_status = {
-            senders.RESULT_SENT: Message.DELIVERY_SENT,
-            senders.RESULT_RETRY: Message.DELIVERY_QUEUED,
-            senders.RESULT_FAILED: Message.DELIVERY_FAILED,
+            channel_types.SENT: Message.DELIVERY_SENT,
+            channel_types.RETRY: Message.DELIVERY_QUEUED,
+            channel_types.FAILED: Message.DELIVERY_FAILED,
+            channel_types.UNREACHABLE: Message.DELIVERY_FAILED,
         }[result.status]
         message.save(update_fields=["delivery_attempts", "delivery_error", "delivery_status"])
         conversation_id = message.conversation_id
         transaction.on_commit(lambda: live.conversation_changed(conversation_id=conversation_id))
-    if result.status != senders.RESULT_SENT:
+    if not result.sent:
         logger.info("message %s not sent (%s): %s", message.pk, message.delivery_status, result.error)
     return {"status": message.delivery_status, "attempts": message.delivery_attempts}
+
+
+def _send(message: Message) -> channel_types.SendResult:
+    """One attempt through the citizen's channel type (the outbox's own back-off retries). A channel not (yet)
+    configured leaves the message queued: set_channel queues it again once it is."""
+    citizen = message.conversation.citizen
+    config = channel_types.config_for(message.conversation.account, citizen.channel)
+    if config is None:
+        return channel_types.SendResult(channel_types.RETRY, f"{citizen.channel} channel not configured", attempts=0)
+    return channel_types.send(
+        citizen.channel,
+        message.conversation.account,
+        Recipient(external_id=citizen.external_id, phone=citizen.phone, language=citizen.language),
+        Outbound(text=message.text, reference=message.pk, sender=message.sender),
+        config=config,
+        once=True,
+    )
 
 
 def outbound_due_ids(*, now: dt.datetime | None = None) -> list[int]:

@@ -1,5 +1,6 @@
-"""Inbound provider webhooks (Zalo OA, WeChat OA, generic JSON) and outbound senders for those channels.
+"""Inbound provider webhooks: one view (views.webhook) for every channel type that receives.
 
-Every webhook verifies its signature before it reads anything else, stores the event once (WebhookEvent's
-unique dedup key makes a provider's retry a no-op) and hands the citizen's text to ``oa_platform.chat``.
+The channel type verifies the signature before anything else is read and parses the event; the view stores it
+once (WebhookEvent's unique dedup key makes a provider's retry a no-op) and enqueues it for
+``oa_platform.conversations.inbound``.
 """

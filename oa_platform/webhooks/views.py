@@ -1,22 +1,27 @@
-"""Webhook endpoints. Thin: verify, parse, store once, hand over to a task (Zalo, generic) or answer
-inline (WeChat's passive reply). Every refusal is a 4xx JSON error and stores nothing."""
+"""The one webhook view: find the account's channel, ask its channel type to verify and parse the request,
+store the event once, enqueue it for the worker (or, for a type that answers inline, act on it now). Every
+refusal is a 4xx JSON error and stores nothing.
+
+Path of a Zalo message: this view -> channel_types.zalo (verify, parse) -> stored WebhookEvent -> task
+process_webhook_event -> conversations.inbound -> chat engine -> conversations.outbox -> channel_types.zalo.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from oa_platform.channel_types import config_for, type_for
+from oa_platform.channel_types.base import body_check
+from oa_platform.conversations.inbound import event_receive_inline, event_store
 from oa_platform.conversations.text import clean_text
-from oa_platform.errors import DomainError, ValidationFailed
-from oa_platform.models import Citizen
+from oa_platform.errors import DomainError, NotFound
+from oa_platform.selectors import account_by_slug
 from oa_platform.tasks import process_webhook_event
-from oa_platform.webhooks import generic, wechat, zalo
-from oa_platform.webhooks.intake import body_check, channel_target, event_store, freshness_check
-from oa_platform.webhooks.wechat_service import wechat_message_receive
 
 logger = logging.getLogger(__name__)
 
@@ -35,131 +40,46 @@ def _enqueue_processing(event) -> JsonResponse | None:
     return None
 
 
-def _store_and_enqueue(*, account, channel: str, dedup_key: str, event_type: str, payload: dict) -> JsonResponse:
+def _store_and_enqueue(*, account, channel: str, event) -> JsonResponse:
     with transaction.atomic():
-        event, created = event_store(
-            account=account, channel=channel, dedup_key=dedup_key, event_type=event_type, payload=payload
+        stored, created = event_store(
+            account=account,
+            channel=channel,
+            dedup_key=event.dedup_key,
+            event_type=event.stored_type,
+            payload=event.payload,
         )
     # A redelivery of an event that was stored but never processed (e.g. the broker was down) queues it again;
     # processing is idempotent, so a concurrent duplicate costs a no-op task, never a second reply.
-    if created or event.processed_at is None:
-        failure = _enqueue_processing(event)
+    if created or stored.processed_at is None:
+        failure = _enqueue_processing(stored)
         if failure is not None:
             return failure
     return JsonResponse({"ok": True, "duplicate": not created})
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
-def zalo_webhook(request, slug: str):
+@require_http_methods(["GET", "POST"])
+def webhook(request, slug: str, kind: str):
+    channel_type = type_for(kind)
+    handshake = getattr(channel_type, "handshake", None)
+    if request.method == "GET" and handshake is None:
+        return HttpResponseNotAllowed(["POST"])
     try:
-        target = channel_target(slug=slug, kind=Citizen.CHANNEL_ZALO)
-        body = body_check(request.body)
-        payload = zalo.parse_body(body)
-        zalo.verify(
-            app_id=target.config.app_id,
-            secret=target.config.secret,
-            body=body,
-            payload=payload,
-            header=request.headers.get(zalo.SIGNATURE_HEADER),
-        )
-        event = zalo.parse_event(payload)
+        account = account_by_slug(slug)
+        config = config_for(account, kind) if account is not None else None
+        if config is None:
+            raise NotFound("No such account or channel.")
+        if request.method == "GET":
+            return handshake(request, config)
+        event = channel_type.receive(request, config, body_check(request.body))
+        if event.handled and event.kind == "message":
+            clean_text(event.text)
+        if getattr(channel_type, "inline_reply", False):
+            reply_text = event_receive_inline(account=account, channel=kind, event=event)
+            return channel_type.reply_response(request, config, event, reply_text)
         if not event.handled:
             return JsonResponse({"ok": True, "ignored": True})
-        if event.kind == zalo.EVENT_TEXT:
-            clean_text(event.text)
-        return _store_and_enqueue(
-            account=target.account,
-            channel=Citizen.CHANNEL_ZALO,
-            dedup_key=event.dedup_key,
-            event_type=event.kind,
-            payload=payload,
-        )
+        return _store_and_enqueue(account=account, channel=kind, event=event)
     except DomainError as exc:
         return _error(exc)
-
-
-@csrf_exempt
-@require_http_methods(["POST"])
-def generic_webhook(request, slug: str):
-    try:
-        target = channel_target(slug=slug, kind=Citizen.CHANNEL_GENERIC)
-        body = body_check(request.body)
-        generic.verify(
-            secret=target.config.secret,
-            body=body,
-            timestamp=request.headers.get(generic.TIMESTAMP_HEADER),
-            header=request.headers.get(generic.SIGNATURE_HEADER),
-        )
-        event = generic.parse_event(body)
-        if event.kind == "message":
-            clean_text(event.text)
-        return _store_and_enqueue(
-            account=target.account,
-            channel=Citizen.CHANNEL_GENERIC,
-            dedup_key=event.dedup_key,
-            event_type=event.kind,
-            payload={"kind": event.kind, "citizen_id": event.citizen_id, "text": event.text, "profile": event.profile},
-        )
-    except DomainError as exc:
-        return _error(exc)
-
-
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def wechat_webhook(request, slug: str):
-    try:
-        target = channel_target(slug=slug, kind=Citizen.CHANNEL_WECHAT)
-        config = target.config
-        query = request.GET
-        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        msg_signature = query.get("msg_signature")
-        if request.method == "GET":
-            echostr = query.get("echostr", "")
-            if msg_signature:
-                wechat.verify_signature(
-                    token=config.token, timestamp=timestamp, nonce=nonce, given=msg_signature, encrypt=echostr
-                )
-                echostr = _cipher(config).decrypt(echostr)
-            else:
-                wechat.verify_signature(
-                    token=config.token, timestamp=timestamp, nonce=nonce, given=query.get("signature")
-                )
-            freshness_check(timestamp)
-            return HttpResponse(echostr, content_type="text/plain; charset=utf-8")
-
-        body = body_check(request.body)
-        safe = query.get("encrypt_type", "raw").lower() == "aes"
-        if safe:
-            envelope = wechat.parse_xml(body)
-            encrypt = envelope.get("Encrypt")
-            if not encrypt:
-                raise ValidationFailed("Missing Encrypt.")
-            wechat.verify_signature(
-                token=config.token, timestamp=timestamp, nonce=nonce, given=msg_signature, encrypt=encrypt
-            )
-            freshness_check(timestamp)
-            fields = wechat.parse_xml(_cipher(config).decrypt(encrypt).encode())
-        else:
-            wechat.verify_signature(token=config.token, timestamp=timestamp, nonce=nonce, given=query.get("signature"))
-            freshness_check(timestamp)
-            fields = wechat.parse_xml(body)
-        message = wechat.parse_message(fields)
-        reply_text = wechat_message_receive(account=target.account, message=message)
-    except DomainError as exc:
-        return _error(exc)
-    if not reply_text:
-        # WeChat's documented "nothing to say" answer; it neither retries nor shows an error to the user.
-        return HttpResponse("success", content_type="text/plain")
-    xml = wechat.text_reply_xml(to_user=message.openid, from_user=message.to_user, content=reply_text)
-    if safe:
-        xml = wechat.encrypted_envelope(token=config.token, cipher=_cipher(config), xml=xml)
-    return HttpResponse(xml, content_type="application/xml; charset=utf-8")
-
-
-def _cipher(config) -> wechat.AESCipher:
-    try:
-        return wechat.AESCipher(config.encoding_aes_key, config.app_id)
-    except ValueError as exc:
-        # A misconfigured account, not the caller's fault; still a clear refusal rather than a 500.
-        raise ValidationFailed("Safe mode is not configured for this account.", code="not_configured") from exc

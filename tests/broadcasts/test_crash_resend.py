@@ -8,10 +8,11 @@ from unittest import mock
 import pytest
 
 from broadcasts import fanout, sending
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
-from broadcasts.providers.sms import SmsAdapter
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.selectors import notice_progress
 from broadcasts.services import Actor, notice_cancel, notice_follow_up_create, settings_for
+from oa_platform.channel_types.sms import SmsType
+from oa_platform.models import ChannelConfig
 from tests.broadcasts.conftest import approved, follower
 from tests.fakes.fake_provider import FakeProvider
 
@@ -21,10 +22,10 @@ SMS_FOLLOWERS = 25  # three batches of SEND_BATCH (10)
 @pytest.fixture
 def sms_notice(tenant_a):
     def build(provider: FakeProvider, *, honours: bool) -> Notice:
-        ProviderConfig.objects.create(
+        ChannelConfig.objects.create(
             account=tenant_a.account,
             kind="sms",
-            base_url=provider.url,
+            api_base=provider.url,
             rate_per_s=1000,
             burst=100,
             backoff_s=0.05,
@@ -44,17 +45,17 @@ def sms_notice(tenant_a):
 
 def crash_after_first_post():
     """The worker dies right after its first post reached the provider, before any result is written."""
-    real = SmsAdapter.send
+    real = SmsType.send
     calls = Counter()
 
-    def dying(self, messages):
-        results = real(self, messages)
+    def dying(self, *args, **kwargs):
+        result = real(self, *args, **kwargs)
         calls["n"] += 1
         if calls["n"] == 1:
             raise SystemError("worker killed")
-        return results
+        return result
 
-    return mock.patch.object(SmsAdapter, "send", dying)
+    return mock.patch.object(SmsType, "send", dying)
 
 
 def run_chunk_with_crash(notice):

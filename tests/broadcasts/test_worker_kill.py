@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from broadcasts import fanout, sending
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig, idempotency_key
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, idempotency_key
 from broadcasts.services import settings_for
 from oa_platform.celery import app
+from oa_platform.models import ChannelConfig
 from tests.broadcasts.conftest import approved, follower
 from tests.fakes.fake_provider import FakeProvider
 from tests.workers import start_worker, stop, wait_for
@@ -37,8 +38,8 @@ def test_sigkill_worker_mid_fanout(tenant_a, tmp_path, monkeypatch):
     workers = []
     try:
         # given: 150 followers reached by SMS (2 chunks) and 300 in-app
-        ProviderConfig.objects.create(
-            account=tenant_a.account, kind="sms", base_url=provider.url, rate_per_s=500, burst=20, backoff_s=0.05
+        ChannelConfig.objects.create(
+            account=tenant_a.account, kind="sms", api_base=provider.url, rate_per_s=500, burst=20, backoff_s=0.05
         )
         policy = settings_for(tenant_a.account)
         policy.phone_channel = BroadcastSettings.PHONE_SMS

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from faq import index
 from faq.models import FaqEntry, UnansweredQuestion
 from faq.services import faq_entry_create
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Membership
 from tests.factories import make_account, make_citizen, make_staff
 

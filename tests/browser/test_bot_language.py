@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 
 from faq import index
 from faq.services import faq_match
-from oa_platform.chat import handoff_command
+from oa_platform.conversations.engine import handoff_command
 from oa_platform.models import Conversation, OfficialAccount
 from tests.browser.test_citizen_page import WAIT_MS, bot_bubbles, open_page
-from tests.oa_platform.test_chat_language import SAY, SLUG, VAGUE, assert_in_language
+from tests.oa_platform.conversations.test_chat_language import SAY, SLUG, VAGUE, assert_in_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CORPUS = Path(settings.BASE_DIR) / "oa_platform" / "fixtures" / "faq_corpus.json"

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from faq.models import UnansweredQuestion
 from faq.services import faq_match
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Membership, OfficialAccount
 from tests import factories
 
@@ -52,6 +52,15 @@ def test_a_health_question_asked_of_transport_points_to_the_health_department(co
     item = UnansweredQuestion.objects.get(account=transport)
     assert (item.decision, item.referred_to, item.sample_text) == ("other_agency", health, FLU_PRICE)
     assert not UnansweredQuestion.objects.filter(account=health).exists()
+
+
+def test_the_issues_example_a_flu_question_asked_of_the_police_points_to_the_health_department(corpus):
+    police, health = corpus["congan-hcm"], corpus["soyte-dn"]
+    reply = ask(police, "tiêm vắc xin cúm ở đâu")
+    assert reply["decision"] == "fallback"
+    assert reply["referral"] == {"account": "soyte-dn", "name": health.name, "url": "/oa/soyte-dn/"}
+    item = UnansweredQuestion.objects.get(account=police)
+    assert (item.decision, item.referred_to) == ("other_agency", health)
 
 
 def test_the_referral_is_in_the_citizens_language(corpus):

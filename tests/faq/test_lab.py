@@ -1,5 +1,6 @@
 """Fitting the matcher's decision on messages generated from a corpus (faq.lab.fit), pure Python."""
 
+import json
 import random
 
 import pytest
@@ -80,6 +81,46 @@ def test_fit_respects_the_signs_and_chooses_cutoffs_on_generated_lines(lines):
     cal = Calibration.from_dict(model)
     assert 0 < cal.suggest_at < 1 and 0 < cal.answer_at < 1
     assert model["fitted_on"]["lines"] == len(lines)
+
+
+def test_the_answer_models_are_fitted_on_in_scope_lines_and_scope_on_all(lines):
+    model = fit.fit(lines)
+    assert {"scope", "answer", "helped", "scope_at", "answer_at", "suggest_at"} <= set(model)
+    cal = Calibration.from_dict(model)
+    # P(scope) tells the generated in-scope lines from the out-of-scope ones better than chance
+    p_in = [cal.probabilities(ln["x"])[0] for ln in lines if ln["kind"] == "in"]
+    p_out = [cal.probabilities(ln["x"])[0] for ln in lines if ln["kind"] == "out"]
+    assert sum(p_in) / len(p_in) > sum(p_out) / len(p_out)
+    # the decision: answer only when both questions say yes
+    strong = max(lines, key=lambda ln: cal.probabilities(ln["x"])[0] * cal.probabilities(ln["x"])[1])["x"]
+    p_scope, p_answer, _ = cal.probabilities(strong)
+    expected = "answer" if p_scope >= cal.scope_at and p_answer >= cal.answer_at else cal(strong)
+    assert cal(strong) == expected
+
+
+def test_a_blend_is_half_an_unlisted_phrasing_and_half_a_listed_one():
+    rng = random.Random(4)
+    out = {fit._blend("Làm thẻ căn cước hết bao nhiêu tiền?", "Phí làm căn cước gắn chip", "vi", rng) for _ in range(8)}
+    assert out == {"Làm thẻ căn cước cước gắn chip", "Phí làm căn hết bao nhiêu tiền?"}
+    assert fit._blend("办身份证多久能拿到？", "身份证办理时限", "zh", random.Random(1)) in {
+        "办身份证办理时限",
+        "身份证办到？",
+    }
+    assert fit._blend("Hi", "How much", "en", rng) is None
+
+
+def test_generated_in_scope_lines_come_from_three_generators_weighted_alike(lines):
+    groups = {fit._group(ln) for ln in lines if ln["kind"] == "in"}
+    assert groups == {"listed", "blend", "paraphrase"}
+    ws = fit._weights(lines)
+    share = {g: sum(w for ln, w in zip(lines, ws, strict=True) if fit._group(ln) == g) / sum(ws) for g in groups}
+    assert all(abs(v - fit.IN_SCOPE_SHARE / 3) < 1e-9 for v in share.values())
+
+
+def test_a_dropped_word_is_filler_not_the_subject():
+    for seed in range(10):
+        styles = dict(fit.perturbations("Làm thẻ căn cước hết bao nhiêu tiền?", "vi", random.Random(seed)))
+        assert "căn" in styles["dropped"] and "cước" in styles["dropped"]
 
 
 def test_signed_fit_drops_a_feature_that_would_act_against_its_sign():
@@ -174,7 +215,11 @@ def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeyp
                 "slug": "desk",
                 "language": "en",
                 "faqs": [
-                    {"key": "a", "question": "How do I renew my passport?", "variants": ["Passport renewal steps"]},
+                    {
+                        "key": "a",
+                        "question": "How do I renew my passport?",
+                        "variants": ["Passport renewal steps", "Passport fee for children"],
+                    },
                     {"key": "b", "question": "How do I renew my passport", "variants": ["Passport photo rules"]},
                 ],
             }
@@ -185,5 +230,38 @@ def test_a_question_another_entry_lists_is_not_generated_as_out_of_scope(monkeyp
     lines = fit.generate(corpus, seed=1)
     # then leaving either entry out does not make "how do I renew my passport" a message the account cannot answer
     missing = [ln for ln in lines if ln["style"].startswith("missing-")]
-    # only "Passport renewal steps" ("Passport photo rules" shares no word with the other entry: nothing ranks)
-    assert len(missing) == 1
+    # nor "Passport renewal steps" (the words of b's "How do I renew my passport" that matter, within it); only
+    # "Passport fee for children" ("Passport photo rules" shares no word with the other entry: nothing ranks)
+    assert [ln["text"] for ln in missing] == ["Passport fee for children"]
+
+
+def test_written_lines_are_ranked_by_the_full_index_and_weigh_their_share(lines, tmp_path):
+    # given hand-written messages, one of an unknown account and one with a key the corpus lacks
+    path = tmp_path / "written.jsonl"
+    rows = [
+        {"account": "police", "text": "làm căn cước mất bao nhiêu tiền", "expect": "id-fee", "style": "informal"},
+        {"account": "police", "text": "giá xăng hôm nay bao nhiêu", "expect": None, "style": "out_of_scope"},
+        {"account": "nobody", "text": "làm căn cước mất bao nhiêu tiền", "expect": None, "style": "plain"},
+        {"account": "police", "text": "làm căn cước mất bao nhiêu tiền", "expect": "no-such-key", "style": "plain"},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    # when
+    written = fit.written(CORPUS, path)
+    # then the two known lines are kept, labelled like generated ones
+    assert [(ln["kind"], ln["style"], ln["written"]) for ln in written] == [
+        ("in", "written-informal", True),
+        ("out", "written-out_of_scope", True),
+    ]
+    assert written[0]["top1"] and set(written[0]["x"]) == set(FEATURE_NAMES)
+    # and together they weigh WRITTEN_SHARE of the fit, the generated lines the rest in their own proportions
+    both = [*lines, *written]
+    ws = fit._weights(both)
+    assert abs(sum(ws[len(lines) :]) / sum(ws) - fit.WRITTEN_SHARE) < 1e-9
+    alone = fit._weights(lines)
+    assert abs(ws[0] / ws[1] - alone[0] / alone[1]) < 1e-9
+    # and the leave-one-account-out estimate scores generated lines only
+    assert fit.pooled(fit.leave_one_account_out(both))["all"]["lines"] == len(lines)
+
+
+def test_a_missing_written_file_fits_on_generated_lines_alone(tmp_path):
+    assert fit.written(CORPUS, tmp_path / "absent.jsonl") == []

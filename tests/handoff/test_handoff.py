@@ -7,8 +7,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from oa_platform import handoff, live
-from oa_platform.chat import chat_receive
+from oa_platform import live
+from oa_platform.conversations import handoff
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import Citizen, Conversation, Message, SavedReply
 from tests.factories import make_citizen, make_staff
 

@@ -180,17 +180,6 @@ def build_broadcast_settings(account):
     return BroadcastSettings.objects.get_or_create(account=account)[0]
 
 
-@builder("broadcasts.providerconfig")
-def build_provider(account):
-    from broadcasts.models import ProviderConfig
-
-    return ProviderConfig.objects.get_or_create(
-        account=account,
-        kind="sms",
-        defaults={"base_url": "http://127.0.0.1:9/sms", "api_key": f"key-{account.slug}", "secret": "hmac-secret"},
-    )[0]
-
-
 @builder("broadcasts.delivery")
 def build_delivery(account):
     from django.utils import timezone

@@ -9,8 +9,8 @@ import urllib.parse
 
 import pytest
 
+from oa_platform.channel_types import generic, wechat
 from oa_platform.models import Citizen
-from oa_platform.webhooks import generic, wechat
 from tests.fakes.fake_messaging_api import FakeMessagingApi
 from tests.webhooks.conftest import GENERIC_SECRET, WECHAT_TOKEN, ZALO_SECRET, make_channels, zalo_event, zalo_mac
 

@@ -5,7 +5,6 @@ import pytest
 from django.forms import PasswordInput
 from django.urls import reverse
 
-from broadcasts.models import ProviderConfig
 from oa_platform.models import ChannelConfig
 
 CHANNEL_SECRETS = {
@@ -16,7 +15,7 @@ CHANNEL_SECRETS = {
     "token": "wechat-token-EEE555",
     "encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
 }
-PROVIDER_SECRETS = {"api_key": "sk_live_PROVIDER_FFF666", "secret": "hmac-secret-GGG777"}
+PROVIDER_SECRETS = {"access_token": "sk_live_PROVIDER_FFF666", "secret": "hmac-secret-GGG777"}
 
 
 def _post_data(form) -> dict:
@@ -37,9 +36,9 @@ def _post_data(form) -> dict:
     [
         (ChannelConfig, "oa_platform_channelconfig", {"kind": "wechat", "app_id": "wx1"}, CHANNEL_SECRETS),
         (
-            ProviderConfig,
-            "broadcasts_providerconfig",
-            {"kind": "sms", "base_url": "https://sms.example"},
+            ChannelConfig,
+            "oa_platform_channelconfig",
+            {"kind": "sms", "api_base": "https://sms.example"},
             PROVIDER_SECRETS,
         ),
     ],

@@ -61,7 +61,7 @@ def test_other_json_endpoints_refuse_lone_surrogates(faq_account, endpoint, raw)
 
 def test_clean_text_refuses_lone_surrogate():
     """Every channel (WebSocket, webhooks, staff replies) validates text through clean_text."""
-    from oa_platform.chat import clean_text
+    from oa_platform.conversations.engine import clean_text
     from oa_platform.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as info:

@@ -4,6 +4,8 @@ agency's citizen with the same id keeps everything."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.apps import apps
 from django.db import models
@@ -15,11 +17,14 @@ from broadcasts.personal.services import notification_create
 from broadcasts.services import Actor
 from faq.models import UnansweredQuestion
 from faq.services import unanswered_ignore
-from oa_platform import erasure, handoff, services
-from oa_platform.chat import chat_receive
+from oa_platform import erasure, services
+from oa_platform.collect.services import response_submit
+from oa_platform.conversations import handoff
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.errors import Forbidden
 from oa_platform.models import AuditLog, Citizen, Membership, Message, WebhookEvent
 from tests.broadcasts.conftest import draft
+from tests.collect.builders import GOOD, make_form
 from tests.oa_platform.channel_senders import SENDERS, channels, fake_api  # noqa: F401 (fixtures used by name)
 from tests.personal.conftest import approved_template
 
@@ -74,6 +79,9 @@ def _engage(client, tenant, way, person, capture) -> Citizen:
         personalisation={"name": person["name"]},
     )
     Membership.objects.filter(user=tenant.manager).update(test_citizen=citizen)
+    form = make_form(tenant.account)
+    answers = GOOD | {"name": person["name"], "phone": person["phone"]}
+    response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=answers)
     return citizen
 
 
@@ -92,6 +100,7 @@ def test_erasure_leaves_nothing_in_any_table_and_the_other_agency_keeps_its_own(
     labels = {needle: {label for label, _field, _pk in hits(needle)} for needle in _needles(A)}
     in_text = {"oa_platform.Message", "oa_platform.AuditLog", "faq.UnansweredQuestion"}
     assert labels[A["name"]] >= {"oa_platform.Citizen", *in_text} and labels[A["phone"]] >= in_text
+    assert "collect.Response" in labels[A["e164"]]  # a form's phone answer (names: JSON escapes them on SQLite)
     assert labels[A["e164"]] >= (
         {"oa_platform.Citizen", "oa_platform.WebhookEvent"} if way == "generic" else {"oa_platform.Citizen"}
     )

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from broadcasts.personal.services import notification_create
 from broadcasts.services import Actor
 from tests.broadcasts.conftest import draft
+from tests.collect.builders import GOOD, QUESTIONS, make_form
 from tests.personal.conftest import VALUES, approved_template
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def _row_counts() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "personal"}
+        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "personal", "collect"}
     }
 
 
@@ -60,9 +61,10 @@ def test_every_api_route_is_account_scoped():
 
 @pytest.mark.parametrize("route", api_routes())
 def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, api_client):
-    # given: a notice, a personal notice template and a notification of agency B, and agency A's token with
-    # every scope
+    # given: a notice, a form, a personal notice template and a notification of agency B, and agency A's token
+    # with every scope
     notice_b = draft(tenant_b)
+    form_b = make_form(tenant_b.account)
     approved_template(tenant_b, key="vaccination")
     notification_b, _ = notification_create(
         account=tenant_b.account,
@@ -71,10 +73,27 @@ def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, 
         phone="0912345678",
         personalisation=VALUES,
     )
-    pk_b = notification_b.pk if "/notifications/" in route else notice_b.pk
+    if "/forms/" in route:
+        pk_b, title_b = form_b.pk, form_b.title_vi
+    elif "/notifications/" in route:
+        pk_b, title_b = notification_b.pk, "Trạm y tế"
+    else:
+        pk_b, title_b = notice_b.pk, notice_b.title_vi
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
     before = _row_counts()
-    body = json.dumps({"citizen_id": "x", "text": "hi", "title_vi": "t", "body_vi": "b", "category": "general"})
+    body = json.dumps(
+        {
+            "citizen_id": "x",
+            "text": "hi",
+            "title_vi": "t",
+            "body_vi": "b",
+            "category": "general",
+            "key": "k",
+            "questions": QUESTIONS,
+            "client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f00",
+            "answers": GOOD,
+        }
+    )
     for method in METHODS:
         # when: A's token is used on B's slug, and on A's slug with B's object id
         on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, pk_b), body, JSON)
@@ -83,7 +102,7 @@ def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, 
         if "<int:pk>" in route or "<slug:key>" in route:
             on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, pk_b), body, JSON)
             assert on_a.status_code in (404, 405), (method, route, on_a.status_code)
-            assert str(notice_b.title_vi) not in on_a.content.decode()
+            assert str(title_b) not in on_a.content.decode()
             assert "Trạm y tế" not in on_a.content.decode()
     assert _row_counts() == before
 

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from oa_platform import services
-from oa_platform.chat import chat_receive
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.errors import Forbidden
 from oa_platform.models import Citizen, Conversation, Follow, Message
 from tests.oa_platform.channel_senders import SENDERS, channels, fake_api  # noqa: F401 (fixtures used by name)

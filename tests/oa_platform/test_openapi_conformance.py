@@ -18,6 +18,7 @@ from oa_platform.models import ApiToken
 from tests import factories
 from tests.broadcasts.conftest import follower
 from tests.broadcasts.test_cap import CAP
+from tests.collect.builders import GOOD, QUESTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -205,10 +206,47 @@ def test_every_response_of_every_operation_matches_the_schema(
     assert api("PUT", f"{accounts}notifications/callback/", token=token, body=callback).status_code == 200
     assert api("PUT", f"{accounts}notifications/callback/", token=token, body={"url": "x"}).status_code == 400
 
+    # forms: create, respond (created, duplicate, invalid, reused client id, closed round), results
+    forms = f"/api/v1/accounts/{slug}/forms/"
+    created = api("POST", forms, token=token, body={"key": "checkin", "title_vi": "Điểm danh", "questions": QUESTIONS})
+    assert created.status_code == 201
+    fid = created.json()["id"]
+    assert (
+        api("POST", forms, token=token, body={"key": "checkin", "title_vi": "t", "questions": QUESTIONS}).status_code
+        == 409
+    )
+    assert api("POST", forms, token=token, body={"key": "x", "title_vi": "t", "questions": []}).status_code == 400
+    answer = {"citizen_id": "c1", "client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f00", "answers": GOOD}
+    assert api("POST", f"{forms}{fid}/responses/", token=token, body=answer).status_code == 201
+    assert api("POST", f"{forms}{fid}/responses/", token=token, body=answer).status_code == 200
+    reused = answer | {"answers": GOOD | {"people": 2}}
+    assert api("POST", f"{forms}{fid}/responses/", token=token, body=reused).status_code == 409
+    invalid = answer | {"client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f01", "answers": {"people": 99}}
+    assert api("POST", f"{forms}{fid}/responses/", token=token, body=invalid).status_code == 400
+    assert api("POST", f"{forms}987654/responses/", token=token, body=answer).status_code == 404
+    assert api("GET", f"{forms}{fid}/results/", token=token).status_code == 200
+    assert api("GET", f"{forms}{fid}/results/?round=987654", token=token).status_code == 404
+    assert api("GET", f"{forms}{fid}/results/?round=x", token=token).status_code == 400
+    questions_url = f"{forms}{fid}/questions/"
+    assert api("PUT", questions_url, token=token, body={"questions": QUESTIONS}).status_code == 200
+    assert api("PUT", questions_url, token=token, body={"questions": []}).status_code == 400
+    answered_removed = {"questions": [q for q in QUESTIONS if q["key"] != "people"]}
+    assert api("PUT", questions_url, token=token, body=answered_removed).status_code == 409
+    assert api("PUT", f"{forms}987654/questions/", token=token, body={"questions": QUESTIONS}).status_code == 404
+    closed = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-01-02T00:00:00Z"}
+    old = {"key": "old", "title_vi": "t", "late_policy": "refuse", "questions": QUESTIONS, "round": closed}
+    old_id = api("POST", forms, token=token, body=old).json()["id"]
+    late = answer | {"client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f02"}
+    assert api("POST", f"{forms}{old_id}/responses/", token=token, body=late).status_code == 409
+
     # every operation: no token, a malformed header, an unknown token, another account's token
     operations = [(method.upper(), path) for path, ops in api.conformance.spec["paths"].items() for method in ops]
     for method, path in operations:
-        url = path.replace("{slug}", slug).replace("{id}", str(nid)).replace("{key}", "card")
+        url = (
+            path.replace("{slug}", slug)
+            .replace("{id}", str(fid if "/forms/" in path else nid))
+            .replace("{key}", "card")
+        )
         assert api(method, url).status_code == 401
         assert api(method, url, token="").status_code == 401  # "Authorization: Token " with nothing after
         assert api(method, url, token="oa_unknown").status_code == 401

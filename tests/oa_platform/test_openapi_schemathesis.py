@@ -31,6 +31,7 @@ from broadcasts.personal.services import notification_create, template_save
 from broadcasts.services import Actor, notice_submit
 from tests.broadcasts.conftest import approved, draft, follower
 from tests.broadcasts.test_cap import CAP
+from tests.collect.builders import GOOD, QUESTIONS, make_form
 from tests.personal.conftest import VALUES, approved_template
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +109,8 @@ def valid_bodies(now) -> dict[str, tuple[object, str]]:
     topics) or that are XML: generated ones are refused with a 400, so the success answer needs these."""
     expires = (now + dt.timedelta(hours=6)).replace(microsecond=0).isoformat()
     notice = {"category": "storm-flood", "severity": "severe", "title_vi": "Bão", "body_vi": "Bão số 3"}
+    form = {"key": "generated-valid", "title_vi": "Báo cáo", "questions": QUESTIONS}
+    answer = {"citizen_id": "c1", "client_id": "7f1c4c4e-8a4b-4c55-9a55-0d9a2b8c1f00", "answers": GOOD}
     return {
         "POST /api/v1/accounts/{slug}/notices/": (notice, "application/json"),
         "POST /api/v1/accounts/{slug}/notices/cap/": (CAP.format(expires=expires).encode(), "application/xml"),
@@ -123,6 +126,9 @@ def valid_bodies(now) -> dict[str, tuple[object, str]]:
             {"url": "https://example.gov.vn/hook", "secret": "s" * 20},
             "application/json",
         ),
+        "POST /api/v1/accounts/{slug}/forms/": (form, "application/json"),
+        "POST /api/v1/accounts/{slug}/forms/{id}/responses/": (answer, "application/json"),
+        "PUT /api/v1/accounts/{slug}/forms/{id}/questions/": ({"questions": QUESTIONS}, "application/json"),
     }
 
 
@@ -134,11 +140,14 @@ def test_generated_requests_get_answers_the_schema_describes(api_schema, tenant_
     approved_template(tenant_a, key="vaccination")
     failures, statuses = [], {}
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 12  # chat, notices, the notice's actions, CAP import and export
+    assert len(operations) >= 16  # chat, notices, the notice's actions, CAP import and export, forms
     for operation in operations:
         # path parameters as generated (mostly no such account or notice), then the real account and notices
         scenarios = [(mode, {}, {}) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
-        if "{id}" in operation.path:
+        if "{id}" in operation.path and "/forms/" in operation.path:
+            ids = [make_form(tenant_a.account).pk]
+            scenarios += [(mode, slug | {"id": pk}, {}) for mode in GenerationMode for pk in ids]
+        elif "{id}" in operation.path:
             ids = notifications(tenant_a) if "/notifications/" in operation.path else [*notices(tenant_a), sent_notice]
             scenarios += [(mode, slug | {"id": pk}, {}) for mode in GenerationMode for pk in ids]
         elif "{key}" in operation.path:
@@ -147,7 +156,8 @@ def test_generated_requests_get_answers_the_schema_describes(api_schema, tenant_
             scenarios += [(mode, slug, {}) for mode in GenerationMode]
         if operation.label in bodies:
             body, media_type = bodies[operation.label]
-            scenarios.append((GenerationMode.POSITIVE, slug, {"body": body, "media_type": media_type}))
+            path_parameters = slug | ({"id": make_form(tenant_a.account).pk} if "{id}" in operation.path else {})
+            scenarios.append((GenerationMode.POSITIVE, path_parameters, {"body": body, "media_type": media_type}))
         for mode, path_parameters, fixed in scenarios:
 
             @BOUNDED

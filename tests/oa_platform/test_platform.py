@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from oa_platform.areas import ascii_fold
-from oa_platform.chat import clean_text, rate_limit_check
+from oa_platform.conversations.engine import clean_text, rate_limit_check
 from oa_platform.embedded_beat import EmbeddedBeat
 from oa_platform.errors import RateLimited, ValidationFailed
 from oa_platform.logging import RedactPersonalData

@@ -9,13 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from broadcasts.models import ProviderConfig
-from broadcasts.providers.base import OutboundMessage
-from broadcasts.providers.registry import adapter_for
+from oa_platform import channel_types as ct
 from oa_platform.models import ChannelConfig
 from oa_platform.provider_http import ProviderAddressRefused, public_address
 from oa_platform.url_policy import validate_provider_url
-from oa_platform.webhooks import senders
 from tests.fakes.fake_provider import FakeProvider
 
 PRIVATE_URLS = [
@@ -95,11 +92,11 @@ def test_the_setting_is_off_in_production_and_on_by_default():
 
 def test_admin_refuses_a_private_provider_url(client, tenant_a, private_off):
     client.force_login(tenant_a.manager)
-    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "base_url": "http://127.0.0.1:9000"}
+    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "api_base": "http://127.0.0.1:9000"}
     data |= {"timeout_s": "5", "rate_per_s": "20", "burst": "5", "max_attempts": "4", "backoff_s": "0.5"}
-    resp = client.post(reverse("admin:broadcasts_providerconfig_add"), data)
-    assert resp.status_code == 200 and resp.context["adminform"].form.errors["base_url"]
-    assert ProviderConfig.objects.count() == 0
+    resp = client.post(reverse("admin:oa_platform_channelconfig_add"), data)
+    assert resp.status_code == 200 and resp.context["adminform"].form.errors["api_base"]
+    assert ChannelConfig.objects.count() == 0
     channel = {"account": tenant_a.account.pk, "kind": "generic", "is_enabled": "on"}
     resp = client.post(
         reverse("admin:oa_platform_channelconfig_add"), channel | {"callback_url": "http://192.168.0.10/cb"}
@@ -132,31 +129,16 @@ def test_public_address_checks_every_resolved_address(rebound_dns, private_off):
     assert public_address("8.8.8.8", 443) == "8.8.8.8"
 
 
-def _message(account) -> OutboundMessage:
-    return OutboundMessage(
-        delivery_id=1,
-        notice_id=1,
-        account_id=account.pk,
-        citizen_id=1,
-        channel="sms",
-        citizen_channel="web",
-        external_id="c1",
-        phone="+84912345678",
-        language="vi",
-        title="Bão",
-        body="Bão số 3",
-        link="",
-        severity="severe",
-        kind="alert",
-        idempotency_key="oa-n1-c1",
-    )
+def _sms(account):
+    recipient = ct.Recipient(external_id="c1", phone="+84912345678")
+    return ct.send("sms", account, recipient, ct.Message("Bão số 3", title="Bão", idempotency_key="oa-n1-c1"))
 
 
 def test_sms_send_refuses_a_name_resolving_to_loopback(tenant_a, provider, rebound_dns, private_off):
     # given: a provider saved under a public-looking name (passes the save check) that resolves to 127.0.0.1
-    ProviderConfig.objects.create(account=tenant_a.account, kind="sms", base_url=rebound(provider), backoff_s=0)
+    ChannelConfig.objects.create(account=tenant_a.account, kind="sms", api_base=rebound(provider), backoff_s=0)
     # when
-    [result] = adapter_for("sms", account=tenant_a.account).send([_message(tenant_a.account)])
+    result = _sms(tenant_a.account)
     # then: failed for good, without a retry, and the local service got nothing
     assert result.status == "failed" and "not a public address" in result.error and result.attempts == 1
     assert provider.requests == []
@@ -164,26 +146,26 @@ def test_sms_send_refuses_a_name_resolving_to_loopback(tenant_a, provider, rebou
 
 def test_sms_send_reaches_the_loopback_fake_when_allowed(tenant_a, provider, rebound_dns, settings):
     settings.ALLOW_PRIVATE_PROVIDER_URLS = True
-    ProviderConfig.objects.create(account=tenant_a.account, kind="sms", base_url=rebound(provider), backoff_s=0)
-    [result] = adapter_for("sms", account=tenant_a.account).send([_message(tenant_a.account)])
+    ChannelConfig.objects.create(account=tenant_a.account, kind="sms", api_base=rebound(provider), backoff_s=0)
+    result = _sms(tenant_a.account)
     assert result.status == "sent"
     assert len(provider.requests) == 1
 
 
 def test_channel_send_refuses_a_name_resolving_to_loopback(tenant_a, provider, rebound_dns, private_off):
     config = ChannelConfig(account=tenant_a.account, kind="generic", secret="s", callback_url=rebound(provider) + "/cb")
-    result = senders.send_generic(config=config, citizen_id="c1", text="xin chào", message_id=1, sender="bot")
-    assert result.status == senders.RESULT_FAILED and result.error == senders.ADDRESS_REFUSED
+    result = ct.generic.TYPE.send(config, ct.Recipient("c1"), ct.Message("xin chào", reference=1, sender="bot"))
+    assert result.status == ct.FAILED and result.error == ct.http.ADDRESS_REFUSED
     zalo = ChannelConfig(account=tenant_a.account, kind="zalo", access_token="t", api_base="http://localhost:1")
-    assert senders.send_zalo(config=zalo, user_id="u1", text="x").error == senders.ADDRESS_REFUSED
+    assert ct.zalo.TYPE.send(zalo, ct.Recipient("u1"), ct.Message("x")).error == ct.http.ADDRESS_REFUSED
     assert provider.requests == []
 
 
 def test_channel_send_reaches_the_loopback_fake_when_allowed(tenant_a, provider, rebound_dns, settings):
     settings.ALLOW_PRIVATE_PROVIDER_URLS = True
     config = ChannelConfig(account=tenant_a.account, kind="generic", secret="s", callback_url=rebound(provider) + "/cb")
-    result = senders.send_generic(config=config, citizen_id="c1", text="xin chào", message_id=1, sender="bot")
-    assert result.status == senders.RESULT_SENT
+    result = ct.generic.TYPE.send(config, ct.Recipient("c1"), ct.Message("xin chào", reference=1, sender="bot"))
+    assert result.status == ct.SENT
     assert len(provider.requests) == 1
 
 

@@ -9,13 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from broadcasts.models import ProviderConfig
-from broadcasts.providers.base import OutboundMessage
-from broadcasts.providers.sms import SmsAdapter
-from broadcasts.providers.zns import ZnsAdapter
+from oa_platform import channel_types as ct
 from oa_platform.models import ChannelConfig
 from oa_platform.provider_errors import http_error_summary
-from oa_platform.webhooks import senders
 
 SECRET = "sk_live_51HxSECRETkey"
 HTML_BODY = f"<html><body><h1>Error</h1><script>alert(document.cookie)</script>api_key={SECRET}</body></html>"
@@ -67,13 +63,14 @@ def assert_clean(error: str) -> None:
     assert SECRET not in error and "<" not in error and "alert" not in error, error
 
 
-def _msg() -> OutboundMessage:
-    return OutboundMessage(1, 1, 1, 1, "sms", "web", "c1", "+84912345678", "vi", "t", "b", "", "minor", "alert", "k1")
+def _send(config):
+    recipient = ct.Recipient(external_id="c1", phone="+84912345678")
+    return ct.type_for(config.kind).send(config, recipient, ct.Message("b", title="t", idempotency_key="k1"))
 
 
 def _provider(tenant, url, kind="sms"):
-    return ProviderConfig.objects.create(
-        account=tenant.account, kind=kind, base_url=url, max_attempts=2, backoff_s=0, api_key="k"
+    return ChannelConfig.objects.create(
+        account=tenant.account, kind=kind, api_base=url, max_attempts=2, backoff_s=0, access_token="k"
     )
 
 
@@ -87,7 +84,7 @@ def _provider(tenant, url, kind="sms"):
 )
 def test_sms_provider_error_is_summarised(tenant_a, serve, status, body, content_type, expected):
     url = serve(status, body, content_type)
-    [result] = SmsAdapter(_provider(tenant_a, url)).send([_msg()])
+    result = _send(_provider(tenant_a, url))
     assert result.status == "failed"
     assert result.error == expected
     assert_clean(result.error)
@@ -95,7 +92,7 @@ def test_sms_provider_error_is_summarised(tenant_a, serve, status, body, content
 
 def test_zns_error_code_is_kept_its_text_is_not(tenant_a, serve):
     url = serve(200, json.dumps({"error": -999, "message": f"<b>{SECRET}</b>"}), "application/json")
-    [result] = ZnsAdapter(_provider(tenant_a, url, kind="zns")).send([_msg()])
+    result = _send(_provider(tenant_a, url, kind="zns"))
     assert result.error == "ZNS -999: refused by the provider"
 
 
@@ -106,27 +103,26 @@ def test_zalo_wechat_and_callback_errors_are_summarised(tenant_a, serve):
         access_token="t",
         api_base=serve(200, json.dumps({"error": -999, "message": f"<script>{SECRET}</script>"}), "application/json"),
     )
-    result = senders.send_zalo(config=zalo, user_id="u1", text="xin chào")
-    assert (result.status, result.error) == (senders.RESULT_FAILED, "Zalo -999: refused by the provider")
+    result = ct.zalo.TYPE.send(zalo, ct.Recipient("u1"), ct.Message("xin chào"))
+    assert (result.status, result.error) == (ct.FAILED, "Zalo -999: refused by the provider")
     known = serve(200, json.dumps({"error": -213, "message": SECRET}), "application/json")
     zalo.api_base = known
-    assert (
-        senders.send_zalo(config=zalo, user_id="u1", text="x").error == "Zalo -213: user has not followed the account"
-    )
+    result = ct.zalo.TYPE.send(zalo, ct.Recipient("u1"), ct.Message("x"))
+    assert (result.status, result.error) == (ct.UNREACHABLE, "Zalo -213: user has not followed the account")
     wechat = ChannelConfig(
         account=tenant_a.account,
         kind="wechat",
         access_token="t",
         api_base=serve(200, json.dumps({"errcode": f"<i>{SECRET}</i>", "errmsg": SECRET}), "application/json"),
     )
-    result = senders.send_wechat(config=wechat, openid="o1", text="x")
-    assert result.status == senders.RESULT_FAILED
+    result = ct.wechat.TYPE.send(wechat, ct.Recipient("o1"), ct.Message("x"))
+    assert result.status == ct.FAILED
     assert_clean(result.error)
     generic = ChannelConfig(
         account=tenant_a.account, kind="generic", secret="s", callback_url=serve(400, HTML_BODY) + "/cb"
     )
-    result = senders.send_generic(config=generic, citizen_id="c1", text="x", message_id=1, sender="bot")
-    assert (result.status, result.error) == (senders.RESULT_FAILED, "HTTP 400: request refused")
+    result = ct.generic.TYPE.send(generic, ct.Recipient("c1"), ct.Message("x", reference=1, sender="bot"))
+    assert (result.status, result.error) == (ct.FAILED, "HTTP 400: request refused")
 
 
 def test_summaries():

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from broadcasts.models import Notice, ProviderConfig
+from broadcasts.models import Notice
 from broadcasts.services import Actor, notice_create
 from oa_platform.errors import ValidationFailed
 from oa_platform.models import ChannelConfig, OfficialAccount
@@ -153,12 +153,12 @@ def test_admin_channel_form_refuses_script_url(client, tenant_a, field):
 
 def test_admin_provider_form_refuses_script_url(client, tenant_a):
     client.force_login(tenant_a.manager)
-    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "base_url": "JAVASCRIPT:alert(1)"}
+    data = {"account": tenant_a.account.pk, "kind": "sms", "is_enabled": "on", "api_base": "JAVASCRIPT:alert(1)"}
     data |= {"timeout_s": "5", "rate_per_s": "20", "burst": "5", "max_attempts": "4", "backoff_s": "0.5"}
-    resp = client.post(reverse("admin:broadcasts_providerconfig_add"), data)
+    resp = client.post(reverse("admin:oa_platform_channelconfig_add"), data)
     assert resp.status_code == 200
-    assert resp.context["adminform"].form.errors["base_url"]
-    assert ProviderConfig.objects.count() == 0
+    assert resp.context["adminform"].form.errors["api_base"]
+    assert ChannelConfig.objects.count() == 0
 
 
 @pytest.mark.parametrize("option", ["--callback-url", "--api-base"])

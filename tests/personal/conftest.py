@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from broadcasts.models import ProviderConfig
 from broadcasts.personal.services import template_approve, template_save
 from broadcasts.services import Actor
-from oa_platform.models import Citizen
+from oa_platform.models import ChannelConfig, Citizen
 from oa_platform.services import citizen_conversation_get_or_create
 
 BODY = "Chào ((name)), lịch tiêm của ông/bà: ((date)) tại ((place))."
@@ -27,6 +26,6 @@ def web_person(account, phone: str = "+84912345678", external_id: str = "web-1")
     return citizen
 
 
-def provider(tenant, kind: str, url: str, **values) -> ProviderConfig:
+def provider(tenant, kind: str, url: str, **values) -> ChannelConfig:
     values.setdefault("max_attempts", 1)
-    return ProviderConfig.objects.create(account=tenant.account, kind=kind, base_url=url, api_key="k", **values)
+    return ChannelConfig.objects.create(account=tenant.account, kind=kind, api_base=url, access_token="k", **values)

@@ -4,8 +4,8 @@ import time
 import pytest
 
 from broadcasts.personal.models import Notification, TemplateVersion
+from oa_platform.channel_types import generic, signing
 from oa_platform.models import ApiToken
-from oa_platform.webhooks import generic
 from tests import factories
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import BODY, VALUES, approved_template, provider, web_person
@@ -166,13 +166,13 @@ def test_status_changes_are_posted_signed_to_the_tokens_callback(call, tenant_a,
 
 def _signed(client, url, secret, payload):
     raw = json.dumps(payload).encode()
-    headers = generic.signed_headers(secret=secret, timestamp=str(int(time.time())), body=raw)
+    headers = signing.signed_headers(secret=secret, timestamp=str(int(time.time())), body=raw)
     return client.post(
         url,
         raw,
         content_type="application/json",
-        HTTP_X_OA_TIMESTAMP=headers[generic.TIMESTAMP_HEADER],
-        HTTP_X_OA_SIGNATURE=headers[generic.SIGNATURE_HEADER],
+        HTTP_X_OA_TIMESTAMP=headers[signing.TIMESTAMP_HEADER],
+        HTTP_X_OA_SIGNATURE=headers[signing.SIGNATURE_HEADER],
     )
 
 

@@ -27,13 +27,9 @@ def fake_api():
 
 
 @pytest.fixture
-def short_send_timeout(monkeypatch):
+def short_send_timeout(channels_a):
     """Make the client give up after 0.3 s so a "timeout" fault (1.5 s stall) is quick to provoke."""
-    import httpx
-
-    from oa_platform.webhooks import senders
-
-    monkeypatch.setattr(senders, "SEND_TIMEOUT", httpx.Timeout(0.3))
+    ChannelConfig.objects.filter(account=channels_a["zalo"].account).update(timeout_s=0.3)
 
 
 def make_channels(account, api_url: str, *, secret_suffix: str = "") -> dict:

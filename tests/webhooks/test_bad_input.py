@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from oa_platform.channel_types import generic
 from oa_platform.models import Citizen, Follow, Message, WebhookEvent
-from oa_platform.webhooks import generic
 from tests.webhooks.conftest import GENERIC_SECRET, post_zalo, zalo_mac
 
 pytestmark = pytest.mark.django_db

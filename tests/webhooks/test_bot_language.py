@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from oa_platform.channel_types import InboundEvent
+from oa_platform.conversations.inbound import event_receive_inline
 from oa_platform.models import Citizen, Message
-from oa_platform.webhooks.wechat import WeChatMessage
-from oa_platform.webhooks.wechat_service import wechat_message_receive
 from tests import factories
 from tests.webhooks.test_generic import _post
 
@@ -30,6 +30,6 @@ def test_a_language_sent_with_a_generic_message_is_the_replys(
 
 def test_a_new_wechat_citizen_of_a_chinese_account_gets_chinese():
     account = factories.make_account("gaj-test", default_language="zh-hans")
-    message = WeChatMessage(kind="text", openid="o-1", to_user="gh_1", text="你好", dedup_key="m-1")
-    reply = wechat_message_receive(account=account, message=message)
+    event = InboundEvent(kind="message", external_id="o-1", text="你好", dedup_key="m-1", payload={"kind": "text"})
+    reply = event_receive_inline(account=account, channel=Citizen.CHANNEL_WECHAT, event=event)
     assert reply.startswith("您好") and Citizen.objects.get(external_id="o-1").language == "zh-hans"

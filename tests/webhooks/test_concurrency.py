@@ -41,7 +41,7 @@ def test_ten_concurrent_replays_give_one_message_and_one_reply(live_server, tena
 def test_ten_concurrent_wechat_replays_give_one_message_and_one_reply(live_server, tenant_a, fake_api):
     import time
 
-    from oa_platform.webhooks import wechat
+    from oa_platform.channel_types import wechat
     from tests.webhooks.conftest import WECHAT_TOKEN
 
     make_channels(tenant_a.account, fake_api.url)

@@ -6,8 +6,8 @@ import time
 import pytest
 import time_machine
 
+from oa_platform.channel_types import generic
 from oa_platform.models import Follow, Message, WebhookEvent
-from oa_platform.webhooks import generic
 from tests.webhooks.conftest import GENERIC_SECRET
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from celery.signals import after_setup_logger
 from django.conf import settings
 
+from oa_platform import channel_types as ct
 from oa_platform.logging import RedactPersonalData, redact
-from oa_platform.webhooks import senders
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,8 @@ def test_a_wechat_send_logs_no_access_token(channels_a, fake_api, configured_log
     # given the production logging configuration (root at INFO)
     assert logging.getLogger().getEffectiveLevel() <= logging.INFO
     # when a WeChat customer-service message is sent, its token in the query string
-    result = senders.send_wechat(config=channels_a["wechat"], openid="o1", text="你好")
-    assert result.status == senders.RESULT_SENT
+    result = ct.wechat.TYPE.send(channels_a["wechat"], ct.Recipient("o1"), ct.Message("你好"))
+    assert result.status == ct.SENT
     assert fake_api.requests[-1]["query"]["access_token"] == TOKEN
     # then no line carries the token
     assert TOKEN not in configured_logging.getvalue()
@@ -52,7 +52,7 @@ def test_the_token_is_redacted_even_with_httpx_logging_turned_up(channels_a, fak
     # given an operator debugging requests (httpx at INFO logs every URL)
     logging.getLogger("httpx").setLevel(logging.INFO)
     # when a WeChat message is sent
-    senders.send_wechat(config=channels_a["wechat"], openid="o1", text="你好")
+    ct.wechat.TYPE.send(channels_a["wechat"], ct.Recipient("o1"), ct.Message("你好"))
     # then the request is logged, its token redacted
     output = configured_logging.getvalue()
     assert "/cgi-bin/message/custom/send?access_token=[redacted]" in output

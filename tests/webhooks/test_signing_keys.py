@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from oa_platform.channel_types import generic, wechat
 from oa_platform.models import ChannelConfig, Message, WebhookEvent
-from oa_platform.webhooks import generic, wechat
 from tests.webhooks.conftest import post_zalo, zalo_event, zalo_mac
 
 pytestmark = pytest.mark.django_db

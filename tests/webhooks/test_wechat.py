@@ -3,8 +3,8 @@ import time
 import pytest
 import time_machine
 
+from oa_platform.channel_types import wechat
 from oa_platform.models import ChannelConfig, Citizen, Follow, Message, WebhookEvent
-from oa_platform.webhooks import wechat
 from tests.webhooks.conftest import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 import time_machine
 
+from oa_platform.channel_types import zalo
 from oa_platform.models import Citizen, Follow, Message, WebhookEvent
-from oa_platform.webhooks import zalo
 from tests.webhooks.conftest import ZALO_APP_ID, ZALO_SECRET, post_zalo, zalo_event, zalo_mac
 
 pytestmark = pytest.mark.django_db

@@ -26,9 +26,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from broadcasts.management.commands._benchsupport import BIN, group_peak_rss_mb, require_bench_database, start, stop
-from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice, ProviderConfig
+from broadcasts.models import BroadcastSettings, Chunk, Delivery, Notice
 from broadcasts.services import Actor, notice_approve, notice_create, notice_submit
-from oa_platform.models import ApiToken, Area, Topic
+from oa_platform.models import ApiToken, Area, ChannelConfig, Topic
 from oa_platform.services import account_get_or_create, token_issue
 
 PROVINCES = ["79", "01", "48", "92", "31"]
@@ -61,9 +61,9 @@ class Command(BaseCommand):
         from tests.fakes.fake_provider import FakeProvider
 
         provider = FakeProvider().start()
-        ProviderConfig.objects.filter(account=sms_account).delete()
-        ProviderConfig.objects.create(
-            account=sms_account, kind="sms", base_url=provider.url, rate_per_s=sms_rate, burst=5, api_key="bench"
+        ChannelConfig.objects.filter(account=sms_account).delete()
+        ChannelConfig.objects.create(
+            account=sms_account, kind="sms", api_base=provider.url, rate_per_s=sms_rate, burst=5, access_token="bench"
         )
         import redis
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oa_platform', '0013_citizen_phone_index'),
+        ('oa_platform', '0014_citizen_phone_index'),
         ('personal', '0004_list_row_cost'),
     ]
 

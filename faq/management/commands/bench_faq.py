@@ -87,7 +87,8 @@ class Command(BaseCommand):
             if options["no_speed"]
             else bench.run_speed(corpus, options["entries"], options["speed_queries"], queries=queries)
         )
-        self.stdout.write(bench.format_report(None, None, model, held_out, reliability))
+        own = bench.own_quality(corpus, Calibration.from_dict(model))
+        self.stdout.write(bench.format_report(None, None, model, held_out, reliability, own))
         self.stdout.write("")
         self.stdout.write("Quality through import_faqs + faq_match (database, cached index):")
         self.stdout.write(bench.format_report(quality, speed))
@@ -104,13 +105,16 @@ class Command(BaseCommand):
             "database path gives the same figures as the pure library: " + ("yes" if same else "NO (check import)")
         )
         summary = {
-            "calibration": {k: model[k] for k in ("answer", "helped", "answer_at", "suggest_at")},
+            "calibration": {k: model[k] for k in ("scope", "answer", "helped", "scope_at", "answer_at", "suggest_at")},
             "matcher": bench._summary(quality["matcher"]["overall"]),
             "matcher_accounts": {k: bench._summary(v) for k, v in quality["matcher"]["accounts"].items()},
             "matcher_styles": {k: bench._summary(v) for k, v in quality["matcher"]["styles"].items()},
             "faq_match_ms": path_ms,
             "same_as_library": same,
         }
+        if own:
+            summary["own_messages"] = bench._summary(own["overall"])
+            summary["own_messages_styles"] = {k: bench._summary(v) for k, v in own["styles"].items()}
         if held_out:
             summary["held_out"] = {k: bench._summary(v) for k, v in held_out.items()}
         if reliability:

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from oa_platform.channel_types.wechat import AESCipher
 from oa_platform.conversations.outbox import send_outbound_message
 from oa_platform.models import ChannelConfig, Citizen, Message, OfficialAccount
-from oa_platform.webhooks.wechat import AESCipher
 
 OPTIONS = {
     "app_id": "app_id",

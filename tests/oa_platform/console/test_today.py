@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from broadcasts.models import Delivery, Notice
 from faq.models import UnansweredQuestion
-from oa_platform.chat import chat_receive
 from oa_platform.console.stats import answer_rate_days, rate_of
+from oa_platform.conversations.engine import chat_receive
 from oa_platform.models import ApiToken, Conversation, Message
 from tests import factories
 from tests.oa_platform.web_support import make_faq_account

@@ -1,0 +1,77 @@
+"""Reads of information collection, scoped to an account: forms, the counts of a round, who has not answered."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from oa_platform.collect.models import Form, Round, Tally, option_label
+from oa_platform.collect.services import current_round, non_responders
+from oa_platform.models import Area, OfficialAccount
+
+
+def forms_for_account(*, account: OfficialAccount) -> QuerySet[Form]:
+    return Form.objects.filter(account=account)
+
+
+def round_for(form: Form, round_id: int | None = None) -> Round | None:
+    """The round asked for (of this form only), else the latest that has opened (else the first to come)."""
+    rounds = form.rounds.all()
+    if round_id is not None:
+        return rounds.filter(pk=round_id).first()
+    return current_round(form) or rounds.order_by("opens_at").first()
+
+
+def _bucket_label(question, bucket: str, language: str, areas: dict) -> str:
+    if question.type in ("choice", "multiple"):
+        option = next((o for o in question.options if o["key"] == bucket), None)
+        return option_label(option, language) if option else bucket
+    if question.type == "area":
+        return areas.get(bucket, bucket)
+    return bucket
+
+
+def round_results(*, form: Form, round_: Round, language: str = "vi") -> dict:
+    """audience, responded and per question its answered count and its buckets (options in the form's order,
+    numbers by bin, areas by province), read from the tallies: a few rows per question, whatever the number of
+    responses."""
+    counts: dict[int, dict[str, int]] = {}
+    for question_id, bucket, count in Tally.objects.filter(round=round_).values_list("question_id", "bucket", "count"):
+        counts.setdefault(question_id, {})[bucket] = count
+    round_.refresh_from_db(fields=["responded", "audience_count"])
+    questions = list(form.questions.all())
+    province_codes = {b for q in questions if q.type == "area" for b in counts.get(q.pk, {})}
+    areas = dict(Area.objects.filter(code__in=province_codes).values_list("code", "name"))
+    out = []
+    for question in questions:
+        tally = counts.get(question.pk, {})
+        if question.type in ("choice", "multiple"):
+            order = [o["key"] for o in question.options]
+            order += sorted(k for k in tally if k and k not in order)
+        elif question.type == "yes_no":
+            order = ["yes", "no"]
+        elif question.type == "number":
+            order = sorted((k for k in tally if k), key=float)
+        else:
+            order = sorted(k for k in tally if k)
+        out.append(
+            {
+                "key": question.key,
+                "type": question.type,
+                "label": question.label(language),
+                "answered": tally.get("", 0),
+                "counts": [
+                    {"value": key, "label": _bucket_label(question, key, language, areas), "count": tally.get(key, 0)}
+                    for key in order
+                ],
+            }
+        )
+    return {
+        "form": form.pk,
+        "round": {"id": round_.pk, "opens_at": round_.opens_at, "closes_at": round_.closes_at},
+        "audience": round_.audience_count,
+        "responded": round_.responded,
+        "questions": out,
+    }
+
+
+__all__ = ["forms_for_account", "round_for", "round_results", "non_responders"]

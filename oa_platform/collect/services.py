@@ -1,0 +1,593 @@
+"""Every write of information collection: forms and their questions (with the rules that protect answers
+already given), rounds, submissions (idempotent by client id, one response per person per round) and the
+running tallies the results read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from oa_platform import live
+from oa_platform.collect.answers import answer_buckets, answers_clean
+from oa_platform.collect.models import Dialogue, Form, Question, Response, Round, Submission, Tally
+from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
+from oa_platform.conversations.text import conversation_for
+from oa_platform.errors import Conflict, ValidationFailed
+from oa_platform.models import Area, Citizen, Follow, Membership, Message, OfficialAccount, Topic
+from oa_platform.services import audit_record
+
+# A form is read on a phone: more questions than this is a different tool.
+MAX_QUESTIONS = 100
+MAX_OPTIONS = 50
+QUESTION_FIELDS = ("label_vi", "label_en", "label_zh", "help_vi", "help_en", "help_zh")
+
+
+def area_path(code: str) -> str | None:
+    """The stored area's path ("province/ward"), None for an unknown code."""
+    return Area.objects.filter(code=code).values_list("path", flat=True).first()
+
+
+def live_group(round_id: int) -> str:
+    return f"collect.r{round_id}"
+
+
+# --- forms and questions  ---
+def _options_clean(raw, where: str) -> list[dict]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_OPTIONS:
+        raise ValidationFailed(
+            _("Invalid options."), fields={where: _("A list of at most %(n)s options.") % {"n": MAX_OPTIONS}}
+        )
+    options, seen = [], set()
+    for index, option in enumerate(raw, 1):
+        if isinstance(option, str):
+            option = {"label_vi": option}
+        if not isinstance(option, dict) or not str(option.get("label_vi") or "").strip():
+            raise ValidationFailed(
+                _("Invalid options."), fields={where: _("Option %(n)s needs a label_vi.") % {"n": index}}
+            )
+        label_vi = str(option["label_vi"]).strip()[:200]
+        key = str(option.get("key") or slugify(label_vi) or f"o{index}")[:60]
+        if key in seen:
+            key = f"{key[:55]}-{index}"
+        if key in seen:
+            raise ValidationFailed(
+                _("Invalid options."), fields={where: _("Two options have the key %(key)s.") % {"key": key}}
+            )
+        seen.add(key)
+        options.append(
+            {
+                "key": key,
+                "label_vi": label_vi,
+                "label_en": str(option.get("label_en") or "").strip()[:200],
+                "label_zh": str(option.get("label_zh") or "").strip()[:200],
+            }
+        )
+    return options
+
+
+def _question_build(spec: dict, index: int) -> Question:
+    where = f"questions.{index}"
+    kind = spec.get("type")
+    if kind not in Question.TYPES:
+        raise ValidationFailed(
+            _("Unknown question type."), fields={where: _("Unknown type: %(type)s") % {"type": kind}}
+        )
+    options = _options_clean(spec.get("options"), where)
+    if kind in (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE) and len(options) < 2:
+        raise ValidationFailed(
+            _("A choice needs options."), fields={where: _("A choice question needs at least two options.")}
+        )
+    if kind not in (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE) and options:
+        raise ValidationFailed(_("Options only for choices."), fields={where: _("Only choice questions have options.")})
+    low, high = spec.get("min"), spec.get("max")
+    if any(v is not None and (not isinstance(v, int | float) or not math.isfinite(v)) for v in (low, high)):
+        raise ValidationFailed(_("min and max are numbers."), fields={where: _("min and max must be finite numbers.")})
+    if kind != Question.TYPE_NUMBER and (low is not None or high is not None):
+        raise ValidationFailed(
+            _("min/max only for numbers."), fields={where: _("Only number questions have min and max.")}
+        )
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed(_("min above max."), fields={where: _("min is above max.")})
+    question = Question(
+        key=spec["key"],
+        position=index,
+        type=kind,
+        required=bool(spec.get("required", False)),
+        options=options,
+        min_value=low,
+        max_value=high,
+        **{name: str(spec.get(name) or "").strip() for name in QUESTION_FIELDS},
+    )
+    if not question.label_vi:
+        raise ValidationFailed(_("A question needs a label."), fields={where: _("label_vi is required.")})
+    return question
+
+
+def _questions_build(specs) -> list[Question]:
+    if not specs or len(specs) > MAX_QUESTIONS:
+        raise ValidationFailed(
+            _("A form needs 1 to %(n)s questions.") % {"n": MAX_QUESTIONS},
+            fields={"questions": _("1 to %(n)s questions.") % {"n": MAX_QUESTIONS}},
+        )
+    questions = [_question_build(spec, index) for index, spec in enumerate(specs)]
+    keys = [q.key for q in questions]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ValidationFailed(
+            _("Two questions have the same key."),
+            fields={"questions": _("Repeated keys: %(keys)s") % {"keys": ", ".join(duplicates)}},
+        )
+    return questions
+
+
+@transaction.atomic
+def form_create(
+    *,
+    account: OfficialAccount,
+    key: str,
+    title_vi: str,
+    questions: list[dict],
+    title_en: str = "",
+    title_zh: str = "",
+    late_policy: str = Form.LATE_ACCEPT,
+    retention_days: int | None = None,
+    round: dict | None = None,
+    schedule: dict | None = None,
+    audience: dict | None = None,
+    actor=None,
+    actor_label: str = "",
+) -> Form:
+    """Create a form with its questions and its first round (``round``: opens_at / closes_at / remind_at; without
+    dates it is open now). ``schedule`` ({repeat: daily|weekdays, weekdays: [0..6], open_time, window_minutes,
+    remind_time}) makes it recurring: the beat opens a round at open_time (local), and without ``round`` that is
+    the first one. ``audience``: {kind: followers|staff, topic}. A key the account already uses is a conflict."""
+    if Form.objects.filter(account=account, key=key).exists():
+        raise Conflict(_("The account already has a form with this key."), code="form_exists", fields={"key": key})
+    built = _questions_build(questions)
+    recurrence = _schedule_clean(schedule)
+    audience = audience or {}
+    if audience.get("topic") and not Topic.objects.filter(account=account, key=audience["topic"]).exists():
+        raise ValidationFailed(_("Unknown topic."), fields={"audience": _("No such topic in this account.")})
+    form = Form.objects.create(
+        account=account,
+        key=key,
+        title_vi=title_vi.strip(),
+        title_en=title_en.strip(),
+        title_zh=title_zh.strip(),
+        late_policy=late_policy,
+        retention_days=retention_days,
+        audience=audience.get("kind") or Form.AUDIENCE_FOLLOWERS,
+        audience_topic=audience.get("topic") or "",
+        **recurrence,
+    )
+    for question in built:
+        question.form = form
+    Question.objects.bulk_create(built)
+    if round or not recurrence:
+        round = round or {}
+        round_open(
+            form=form,
+            opens_at=round.get("opens_at"),
+            closes_at=round.get("closes_at"),
+            remind_at=round.get("remind_at"),
+        )
+    audit_record(action="form_create", obj=form, account=account, actor=actor, actor_label=actor_label)
+    return form
+
+
+def _schedule_clean(schedule: dict | None) -> dict:
+    """The Form fields of a recurrence, checked: a repeat needs its open time, weekdays need their days."""
+    if not schedule or schedule.get("repeat", Form.REPEAT_NONE) == Form.REPEAT_NONE:
+        return {}
+    repeat = schedule["repeat"]
+    if schedule.get("open_time") is None:
+        raise ValidationFailed(
+            _("A repeated form needs its open time."), fields={"schedule": _("open_time is required.")}
+        )
+    weekdays = sorted(set(schedule.get("weekdays") or []))
+    if repeat == Form.REPEAT_WEEKDAYS and not weekdays:
+        raise ValidationFailed(_("Which weekdays?"), fields={"schedule": _("weekdays is required (0 = Monday).")})
+    return {
+        "repeat": repeat,
+        "repeat_weekdays": ",".join(str(d) for d in weekdays) if repeat == Form.REPEAT_WEEKDAYS else "",
+        "open_time": schedule["open_time"],
+        "window_minutes": schedule.get("window_minutes") or 24 * 60,
+        "remind_time": schedule.get("remind_time"),
+    }
+
+
+def _answered_buckets(form: Form, question: Question) -> set[str]:
+    return set(Tally.objects.filter(round__form=form, question=question, count__gt=0).values_list("bucket", flat=True))
+
+
+@transaction.atomic
+def form_questions_update(*, form: Form, questions: list[dict], actor=None, actor_label: str = "") -> Form:
+    """Replace the form's questions with ``questions`` (the whole list, in order). Once a question has answers
+    its type stays, it stays on the form, and none of its options that have answers may go; labels, help
+    texts, required, new options and new questions may change at any time."""
+    form = Form.objects.select_for_update().get(pk=form.pk)
+    built = _questions_build(questions)
+    existing = {q.key: q for q in form.questions.all()}
+    wanted = {q.key for q in built}
+    for key, old in existing.items():
+        answered = _answered_buckets(form, old)
+        if key not in wanted:
+            if answered:
+                raise Conflict(
+                    _("A question with answers cannot be removed."),
+                    code="question_has_answers",
+                    fields={key: _("has answers")},
+                )
+            old.delete()
+    for question in built:
+        old = existing.get(question.key)
+        if old is None:
+            question.form = form
+            question.save()
+            continue
+        answered = _answered_buckets(form, old)
+        if answered and question.type != old.type:
+            raise Conflict(
+                _("The type of a question with answers cannot change."),
+                code="question_has_answers",
+                fields={question.key: _("type %(type)s is fixed") % {"type": old.type}},
+            )
+        removed = {o["key"] for o in old.options} - {o["key"] for o in question.options}
+        lost = sorted(removed & answered)
+        if lost:
+            raise Conflict(
+                _("An option with answers cannot be removed."),
+                code="option_has_answers",
+                fields={question.key: ", ".join(lost)},
+            )
+        for name in ("position", "type", "required", "options", "min_value", "max_value", *QUESTION_FIELDS):
+            setattr(old, name, getattr(question, name))
+        old.save()
+    audit_record(action="form_questions_update", obj=form, account=form.account, actor=actor, actor_label=actor_label)
+    return form
+
+
+# --- rounds  ---
+def audience_citizens(form: Form):
+    """The citizens a round of ``form`` is for (a queryset)."""
+    if form.audience == Form.AUDIENCE_STAFF:
+        ids = Membership.objects.filter(account=form.account, test_citizen__isnull=False).values("test_citizen_id")
+        return Citizen.objects.filter(pk__in=ids)
+    follows = Follow.objects.filter(account=form.account, is_active=True)
+    if form.audience_topic:
+        follows = follows.filter(subscriptions__topic__key=form.audience_topic)
+    return Citizen.objects.filter(pk__in=follows.values("citizen_id"))
+
+
+def round_open(
+    *,
+    form: Form,
+    opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+    remind_at: dt.datetime | None = None,
+) -> Round:
+    """A new round of ``form`` (now when ``opens_at`` is None); its audience is counted as it is created."""
+    opens_at = opens_at or timezone.now()
+    if closes_at is not None and closes_at <= opens_at:
+        raise ValidationFailed(
+            _("A round closes after it opens."), fields={"round": _("closes_at must be after opens_at.")}
+        )
+    return Round.objects.create(
+        form=form,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        remind_at=remind_at,
+        audience_count=audience_citizens(form).count(),
+    )
+
+
+def _local_slot(form: Form, day: dt.date) -> tuple[dt.datetime, dt.datetime, dt.datetime | None]:
+    tz = form.account.tzinfo
+    opens = dt.datetime.combine(day, form.open_time, tzinfo=tz)
+    closes = opens + dt.timedelta(minutes=form.window_minutes)
+    remind = None
+    if form.remind_time is not None:
+        remind = dt.datetime.combine(day, form.remind_time, tzinfo=tz)
+        if remind < opens:
+            remind += dt.timedelta(days=1)
+    return opens, closes, remind
+
+
+def rounds_open_due(*, now: dt.datetime | None = None) -> int:
+    """Open today's round of every recurring form whose open time has come (account's local day) and tell its
+    audience (a message with the link on their channel). Running it twice does nothing more: (form, opens_at)
+    is unique. Returns the number of rounds opened."""
+    now = now or timezone.now()
+    opened = 0
+    forms = Form.objects.exclude(repeat=Form.REPEAT_NONE).filter(open_time__isnull=False).select_related("account")
+    for form in forms:
+        day = now.astimezone(form.account.tzinfo).date()
+        if form.repeat == Form.REPEAT_WEEKDAYS and str(day.weekday()) not in form.repeat_weekdays.split(","):
+            continue
+        opens, closes, remind = _local_slot(form, day)
+        if opens > now or closes <= now or Round.objects.filter(form=form, opens_at=opens).exists():
+            continue
+        try:
+            with transaction.atomic():
+                round_ = round_open(form=form, opens_at=opens, closes_at=closes, remind_at=remind)
+                _tell_non_responders(form=form, round_=round_, kind="open", base_url="")
+        except IntegrityError:  # another beat tick opened it meanwhile
+            continue
+        opened += 1
+    return opened
+
+
+def current_round(form: Form, now: dt.datetime | None = None) -> Round | None:
+    """The round answers go to: the latest one that has opened."""
+    now = now or timezone.now()
+    return form.rounds.filter(opens_at__lte=now).order_by("-opens_at", "-id").first()
+
+
+# --- submissions  ---
+@dataclass
+class SubmitResult:
+    response: Response
+    status: str  # "created", "updated" (the person's earlier answers replaced) or "duplicate" (client id seen)
+
+
+def _digest(answers) -> str:
+    canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(submission: Submission, form: Form, digest: str) -> SubmitResult:
+    if submission.response.form_id != form.pk:
+        raise Conflict(
+            _("This client id was used for another form."),
+            code="client_id_reused",
+            fields={"client_id": str(submission.client_id)},
+        )
+    if submission.digest != digest:
+        raise Conflict(
+            _("This client id was already used with other answers: the first submission stands."),
+            code="client_id_reused",
+            fields={"client_id": str(submission.client_id)},
+        )
+    return SubmitResult(response=submission.response, status="duplicate")
+
+
+def _tally_add(round_id: int, counts: dict[tuple[int, str], int]) -> None:
+    """Add ``counts`` ((question id, bucket) -> delta) to the round's tallies: one upsert statement, rows in a
+    fixed order so that concurrent submissions lock them in the same order (no deadlock)."""
+    rows = sorted((key, delta) for key, delta in counts.items() if delta)
+    if not rows:
+        return
+    table = Tally._meta.db_table
+    connection = connections["default"]
+    qn = connection.ops.quote_name
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params = [p for (question_id, bucket), delta in rows for p in (round_id, question_id, bucket, delta)]
+    sql = (
+        f"INSERT INTO {qn(table)} ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}, {qn('count')}) "
+        f"VALUES {values} ON CONFLICT ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}) "
+        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + excluded.{qn('count')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _bucket_counts(questions: list[Question], answers: dict, sign: int, into: dict) -> None:
+    for question in questions:
+        for bucket in answer_buckets(question, answers.get(question.key), area_path=area_path):
+            into[(question.pk, bucket[:80])] = into.get((question.pk, bucket[:80]), 0) + sign
+
+
+def response_submit(
+    *,
+    form: Form,
+    citizen: Citizen,
+    client_id: uuid.UUID | str,
+    answers,
+    channel: str = Response.CHANNEL_API,
+    now: dt.datetime | None = None,
+) -> SubmitResult:
+    """Store ``citizen``'s answers to the form's current round, once per ``client_id``.
+
+    The same client id again: the stored response ("duplicate"), or a conflict when its answers differ (the
+    first stands). A second submission of the same person in an open round replaces their answers
+    ("updated"). Raises ValidationFailed naming each invalid answer, Conflict when no round is open (after
+    closing: refused, or stored as late when the form accepts late answers). All or nothing; the tallies move
+    by the difference, in the same transaction."""
+    now = now or timezone.now()
+    try:
+        client_id = uuid.UUID(str(client_id))
+    except ValueError:
+        raise ValidationFailed(_("Invalid client id."), fields={"client_id": _("Must be a UUID.")}) from None
+    digest = _digest(answers)
+    seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
+    if seen is not None:
+        return _replay(seen, form, digest)
+    questions = list(form.questions.all())
+    clean, errors = answers_clean(questions, answers, area_path=area_path)
+    if errors:
+        raise ValidationFailed(_("Some answers are invalid."), fields={"answers": errors})
+    round_ = current_round(form, now)
+    if round_ is None:
+        raise Conflict(_("This form is not open yet."), code="round_closed")
+    late = not round_.is_open(now)
+    if late and form.late_policy == Form.LATE_REFUSE:
+        raise Conflict(_("This round is closed."), code="round_closed")
+    try:
+        with transaction.atomic():
+            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now)
+    except IntegrityError:
+        # The same client id (or the same person's first answer) raced in: what won is the answer.
+        seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
+        if seen is not None:
+            return _replay(seen, form, digest)
+        with transaction.atomic():
+            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now)
+    round_id = round_.pk
+    transaction.on_commit(lambda: live.group_send(live_group(round_id), {"type": "collect.changed", "round": round_id}))
+    return result
+
+
+def _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now) -> SubmitResult:
+    counts: dict[tuple[int, str], int] = {}
+    response = Response.objects.select_for_update().filter(round=round_, citizen=citizen).first()
+    if response is None:
+        response = Response.objects.create(
+            form=form,
+            round=round_,
+            citizen=citizen,
+            answers=clean,
+            channel=channel,
+            is_late=late,
+            created_at=now,
+            updated_at=now,
+        )
+        status = "created"
+    else:
+        if late:
+            raise Conflict(_("This round is closed: answers can no longer change."), code="round_closed")
+        _bucket_counts(questions, response.answers, -1, counts)
+        response.answers, response.updated_at, response.channel = clean, now, channel
+        response.save(update_fields=["answers", "updated_at", "channel"])
+        status = "updated"
+    Submission.objects.create(client_id=client_id, response=response, digest=digest, received_at=now)
+    _bucket_counts(questions, clean, +1, counts)
+    _tally_add(round_.pk, counts)
+    if status == "created":
+        # Last: the round's row is the one every submission of the round updates, so hold its lock shortest.
+        Round.objects.filter(pk=round_.pk).update(responded=F("responded") + 1)
+    return SubmitResult(response=response, status=status)
+
+
+# --- reminders  ---
+# Reminders one click sends at most: bounds the transaction (a row and a queued send each).
+REMIND_MAX = 2000
+
+
+def non_responders(*, form: Form, round_: Round):
+    """The round's audience who have not answered it (a queryset)."""
+    answered = Response.objects.filter(round=round_).values("citizen_id")
+    return audience_citizens(form).exclude(pk__in=answered).order_by("pk")
+
+
+def _tell_non_responders(*, form: Form, round_: Round, kind: str, base_url: str) -> int:
+    """A message to each of the round's audience who has not answered yet (at most REMIND_MAX), on the channel
+    they follow on: a system message in their conversation, sent like any outbound message, with the form's
+    link and the way to answer in chat. ``kind``: "open" (the round has opened) or "remind"."""
+    url = (base_url or settings.PUBLIC_BASE_URL) + reverse(
+        "collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk}
+    )
+    count = 0
+    for citizen in non_responders(form=form, round_=round_)[:REMIND_MAX]:
+        conversation = conversation_for(account=form.account, citizen=citizen)
+        language = citizen.language or form.account.default_language
+        values = {"title": form.title(language), "url": url, "key": form.key}
+        with translation.override(language):
+            if kind == "open":
+                text = _(
+                    'Mời bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
+                )
+            else:
+                text = _(
+                    'Nhắc bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
+                )
+            text %= values
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.DIRECTION_OUT,
+            sender=Message.SENDER_SYSTEM,
+            channel=citizen.channel,
+            text=text,
+            delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
+        )
+        outbound_enqueue(message)
+        conversation_id = conversation.pk
+        transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
+        count += 1
+    return count
+
+
+@transaction.atomic
+def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
+    """Remind the round's audience who have not answered yet (``_tell_non_responders``); ``base_url``: the
+    site's address as the staff member's request saw it (else settings.PUBLIC_BASE_URL). Returns how many."""
+    if not round_.is_open():
+        raise Conflict(_("This round is closed."), code="round_closed")
+    count = _tell_non_responders(form=form, round_=round_, kind="remind", base_url=base_url)
+    Round.objects.filter(pk=round_.pk).update(reminded_at=timezone.now())
+    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
+    return count
+
+
+def rounds_remind_due(*, now: dt.datetime | None = None) -> int:
+    """Send the reminders whose time has come (open rounds with a remind_at passed and no reminder yet), each
+    round claimed with a row lock so that two beat ticks never remind twice. Returns the rounds reminded."""
+    now = now or timezone.now()
+    due = Round.objects.filter(remind_at__lte=now, reminded_at__isnull=True, opens_at__lte=now).exclude(
+        closes_at__lte=now
+    )
+    done = 0
+    for round_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            round_ = (
+                Round.objects.select_for_update(skip_locked=True)
+                .filter(pk=round_id, reminded_at__isnull=True)
+                .select_related("form__account")
+                .first()
+            )
+            if round_ is None:
+                continue
+            count = _tell_non_responders(form=round_.form, round_=round_, kind="remind", base_url="")
+            Round.objects.filter(pk=round_.pk).update(reminded_at=now)
+            audit_record(
+                action="form_remind", obj=round_.form, account=round_.form.account, changes={"reminded": count}
+            )
+        done += 1
+    return done
+
+
+# --- privacy  ---
+def responses_erase_for_citizen(*, account: OfficialAccount, citizen: Citizen) -> int:
+    """Delete ``citizen``'s responses to ``account``'s forms (and their chat dialogue), taking their answers
+    out of the tallies. Returns the number of responses deleted."""
+    responses = list(Response.objects.filter(form__account=account, citizen=citizen).select_related("round"))
+    for response in responses:
+        _response_uncount(response)
+    Dialogue.objects.filter(account=account, citizen=citizen).delete()
+    Response.objects.filter(pk__in=[r.pk for r in responses]).delete()
+    return len(responses)
+
+
+def _response_uncount(response: Response) -> None:
+    questions = list(Question.objects.filter(form_id=response.form_id))
+    counts: dict[tuple[int, str], int] = {}
+    _bucket_counts(questions, response.answers, -1, counts)
+    _tally_add(response.round_id, counts)
+    Round.objects.filter(pk=response.round_id).update(responded=F("responded") - 1)
+
+
+def responses_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete responses older than their form's retention_days (answers and who gave them). The rounds' counts
+    stay: they are statistics about no one. Returns the number deleted."""
+    now = now or timezone.now()
+    deleted = 0
+    for form in Form.objects.filter(retention_days__isnull=False):
+        cutoff = now - dt.timedelta(days=form.retention_days)
+        expired = Response.objects.filter(form=form, created_at__lt=cutoff)
+        count = expired.count()
+        expired.delete()
+        deleted += count
+    return deleted
