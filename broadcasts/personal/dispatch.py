@@ -171,7 +171,7 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
             recipient,
             order=policy.channel_order or DEFAULT_ORDER,
             available=available,
-            used_today=selectors.used_today(account=account, template=version.template, now=now, channels=limited),
+            used_today=selectors.used_today(account=account, now=now, channels=limited),
             caps=policy.daily_caps or {},
             segments=sms.segments,
             exclude=tuple(tried),

@@ -139,7 +139,7 @@ def list_upload(
     policy = selectors.settings_for(account)
     now = timezone.now()
     available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
-    used = selectors.used_today(account=account, template=template, now=now)
+    used = selectors.used_today(account=account, now=now)
     recipient_list = RecipientList.objects.create(
         account=account, version=version, file_name=file_name[:200], author=actor.user, author_token=actor.token
     )

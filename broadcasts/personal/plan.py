@@ -1,8 +1,8 @@
-"""The channel plan per person: what each channel declares (who it reaches, its price, its daily quota) and
-the pure function that picks a channel for one recipient. No ORM here: callers pass what they know.
+"""The channel plan per person: what each channel offers personal notices (who it reaches, its price) and the
+pure function that picks a channel for one recipient. No ORM here: callers pass what they know.
 
-The declarations are data (CHANNELS) so that the channel types of the single channel layer can own them once
-merged: each entry is what ``oa_platform.channel_types.<kind>`` would declare about itself.
+A channel's daily quota is its channel type's (``oa_platform.channel_types.type_for(kind).daily_quota``, per
+account and day), declared once there; who a channel reaches and its price are declared here (CHANNELS).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from broadcasts.personal.models import CHANNEL_INAPP, CHANNEL_SMS, CHANNEL_WECHAT, CHANNEL_ZALO, CHANNEL_ZNS
+from oa_platform import channel_types as ct
 
 REACH_FOLLOWERS = "followers"  # people who follow the account on this channel
 REACH_FOLLOWERS_IN_WINDOW = "followers_in_window"  # followers who wrote to the account within window_hours
@@ -26,9 +27,13 @@ class ChannelReach:
     reaches: str
     price: int = 0  # per message, or per segment when per_segment
     per_segment: bool = False
-    daily_quota: int | None = None  # per template and day (ZNS), None: no quota of the channel's own
     window_hours: int = 0  # REACH_FOLLOWERS_IN_WINDOW: how recent the person's last message must be
     per_window: int = 0  # REACH_FOLLOWERS_IN_WINDOW: messages the account may send in one window
+
+    @property
+    def daily_quota(self) -> int | None:
+        """Messages per account and day the channel's provider allows (None: no fixed quota)."""
+        return ct.type_for(self.channel).daily_quota
 
     def cost(self, segments: int) -> int:
         return self.price * max(segments, 1) if self.per_segment else self.price
@@ -38,8 +43,8 @@ CHANNELS: dict[str, ChannelReach] = {
     CHANNEL_INAPP: ChannelReach(CHANNEL_INAPP, REACH_FOLLOWERS),
     # Zalo OA consultation messages: free, within 7 days of the follower's last message, 8 per window.
     CHANNEL_ZALO: ChannelReach(CHANNEL_ZALO, REACH_FOLLOWERS_IN_WINDOW, window_hours=168, per_window=8),
-    # ZNS: a template approved by Zalo to any Vietnamese phone with Zalo; priced per message, quota per template.
-    CHANNEL_ZNS: ChannelReach(CHANNEL_ZNS, REACH_VN_PHONE, price=300, daily_quota=5000),
+    # ZNS: a template approved by Zalo to any Vietnamese phone with Zalo; priced per message.
+    CHANNEL_ZNS: ChannelReach(CHANNEL_ZNS, REACH_VN_PHONE, price=300),
     # WeChat customer-service messages: within 48 hours of the follower's last message.
     CHANNEL_WECHAT: ChannelReach(CHANNEL_WECHAT, REACH_FOLLOWERS_IN_WINDOW, window_hours=48, per_window=5),
     CHANNEL_SMS: ChannelReach(CHANNEL_SMS, REACH_ANY_PHONE, price=800, per_segment=True),

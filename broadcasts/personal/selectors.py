@@ -11,7 +11,6 @@ from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_WECHAT,
     CHANNEL_ZALO,
-    CHANNEL_ZNS,
     Notification,
     PersonalSettings,
     Template,
@@ -48,11 +47,10 @@ def day_start(account: OfficialAccount, now: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def used_today(
-    *, account: OfficialAccount, template: Template, now: dt.datetime, channels: set[str] | None = None
-) -> dict[str, int]:
-    """Messages taken by each channel since the account's midnight; ZNS counts per template (its quota is).
-    ``channels``: only these (the ones with a daily limit; counting the others is wasted work per message)."""
+def used_today(*, account: OfficialAccount, now: dt.datetime, channels: set[str] | None = None) -> dict[str, int]:
+    """Messages taken by each channel since the account's midnight (the channel types' quotas are per account
+    and day). ``channels``: only these (the ones with a daily limit; counting the others is wasted work per
+    message)."""
     if channels is not None and not channels:
         return {}
     base = Notification.objects.filter(
@@ -62,11 +60,7 @@ def used_today(
     )
     if channels is not None:
         base = base.filter(channel__in=channels)
-    others = base.exclude(channel=CHANNEL_ZNS).values("channel").annotate(n=Count("id")).order_by()
-    counts = {row["channel"]: row["n"] for row in others}
-    if channels is None or CHANNEL_ZNS in channels:
-        counts[CHANNEL_ZNS] = base.filter(channel=CHANNEL_ZNS, version__template=template).count()
-    return counts
+    return {row["channel"]: row["n"] for row in base.values("channel").annotate(n=Count("id")).order_by()}
 
 
 def recipient_reach(

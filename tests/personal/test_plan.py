@@ -1,6 +1,7 @@
 import datetime as dt
 
 from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, Recipient, choose
+from oa_platform import channel_types as ct
 
 NOW = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
 ALL = set(CHANNELS)
@@ -39,7 +40,9 @@ def test_zalo_only_within_the_window_and_its_message_allowance():
 
 def test_quota_and_caps_move_to_the_next_channel_with_a_reason():
     person = Recipient(phone="+84912345678")
-    assert pick(person, used_today={"zns": 5000}).channel == "sms"  # the channel's own daily quota
+    quota = ct.type_for("zns").daily_quota  # the channel type's own daily quota
+    assert pick(person, used_today={"zns": quota - 1}).channel == "zns"
+    assert pick(person, used_today={"zns": quota}).channel == "sms"
     assert pick(person, caps={"zns": 10}, used_today={"zns": 10}).channel == "sms"  # the account's cap
     none = pick(person, caps={"zns": 10, "sms": 0}, used_today={"zns": 10})
     assert none.channel is None and "zns: daily limit 10 reached" in none.reason
