@@ -1,8 +1,6 @@
-"""The channel plan per person: what each channel offers personal notices (who it reaches, its price) and the
-pure function that picks a channel for one recipient. No ORM here: callers pass what they know.
-
-A channel's daily quota is its channel type's (``oa_platform.channel_types.type_for(kind).daily_quota``, per
-account and day), declared once there; who a channel reaches and its price are declared here (CHANNELS).
+"""The channel plan per person: the pure function that picks a channel for one recipient from what each channel
+type declares about itself (``oa_platform.channel_types``: who it reaches, its price per message or SMS segment,
+its daily quota per account). No ORM here: callers pass what they know.
 """
 
 from __future__ import annotations
@@ -12,42 +10,46 @@ from dataclasses import dataclass, field
 
 from broadcasts.personal.models import CHANNEL_INAPP, CHANNEL_SMS, CHANNEL_WECHAT, CHANNEL_ZALO, CHANNEL_ZNS
 from oa_platform import channel_types as ct
-
-REACH_FOLLOWERS = "followers"  # people who follow the account on this channel
-REACH_FOLLOWERS_IN_WINDOW = "followers_in_window"  # followers who wrote to the account within window_hours
-REACH_VN_PHONE = "vn_phone"  # any Vietnamese mobile number (+84)
-REACH_ANY_PHONE = "any_phone"  # any phone number
+from oa_platform.channel_types.base import (
+    REACH_ANY_PHONE,
+    REACH_FOLLOWERS,
+    REACH_FOLLOWERS_IN_WINDOW,
+    REACH_VN_PHONE,
+)
 
 
 @dataclass(frozen=True)
 class ChannelReach:
-    """What one channel declares. Prices in VND (illustrative list prices; the account's contract decides)."""
+    """What one channel declares for planning. Prices in VND (illustrative list prices; the contract decides)."""
 
     channel: str
     reaches: str
     price: int = 0  # per message, or per segment when per_segment
     per_segment: bool = False
+    daily_quota: int | None = None  # per account and day, None: no quota of the channel's own
     window_hours: int = 0  # REACH_FOLLOWERS_IN_WINDOW: how recent the person's last message must be
     per_window: int = 0  # REACH_FOLLOWERS_IN_WINDOW: messages the account may send in one window
 
-    @property
-    def daily_quota(self) -> int | None:
-        """Messages per account and day the channel's provider allows (None: no fixed quota)."""
-        return ct.type_for(self.channel).daily_quota
+    @classmethod
+    def of(cls, channel: str) -> ChannelReach:
+        """What the channel type of ``channel`` declares (in-app is the web type)."""
+        t = ct.type_for(channel)
+        return cls(
+            channel,
+            t.reaches,
+            price=t.price,
+            per_segment=t.per_segment,
+            daily_quota=t.daily_quota,
+            window_hours=t.window_hours,
+            per_window=t.per_window,
+        )
 
     def cost(self, segments: int) -> int:
         return self.price * max(segments, 1) if self.per_segment else self.price
 
 
 CHANNELS: dict[str, ChannelReach] = {
-    CHANNEL_INAPP: ChannelReach(CHANNEL_INAPP, REACH_FOLLOWERS),
-    # Zalo OA consultation messages: free, within 7 days of the follower's last message, 8 per window.
-    CHANNEL_ZALO: ChannelReach(CHANNEL_ZALO, REACH_FOLLOWERS_IN_WINDOW, window_hours=168, per_window=8),
-    # ZNS: a template approved by Zalo to any Vietnamese phone with Zalo; priced per message.
-    CHANNEL_ZNS: ChannelReach(CHANNEL_ZNS, REACH_VN_PHONE, price=300),
-    # WeChat customer-service messages: within 48 hours of the follower's last message.
-    CHANNEL_WECHAT: ChannelReach(CHANNEL_WECHAT, REACH_FOLLOWERS_IN_WINDOW, window_hours=48, per_window=5),
-    CHANNEL_SMS: ChannelReach(CHANNEL_SMS, REACH_ANY_PHONE, price=800, per_segment=True),
+    c: ChannelReach.of(c) for c in (CHANNEL_INAPP, CHANNEL_ZALO, CHANNEL_ZNS, CHANNEL_WECHAT, CHANNEL_SMS)
 }
 DEFAULT_ORDER = [CHANNEL_INAPP, CHANNEL_ZALO, CHANNEL_WECHAT, CHANNEL_ZNS, CHANNEL_SMS]
 

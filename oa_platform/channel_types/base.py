@@ -29,6 +29,13 @@ FAILED = "failed"  # refused for good (bad request, credentials, configuration):
 UNREACHABLE = "unreachable"  # the recipient cannot be reached (unfollowed, blocked, invalid number): stop
 OUTCOMES = (SENT, RETRY, FAILED, UNREACHABLE)
 
+# --- who a type reaches with a message the platform starts (personal notices plan with these) -------------
+REACH_NONE = ""  # nobody by itself (an agency endpoint, a chat channel that only answers)
+REACH_FOLLOWERS = "followers"  # people who follow the account on this channel
+REACH_FOLLOWERS_IN_WINDOW = "followers_in_window"  # followers who wrote to the account within window_hours
+REACH_VN_PHONE = "vn_phone"  # any Vietnamese mobile number (+84)
+REACH_ANY_PHONE = "any_phone"  # any phone number
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -84,13 +91,22 @@ class ChannelType:
     Limits: ``max_length`` characters per message (longer text is cut with "…"), ``max_tps`` messages per second
     per account (the default rate of the shared token bucket, overridable per configuration), ``daily_quota``
     messages per account per day the provider allows (None: no fixed quota; informative, the provider enforces
-    it and answers "throttled", which maps to RETRY)."""
+    it and answers "throttled", which maps to RETRY).
+
+    Reach and price (what the personal notice planner reads): ``reaches`` one of the REACH_* values; within a
+    window, ``window_hours`` since the person's last message and ``per_window`` messages in it; ``price`` in VND
+    per message, or per SMS segment when ``per_segment`` (illustrative list prices; the contract decides)."""
 
     kind = ""
     label = ""
     max_length = 2000
     max_tps = 20.0
     daily_quota: int | None = None
+    reaches = REACH_NONE
+    window_hours = 0
+    per_window = 0
+    price = 0
+    per_segment = False
     # Fields of ChannelConfig this type uses (the admin and set_channel show and validate these).
     config_fields: tuple[str, ...] = ()
     # The field holding the key inbound webhooks are signed with ("" when the type receives nothing).

@@ -53,3 +53,16 @@ def test_unconfigured_and_already_tried_channels_are_skipped():
     assert pick(person, available={"sms"}).channel == "sms"
     assert pick(person, exclude=("inapp",)).channel == "zns"
     assert pick(person, exclude=("inapp", "zns")).channel == "sms"
+
+
+def test_each_channel_types_declaration_is_what_the_plan_reads():
+    for name, reach in CHANNELS.items():
+        declared = ct.type_for(name)
+        assert (reach.reaches, reach.price, reach.per_segment, reach.daily_quota) == (
+            declared.reaches,
+            declared.price,
+            declared.per_segment,
+            declared.daily_quota,
+        )
+        assert reach.reaches, name  # every channel a personal notice can take reaches someone
+    assert ct.type_for("generic").reaches == "" and ct.type_for("webhook").reaches == ""
