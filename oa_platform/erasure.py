@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from broadcasts.models import Delivery
+from broadcasts.personal.services import notifications_erase_for_citizen
 from broadcasts.services import deliveries_erase_for_citizen
 from faq.services import unanswered_erase_texts
 from oa_platform.channel_types import type_for
@@ -115,9 +116,9 @@ def _audit_redact(*, account: OfficialAccount, citizen: Citizen, linked: Q) -> i
 @transaction.atomic
 def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: AbstractBaseUser | None = None) -> dict:
     """Erase everything ``account`` holds about ``citizen``: conversation and messages, the unanswered
-    questions they asked, stored webhook events, follow and subscriptions, notice deliveries, form responses
-    (out of the counts too) and a form being answered in chat, staff test identities, and their name, phone
-    and id in the audit log. The citizen row goes too when it is this
+    questions they asked, stored webhook events, follow and subscriptions, notice deliveries, personal notices
+    (to the citizen or their phone), form responses (out of the counts too) and a form being answered in chat,
+    staff test identities, and their name, phone and id in the audit log. The citizen row goes too when it is this
     account's, or a browser identity no other account relates to. Returns counts of what was removed.
 
     Other accounts' rows are never touched. Limits: an audit entry not linked to the citizen's rows keeps a
@@ -140,6 +141,7 @@ def citizen_erase(*, account: OfficialAccount, citizen: Citizen, actor: Abstract
         "webhook_events": _webhook_events_erase(account=account, citizen=citizen),
         "audit_entries": _audit_redact(account=account, citizen=citizen, linked=linked),
         "deliveries": deliveries_erase_for_citizen(account=account, citizen=citizen),
+        "personal_notifications": notifications_erase_for_citizen(account=account, citizen=citizen),
         "form_responses": responses_erase_for_citizen(account=account, citizen=citizen),
         "conversations": conversations.delete()[0],
         "follows": Follow.objects.filter(pk__in=follow_ids).delete()[0],

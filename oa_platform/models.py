@@ -148,6 +148,8 @@ class ApiToken(models.Model):
     SCOPE_CHAT = "chat"  # post citizen messages, read replies
     SCOPE_BROADCAST_WRITE = "broadcasts:write"  # create, schedule, cancel notices
     SCOPE_BROADCAST_APPROVE = "broadcasts:approve"  # approve notices (never the token's own)
+    SCOPE_NOTIFICATIONS_WRITE = "notifications:write"  # personal notices: templates, send, read their status
+    SCOPE_NOTIFICATIONS_APPROVE = "notifications:approve"  # approve personal notice templates (never one's own)
     SCOPE_READ = "read"  # read notices and their status, forms' results
     SCOPE_FORMS_WRITE = "forms:write"  # create forms
     SCOPE_FORMS_RESPOND = "forms:respond"  # submit citizens' answers to forms
@@ -156,6 +158,8 @@ class ApiToken(models.Model):
         SCOPE_BROADCAST_WRITE,
         SCOPE_BROADCAST_APPROVE,
         SCOPE_READ,
+        SCOPE_NOTIFICATIONS_WRITE,
+        SCOPE_NOTIFICATIONS_APPROVE,
         SCOPE_FORMS_WRITE,
         SCOPE_FORMS_RESPOND,
     ]
@@ -325,6 +329,8 @@ class Citizen(models.Model):
                 name="citizen_unique_account_external_id",
             ),
         ]
+        # Personal notices match a recipient by phone across channels (broadcasts.personal.selectors).
+        indexes = [models.Index(fields=["phone"], condition=~Q(phone=""), name="citizen_phone")]
 
     def __str__(self) -> str:
         return self.display_name or f"{self.channel}:{self.external_id[:8]}…"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "oa_platform",
     "faq",
     "broadcasts",
+    "broadcasts.personal",
     "oa_platform.collect",
 ]
 
@@ -167,6 +168,13 @@ CELERY_BEAT_SCHEDULE.update(_BROADCASTS_BEAT)
 from oa_platform.webhooks.schedule import BEAT_SCHEDULE as _OUTBOUND_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_OUTBOUND_BEAT)
+from broadcasts.personal.schedule import BEAT_SCHEDULE as _PERSONAL_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(_PERSONAL_BEAT)
+# Personal notices: the personalisation and rendered text are deleted this many days after sending.
+PERSONAL_RETENTION_DAYS = int(os.environ.get("PERSONAL_RETENTION_DAYS", "7"))
+# An uploaded recipient list may have at most this many rows (the upload itself is bounded by MAX_UPLOAD_BYTES).
+PERSONAL_LIST_MAX_ROWS = int(os.environ.get("PERSONAL_LIST_MAX_ROWS", "1000000"))
 from oa_platform.collect.schedule import BEAT_SCHEDULE as _COLLECT_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(_COLLECT_BEAT)
@@ -217,6 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status"; these names keep the personal notice enums apart from the notice's.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationStatusEnum": "broadcasts.personal.models.Notification.STATUS_CHOICES",
+        "TemplateVersionStatusEnum": "broadcasts.personal.models.TemplateVersion.STATUS_CHOICES",
+    },
 }
 
 # The site's public address (https://oa.example.gov.vn), for links in messages sent with no request at hand (a

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from broadcasts.personal import views as personal_views
 from oa_platform import staff_views
 from oa_platform.console import faq as faq_views
 from oa_platform.console import inbox, notices, today
@@ -44,5 +45,18 @@ urlpatterns = [
     path("<slug:slug>/notices/<int:pk>/cancel/", notices.notice_cancel, name="notice-cancel"),
     path("<slug:slug>/notices/<int:pk>/follow-up/", notices.notice_follow_up, name="notice-follow-up"),
     path("<slug:slug>/notices/<int:pk>/cap.xml", notices.notice_cap, name="notice-cap"),
+    # Personal notices (broadcasts/personal/views.py)
+    path("<slug:slug>/personal/", personal_views.personal_home, name="personal"),
+    path("<slug:slug>/personal/templates/new/", personal_views.personal_template_new, name="personal-template-new"),
+    path(
+        "<slug:slug>/personal/templates/<slug:key>/approve/",
+        personal_views.personal_template_approve,
+        name="personal-template-approve",
+    ),
+    path("<slug:slug>/personal/lists/<int:pk>/", personal_views.personal_list, name="personal-list"),
+    path("<slug:slug>/personal/lists/<int:pk>/submit/", personal_views.personal_submit, name="personal-submit"),
+    path("<slug:slug>/personal/lists/<int:pk>/approve/", personal_views.personal_approve, name="personal-approve"),
+    path("<slug:slug>/personal/lists/<int:pk>/cancel/", personal_views.personal_cancel, name="personal-cancel"),
+    path("<slug:slug>/personal/lists/<int:pk>/report.csv", personal_views.personal_report, name="personal-report"),
     path("<slug:slug>/forms/", include("oa_platform.collect.console_urls")),
 ]

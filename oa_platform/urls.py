@@ -15,10 +15,12 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("oa/<slug:slug>/", include("oa_platform.web_urls")),
     path("webhooks/", include("oa_platform.webhooks.urls")),
+    path("webhooks/personal/", include("broadcasts.personal.webhook_urls")),
     path("f/", include("oa_platform.collect.web_urls")),
     path("staff/", include("oa_platform.staff_urls")),
     path("api/v1/accounts/<slug:slug>/messages/", api.ChatMessagesView.as_view(), name="api-chat-messages"),
     path("api/v1/", include("broadcasts.urls")),
+    path("api/v1/", include("broadcasts.personal.urls")),
     path("api/v1/", include("oa_platform.collect.urls")),
     path(
         "api/schema/",

@@ -19,6 +19,11 @@ TASK_NAMES = {
     "oa_platform.tasks.process_webhook_event",  # one per stored Zalo/generic webhook event
     "oa_platform.tasks.send_outbound_message",  # one per outbound message on a provider channel
     "oa_platform.tasks.outbound_retry_due",  # beat, every 15 s (oa_platform.webhooks.schedule)
+    "personal.send_notification",  # one per personal notification (broadcasts.personal.dispatch)
+    "personal.status_callback",  # one per status change of a notification whose token has a callback URL
+    "personal.send_due",  # beat, every 30 s (broadcasts.personal.schedule)
+    "personal.send_list_chunk",  # one per 200 notifications of an approved recipient list
+    "personal.purge",  # beat, hourly: personal data deleted after PERSONAL_RETENTION_DAYS
     "collect.open_due_rounds",  # beat, every 30 s (oa_platform.collect.schedule)
     "collect.purge_expired",  # beat, hourly (oa_platform.collect.schedule)
     "collect.remind_due",  # beat, every 30 s (oa_platform.collect.schedule)

@@ -29,6 +29,13 @@ FAILED = "failed"  # refused for good (bad request, credentials, configuration):
 UNREACHABLE = "unreachable"  # the recipient cannot be reached (unfollowed, blocked, invalid number): stop
 OUTCOMES = (SENT, RETRY, FAILED, UNREACHABLE)
 
+# --- who a type reaches with a message the platform starts (personal notices plan with these) -------------
+REACH_NONE = ""  # nobody by itself (an agency endpoint, a chat channel that only answers)
+REACH_FOLLOWERS = "followers"  # people who follow the account on this channel
+REACH_FOLLOWERS_IN_WINDOW = "followers_in_window"  # followers who wrote to the account within window_hours
+REACH_VN_PHONE = "vn_phone"  # any Vietnamese mobile number (+84)
+REACH_ANY_PHONE = "any_phone"  # any phone number
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -91,6 +98,11 @@ class ChannelType:
     max_length = 2000
     max_tps = 20.0
     daily_quota: int | None = None
+    reaches = REACH_NONE
+    window_hours = 0
+    per_window = 0
+    price = 0
+    per_segment = False
     # Fields of ChannelConfig this type uses (the admin and set_channel show and validate these).
     config_fields: tuple[str, ...] = ()
     # The field holding the key inbound webhooks are signed with ("" when the type receives nothing).

@@ -3,7 +3,16 @@ Only sends (no inbound: an SMS gateway that forwards replies uses the generic ch
 
 from __future__ import annotations
 
-from oa_platform.channel_types.base import FAILED, SENT, ChannelType, Message, Recipient, SendResult, truncate
+from oa_platform.channel_types.base import (
+    FAILED,
+    REACH_ANY_PHONE,
+    SENT,
+    ChannelType,
+    Message,
+    Recipient,
+    SendResult,
+    truncate,
+)
 from oa_platform.channel_types.http import attempts_of, json_body, policy_for, post, reason
 
 
@@ -14,6 +23,9 @@ class SmsType(ChannelType):
     max_length = 320
     max_tps = 20.0
     daily_quota = None  # set by the operator's contract; the gateway answers 429 when reached
+    reaches = REACH_ANY_PHONE
+    price = 800  # VND per segment
+    per_segment = True
     config_fields = (
         "api_base",
         "access_token",

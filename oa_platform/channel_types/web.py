@@ -4,7 +4,7 @@ sent (broadcasts marks a whole chunk with one UPDATE). ``send`` therefore only r
 
 from __future__ import annotations
 
-from oa_platform.channel_types.base import SENT, ChannelType, Message, Recipient, SendResult
+from oa_platform.channel_types.base import REACH_FOLLOWERS, SENT, ChannelType, Message, Recipient, SendResult
 
 
 class WebType(ChannelType):
@@ -13,6 +13,7 @@ class WebType(ChannelType):
     max_length = 4000  # the chat API's limit on a message
     max_tps = 10_000.0  # no provider: bounded by the database
     config_fields = ()
+    reaches = REACH_FOLLOWERS
 
     def send(self, config, recipient: Recipient, message: Message, *, once: bool = True) -> SendResult:
         return SendResult(SENT, attempts=0)

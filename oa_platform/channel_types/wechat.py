@@ -32,6 +32,7 @@ from django.http import HttpResponse
 
 from oa_platform.channel_types.base import (
     FAILED,
+    REACH_FOLLOWERS_IN_WINDOW,
     RETRY,
     SENT,
     UNREACHABLE,
@@ -248,6 +249,10 @@ class WeChatType(ChannelType):
     max_length = 2000  # customer-service text messages (2048 bytes of content in the passive reply)
     max_tps = 20.0
     daily_quota = 500_000  # customer-service API calls per day for a verified service account
+    # Customer-service messages: within 48 hours of the follower's last message.
+    reaches = REACH_FOLLOWERS_IN_WINDOW
+    window_hours = 48
+    per_window = 5
     config_fields = ("app_id", "token", "encoding_aes_key", "secret", "access_token", "api_base", "daily_quota")
     signing_field = "token"
     inline_reply = True

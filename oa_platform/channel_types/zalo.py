@@ -16,6 +16,7 @@ import os
 
 from oa_platform.channel_types.base import (
     FAILED,
+    REACH_FOLLOWERS_IN_WINDOW,
     RETRY,
     SENT,
     UNREACHABLE,
@@ -152,6 +153,10 @@ class ZaloType(ChannelType):
     max_length = 2000  # Zalo OA text messages
     max_tps = 20.0
     daily_quota = None  # replies are free within 7 days of the citizen's last message (error -230 after)
+    # Consultation messages: free, within 7 days of the follower's last message, 8 per window.
+    reaches = REACH_FOLLOWERS_IN_WINDOW
+    window_hours = 168
+    per_window = 8
     config_fields = ("app_id", "secret", "access_token", "api_base", "app_secret", "refresh_token")
     signing_field = "secret"
 

@@ -3,7 +3,16 @@ answers {"error": 0, "data": {"msg_id"}}. Only sends."""
 
 from __future__ import annotations
 
-from oa_platform.channel_types.base import FAILED, SENT, UNREACHABLE, ChannelType, Message, Recipient, SendResult
+from oa_platform.channel_types.base import (
+    FAILED,
+    REACH_VN_PHONE,
+    SENT,
+    UNREACHABLE,
+    ChannelType,
+    Message,
+    Recipient,
+    SendResult,
+)
 from oa_platform.channel_types.http import attempts_of, json_body, policy_for, post, reason
 from oa_platform.provider_errors import code_error_summary, error_code
 
@@ -17,6 +26,8 @@ class ZnsType(ChannelType):
     max_length = 400  # a template parameter (title/body) is short; the template itself holds the fixed text
     max_tps = 20.0
     daily_quota = 500  # ZNS messages per OA per day until Zalo raises the OA's quota
+    reaches = REACH_VN_PHONE  # a template approved by Zalo, to any Vietnamese phone with Zalo
+    price = 300  # VND per message
     config_fields = (
         "api_base",
         "access_token",

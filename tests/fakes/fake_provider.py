@@ -89,7 +89,14 @@ class FakeProvider:
                 fault = fake._next_fault(key)
                 with fake.lock:
                     fake.requests.append(
-                        {"t": time.monotonic(), "path": self.path, "key": key, "fault": fault, "body": raw[:2000]}
+                        {
+                            "t": time.monotonic(),
+                            "path": self.path,
+                            "key": key,
+                            "fault": fault,
+                            "body": raw[:2000],
+                            "headers": dict(self.headers),
+                        }
                     )
                 if fake.delay:
                     time.sleep(fake.delay)

@@ -13,6 +13,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from broadcasts.models import Delivery
+from broadcasts.personal.services import notification_create
+from broadcasts.services import Actor
 from faq.models import UnansweredQuestion
 from faq.services import unanswered_ignore
 from oa_platform import erasure, services
@@ -24,6 +26,7 @@ from oa_platform.models import AuditLog, Citizen, Membership, Message, WebhookEv
 from tests.broadcasts.conftest import draft
 from tests.collect.builders import GOOD, make_form
 from tests.oa_platform.channel_senders import SENDERS, channels, fake_api  # noqa: F401 (fixtures used by name)
+from tests.personal.conftest import approved_template
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("channels")]
 
@@ -67,6 +70,14 @@ def _engage(client, tenant, way, person, capture) -> Citizen:
     handoff.conversation_close(conversation=conversation, user=tenant.manager)
     unanswered_ignore(item=UnansweredQuestion.objects.get(account=tenant.account), actor=tenant.editor)
     Delivery.objects.create(notice=draft(tenant), citizen=citizen, channel="webhook", created_at=timezone.now())
+    approved_template(tenant, body_vi="Chào ((name))")
+    notification_create(
+        account=tenant.account,
+        actor=Actor(user=tenant.broadcaster),
+        template_key="vaccination",
+        phone=person["phone"],
+        personalisation={"name": person["name"]},
+    )
     Membership.objects.filter(user=tenant.manager).update(test_citizen=citizen)
     form = make_form(tenant.account)
     answers = GOOD | {"name": person["name"], "phone": person["phone"]}

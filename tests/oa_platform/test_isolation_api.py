@@ -11,8 +11,11 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from broadcasts.personal.services import notification_create
+from broadcasts.services import Actor
 from tests.broadcasts.conftest import draft
 from tests.collect.builders import GOOD, QUESTIONS, make_form
+from tests.personal.conftest import VALUES, approved_template
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +39,15 @@ def api_routes() -> list[str]:
     return [r for r in _routes() if r.startswith("api/v1/")]
 
 
-def _fill(route: str, slug: str, pk: int) -> str:
-    return "/" + route.replace("<slug:slug>", slug).replace("<int:pk>", str(pk))
+def _fill(route: str, slug: str, pk: int, key: str = "vaccination") -> str:
+    return "/" + route.replace("<slug:slug>", slug).replace("<int:pk>", str(pk)).replace("<slug:key>", key)
 
 
 def _row_counts() -> dict[str, int]:
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "collect"}
+        if m._meta.app_label in {"oa_platform", "faq", "broadcasts", "personal", "collect"}
     }
 
 
@@ -58,10 +61,24 @@ def test_every_api_route_is_account_scoped():
 
 @pytest.mark.parametrize("route", api_routes())
 def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, api_client):
-    # given: a notice and a form of agency B, and agency A's token with every scope
+    # given: a notice, a form, a personal notice template and a notification of agency B, and agency A's token
+    # with every scope
     notice_b = draft(tenant_b)
     form_b = make_form(tenant_b.account)
-    object_b, title_b = (form_b, form_b.title_vi) if "/forms/" in route else (notice_b, notice_b.title_vi)
+    approved_template(tenant_b, key="vaccination")
+    notification_b, _ = notification_create(
+        account=tenant_b.account,
+        actor=Actor(user=tenant_b.broadcaster),
+        template_key="vaccination",
+        phone="0912345678",
+        personalisation=VALUES,
+    )
+    if "/forms/" in route:
+        pk_b, title_b = form_b.pk, form_b.title_vi
+    elif "/notifications/" in route:
+        pk_b, title_b = notification_b.pk, "Trạm y tế"
+    else:
+        pk_b, title_b = notice_b.pk, notice_b.title_vi
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
     before = _row_counts()
     body = json.dumps(
@@ -79,13 +96,14 @@ def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, 
     )
     for method in METHODS:
         # when: A's token is used on B's slug, and on A's slug with B's object id
-        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, object_b.pk), body, JSON)
+        on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, pk_b), body, JSON)
         # then
         assert on_b.status_code in (403, 404, 405), (method, route, on_b.status_code)
-        if "<int:pk>" in route:
-            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, object_b.pk), body, JSON)
+        if "<int:pk>" in route or "<slug:key>" in route:
+            on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, pk_b), body, JSON)
             assert on_a.status_code in (404, 405), (method, route, on_a.status_code)
             assert str(title_b) not in on_a.content.decode()
+            assert "Trạm y tế" not in on_a.content.decode()
     assert _row_counts() == before
 
 

@@ -181,6 +181,31 @@ def test_every_response_of_every_operation_matches_the_schema(
         assert api("POST", chat, token=token, body=bad).status_code == 400, bad
     assert api("POST", chat, token=token, body={"citizen_id": "c2", "text": "hi", "phone": "12"}).status_code == 400
 
+    # personal notices: a template approved by another token, a notification, its reference, its history
+    accounts = f"/api/v1/accounts/{slug}/"
+    template = {"key": "card", "name": "Card", "body_vi": "Căn cước của ((name)) đã có"}
+    assert api("POST", f"{accounts}templates/", token=token, body=template).status_code == 201
+    assert api("POST", f"{accounts}templates/", token=token, body=template | {"link": "ftp://x"}).status_code == 400
+    assert api("POST", f"{accounts}templates/", token=reader, body=template).status_code == 403
+    assert api("POST", f"{accounts}templates/card/approve/", token=token).status_code == 403
+    assert api("POST", f"{accounts}templates/nope/approve/", token=approver).status_code == 404
+    assert api("POST", f"{accounts}templates/card/approve/", token=approver).status_code == 200
+    assert api("POST", f"{accounts}templates/card/approve/", token=approver).status_code == 409
+    personal = {"template": "card", "phone": "0912345678", "personalisation": {"name": "An"}, "reference": "c-1"}
+    created = api("POST", f"{accounts}notifications/", token=token, body=personal)
+    assert created.status_code == 201
+    assert api("POST", f"{accounts}notifications/", token=token, body=personal).status_code == 200
+    other = personal | {"personalisation": {"name": "Bình"}}
+    assert api("POST", f"{accounts}notifications/", token=token, body=other).status_code == 409
+    assert api("POST", f"{accounts}notifications/", token=token, body=personal | {"phone": "12"}).status_code == 400
+    assert api("POST", f"{accounts}notifications/", token=token, body=personal | {"template": "x"}).status_code == 404
+    pid = created.json()["notification"]["id"]
+    assert api("GET", f"{accounts}notifications/{pid}/", token=token).status_code == 200
+    assert api("GET", f"{accounts}notifications/987654/", token=token).status_code == 404
+    callback = {"url": "https://example.gov.vn/hook", "secret": "s" * 20}
+    assert api("PUT", f"{accounts}notifications/callback/", token=token, body=callback).status_code == 200
+    assert api("PUT", f"{accounts}notifications/callback/", token=token, body={"url": "x"}).status_code == 400
+
     # forms: create, respond (created, duplicate, invalid, reused client id, closed round), results
     forms = f"/api/v1/accounts/{slug}/forms/"
     created = api("POST", forms, token=token, body={"key": "checkin", "title_vi": "Điểm danh", "questions": QUESTIONS})
@@ -217,7 +242,11 @@ def test_every_response_of_every_operation_matches_the_schema(
     # every operation: no token, a malformed header, an unknown token, another account's token
     operations = [(method.upper(), path) for path, ops in api.conformance.spec["paths"].items() for method in ops]
     for method, path in operations:
-        url = path.replace("{slug}", slug).replace("{id}", str(fid if "/forms/" in path else nid))
+        url = (
+            path.replace("{slug}", slug)
+            .replace("{id}", str(fid if "/forms/" in path else nid))
+            .replace("{key}", "card")
+        )
         assert api(method, url).status_code == 401
         assert api(method, url, token="").status_code == 401  # "Authorization: Token " with nothing after
         assert api(method, url, token="oa_unknown").status_code == 401

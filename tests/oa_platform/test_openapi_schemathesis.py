@@ -26,10 +26,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from broadcasts.fanout import dispatcher_tick
+from broadcasts.personal.models import TemplateVersion
+from broadcasts.personal.services import notification_create, template_save
 from broadcasts.services import Actor, notice_submit
 from tests.broadcasts.conftest import approved, draft, follower
 from tests.broadcasts.test_cap import CAP
 from tests.collect.builders import GOOD, QUESTIONS, make_form
+from tests.personal.conftest import VALUES, approved_template
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +85,25 @@ def sent_notice(tenant_a, django_capture_on_commit_callbacks) -> int:
     return sent.pk
 
 
+def pending_template(tenant) -> str:
+    """A fresh personal notice template waiting for approval, written by a person (the token may approve it)."""
+    key = f"tpl-{TemplateVersion.objects.count() + 1}"
+    template_save(account=tenant.account, actor=Actor(user=tenant.broadcaster), key=key, name=key, body_vi="((name))")
+    return key
+
+
+def notifications(tenant) -> list[int]:
+    """A personal notification of the account (queued) to read."""
+    notification, _created = notification_create(
+        account=tenant.account,
+        actor=Actor(user=tenant.broadcaster),
+        template_key="vaccination",
+        phone="0912345678",
+        personalisation=VALUES,
+    )
+    return [notification.pk]
+
+
 def valid_bodies(now) -> dict[str, tuple[object, str]]:
     """A valid body for the operations whose bodies name things the schema cannot list (the account's
     topics) or that are XML: generated ones are refused with a 400, so the success answer needs these."""
@@ -92,6 +114,18 @@ def valid_bodies(now) -> dict[str, tuple[object, str]]:
     return {
         "POST /api/v1/accounts/{slug}/notices/": (notice, "application/json"),
         "POST /api/v1/accounts/{slug}/notices/cap/": (CAP.format(expires=expires).encode(), "application/xml"),
+        "POST /api/v1/accounts/{slug}/notifications/": (
+            {"template": "vaccination", "phone": "0912345678", "personalisation": VALUES},
+            "application/json",
+        ),
+        "POST /api/v1/accounts/{slug}/templates/": (
+            {"key": "card", "name": "Card", "body_vi": "Căn cước của ((name)) đã có"},
+            "application/json",
+        ),
+        "PUT /api/v1/accounts/{slug}/notifications/callback/": (
+            {"url": "https://example.gov.vn/hook", "secret": "s" * 20},
+            "application/json",
+        ),
         "POST /api/v1/accounts/{slug}/forms/": (form, "application/json"),
         "POST /api/v1/accounts/{slug}/forms/{id}/responses/": (answer, "application/json"),
         "PUT /api/v1/accounts/{slug}/forms/{id}/questions/": ({"questions": QUESTIONS}, "application/json"),
@@ -103,6 +137,7 @@ def test_generated_requests_get_answers_the_schema_describes(api_schema, tenant_
     auth = {"Authorization": f"Token {tenant_a.token}"}
     slug = {"slug": tenant_a.account.slug}
     bodies = valid_bodies(timezone.now())
+    approved_template(tenant_a, key="vaccination")
     failures, statuses = [], {}
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 16  # chat, notices, the notice's actions, CAP import and export, forms
@@ -113,8 +148,10 @@ def test_generated_requests_get_answers_the_schema_describes(api_schema, tenant_
             ids = [make_form(tenant_a.account).pk]
             scenarios += [(mode, slug | {"id": pk}, {}) for mode in GenerationMode for pk in ids]
         elif "{id}" in operation.path:
-            ids = [*notices(tenant_a), sent_notice]
+            ids = notifications(tenant_a) if "/notifications/" in operation.path else [*notices(tenant_a), sent_notice]
             scenarios += [(mode, slug | {"id": pk}, {}) for mode in GenerationMode for pk in ids]
+        elif "{key}" in operation.path:
+            scenarios += [(mode, slug | {"key": pending_template(tenant_a)}, {}) for mode in GenerationMode]
         else:
             scenarios += [(mode, slug, {}) for mode in GenerationMode]
         if operation.label in bodies:

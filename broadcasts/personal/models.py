@@ -1,0 +1,292 @@
+"""Personal notices: templates with ((placeholders)) and their approved versions, one notification per
+recipient with its status history, per-account channel preferences, and the callback URL of an API token."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from oa_platform.models import ApiToken, Citizen, OfficialAccount
+from oa_platform.url_policy import validate_provider_url, validate_web_url
+
+# The channels a personal notice can go out on (the same names as broadcasts.models.Delivery.channel).
+CHANNEL_INAPP = "inapp"  # the citizen's conversation on the account's web page
+CHANNEL_ZALO = "zalo"  # a Zalo OA consultation message to a follower who wrote recently
+CHANNEL_ZNS = "zns"  # a Zalo ZNS template message to a Vietnamese phone
+CHANNEL_WECHAT = "wechat"  # a WeChat customer-service message to a follower within its window
+CHANNEL_SMS = "sms"  # an SMS to any phone
+CHANNEL_CHOICES = [
+    (CHANNEL_INAPP, _("in-app")),
+    (CHANNEL_ZALO, "Zalo OA"),
+    (CHANNEL_ZNS, "Zalo ZNS"),
+    (CHANNEL_WECHAT, "WeChat"),
+    (CHANNEL_SMS, "SMS"),
+]
+
+
+class Template(models.Model):
+    """A personal notice template of an account, known to API clients by ``key``. Its texts live in versions."""
+
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="personal_templates", verbose_name=_("account")
+    )
+    key = models.SlugField(_("key"), max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.SlugField(_("category (topic key)"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("personal notice template")
+        verbose_name_plural = _("personal notice templates")
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="personal_template_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.name})"
+
+
+class TemplateVersion(models.Model):
+    """One edit of a template: usable only once a second person approved it; a notification records it."""
+
+    STATUS_PENDING = "pending_approval"  # written; waits for a person who is not its author
+    STATUS_APPROVED = "approved"  # approved; the newest approved version is the one sent
+    STATUS_CHOICES = [(STATUS_PENDING, _("pending approval")), (STATUS_APPROVED, _("approved"))]
+
+    template = models.ForeignKey(
+        Template, on_delete=models.CASCADE, related_name="versions", verbose_name=_("template")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    body_vi = models.TextField(_("body (Vietnamese)"))
+    body_en = models.TextField(_("body (English)"), blank=True)
+    body_zh = models.TextField(_("body (Chinese)"), blank=True)
+    link = models.URLField(_("link"), blank=True, validators=[validate_web_url])
+    zns_template_id = models.CharField(_("ZNS template id"), max_length=64, blank=True)
+    # ZNS parameter name -> placeholder name (the ZNS template's own parameters are fixed by Zalo).
+    zns_params = models.JSONField(_("ZNS parameters"), default=dict, blank=True)
+    sms_text = models.TextField(_("SMS text"), blank=True, help_text=_("empty: the Vietnamese body"))
+    status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_PENDING)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("template version")
+        verbose_name_plural = _("template versions")
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="personal_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.template.key} v{self.number}"
+
+    def body_for(self, language: str) -> str:
+        if language == "en" and self.body_en:
+            return self.body_en
+        if language.startswith("zh") and self.body_zh:
+            return self.body_zh
+        return self.body_vi
+
+
+class PersonalSettings(models.Model):
+    """One row per account: the order in which channels are tried, daily caps, who may be reached."""
+
+    account = models.OneToOneField(
+        OfficialAccount, on_delete=models.CASCADE, related_name="personal_settings", verbose_name=_("account")
+    )
+    # Channel names in order of preference (broadcasts.personal.plan.DEFAULT_ORDER when empty).
+    channel_order = models.JSONField(_("channel order"), default=list, blank=True)
+    # Channel -> at most this many messages per day for the account (on top of the channel's own quota).
+    daily_caps = models.JSONField(_("daily caps"), default=dict, blank=True)
+    vietnam_only = models.BooleanField(_("Vietnamese phone numbers only"), default=True)
+
+    class Meta:
+        verbose_name = _("personal notice settings")
+        verbose_name_plural = _("personal notice settings")
+
+    def __str__(self) -> str:
+        return str(self.account)
+
+
+class TokenCallback(models.Model):
+    """Where the status changes of the notifications created with a token are POSTed, signed with ``secret``
+    (X-OA-Timestamp / X-OA-Signature, the one signing helper: oa_platform.channel_types.signing)."""
+
+    token = models.OneToOneField(ApiToken, on_delete=models.CASCADE, related_name="personal_callback")
+    url = models.URLField(_("callback URL"), validators=[validate_provider_url])
+    secret = models.CharField(_("secret (HMAC)"), max_length=256)
+
+    class Meta:
+        verbose_name = _("status callback")
+        verbose_name_plural = _("status callbacks")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Notification(models.Model):
+    """One personal message to one person: the version it was rendered from, the text, its channel and status."""
+
+    STATUS_QUEUED = "queued"  # accepted; waits for a worker (or for scheduled_for)
+    STATUS_SENDING = "sending"  # being posted right now (written before the post)
+    STATUS_SENT = "sent"  # handed to the channel
+    STATUS_DELIVERED = "delivered"  # the provider confirmed delivery (a signed receipt)
+    STATUS_FAILED = "failed"  # refused for good on every channel tried; reason says why
+    STATUS_CANCELLED = "cancelled"  # its list was cancelled before it was sent
+    STATUS_CHOICES = [
+        (STATUS_QUEUED, _("queued")),
+        (STATUS_SENDING, _("sending")),
+        (STATUS_SENT, _("sent")),
+        (STATUS_DELIVERED, _("delivered")),
+        (STATUS_FAILED, _("failed")),
+        (STATUS_CANCELLED, _("cancelled")),
+    ]
+
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="personal_notifications", verbose_name=_("account")
+    )
+    version = models.ForeignKey(TemplateVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("version"))
+    citizen = models.ForeignKey(
+        Citizen, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("citizen")
+    )
+    token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recipient_list = models.ForeignKey(
+        "RecipientList", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    citizen_ref = models.CharField(_("citizen id"), max_length=128, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="vi")
+    personalisation = models.JSONField(_("personalisation"), default=dict, blank=True)
+    body = models.TextField(_("rendered text"), blank=True)
+    reference = models.CharField(_("client reference"), max_length=100, blank=True)
+    # sha256 of what the client asked for: the same reference with other content is a conflict.
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNEL_CHOICES, blank=True)
+    tried_channels = models.JSONField(_("channels tried"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES, default=STATUS_QUEUED)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    segments = models.PositiveSmallIntegerField(_("SMS segments"), default=0)
+    cost = models.PositiveIntegerField(_("cost (VND)"), default=0)
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When the personalisation and text were deleted (PERSONAL_RETENTION_DAYS after sending).
+    purged_at = models.DateTimeField(_("personal data deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal notification")
+        verbose_name_plural = _("personal notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reference"], condition=~Q(reference=""), name="personal_unique_reference"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="personal_status_due"),
+            models.Index(fields=["account", "provider_message_id"], name="personal_provider_id"),
+            # a channel's daily quota: what the account sent on it today (selectors.used_today)
+            models.Index(fields=["account", "channel", "sent_at"], name="personal_channel_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.status}"
+
+
+class RecipientList(models.Model):
+    """An uploaded list of recipients for one template version: checked row by row, then submitted, approved
+    by another person, and sent as one notification per valid row."""
+
+    STATUS_CHECKED = "checked"  # uploaded and checked; the sender reads the report
+    STATUS_PENDING = "pending_approval"  # submitted; waits for a person who is not its author
+    STATUS_SENDING = "sending"  # approved; its notifications exist and are being sent
+    STATUS_SENT = "sent"  # every notification reached a final status
+    STATUS_CANCELLED = "cancelled"  # stopped; queued notifications were not sent
+    STATUS_CHOICES = [
+        (STATUS_CHECKED, _("checked")),
+        (STATUS_PENDING, _("pending approval")),
+        (STATUS_SENDING, _("sending")),
+        (STATUS_SENT, _("sent")),
+        (STATUS_CANCELLED, _("cancelled")),
+    ]
+
+    account = models.ForeignKey(
+        OfficialAccount, on_delete=models.CASCADE, related_name="recipient_lists", verbose_name=_("account")
+    )
+    version = models.ForeignKey(TemplateVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("version"))
+    file_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_CHECKED)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid rows"), default=0)
+    # channel -> planned messages; problem code -> rows; estimated cost in VND
+    planned = models.JSONField(_("planned per channel"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=dict, blank=True)
+    estimated_cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient list")
+        verbose_name_plural = _("recipient lists")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ListRow(models.Model):
+    """One row of an uploaded list as checked: who, the values, what is wrong with it (empty: valid)."""
+
+    recipient_list = models.ForeignKey(RecipientList, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(_("row"))  # the spreadsheet's row number (the header is row 1)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    citizen_ref = models.CharField(_("citizen id"), max_length=128, blank=True)
+    personalisation = models.JSONField(_("personalisation"), default=dict, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    channel = models.CharField(_("planned channel"), max_length=10, blank=True)
+    cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+
+    class Meta:
+        verbose_name = _("list row")
+        verbose_name_plural = _("list rows")
+        ordering = ["recipient_list", "number"]
+        constraints = [models.UniqueConstraint(fields=["recipient_list", "number"], name="personal_row_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_list_id}:{self.number}"
+
+
+class StatusEvent(models.Model):
+    """One step of a notification's history (queued, sending, sent, delivered, failed), oldest first."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=10, choices=Notification.STATUS_CHOICES)
+    channel = models.CharField(_("channel"), max_length=10, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id}: {self.status}"

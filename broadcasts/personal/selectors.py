@@ -1,0 +1,101 @@
+"""Reads of personal notices, always scoped to one account."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from broadcasts.personal.models import (
+    CHANNEL_INAPP,
+    CHANNEL_WECHAT,
+    CHANNEL_ZALO,
+    Notification,
+    PersonalSettings,
+    Template,
+    TemplateVersion,
+)
+from broadcasts.personal.plan import Recipient
+from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
+
+
+def templates_for_account(*, account: OfficialAccount) -> QuerySet[Template]:
+    return Template.objects.filter(account=account)
+
+
+def template_by_key(*, account: OfficialAccount, key: str) -> Template | None:
+    return templates_for_account(account=account).filter(key=key).first()
+
+
+def approved_version(*, template: Template) -> TemplateVersion | None:
+    """The newest approved version (what is sent while a newer edit waits for approval)."""
+    return template.versions.filter(status=TemplateVersion.STATUS_APPROVED).order_by("-number").first()
+
+
+def notifications_for_account(*, account: OfficialAccount) -> QuerySet[Notification]:
+    return Notification.objects.filter(account=account)
+
+
+def settings_for(account: OfficialAccount) -> PersonalSettings:
+    found = PersonalSettings.objects.filter(account=account).first()
+    return found or PersonalSettings(account=account)
+
+
+def day_start(account: OfficialAccount, now: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(now, account.tzinfo)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def used_today(*, account: OfficialAccount, now: dt.datetime, channels: set[str] | None = None) -> dict[str, int]:
+    """Messages taken by each channel since the account's midnight (the channel types' quotas are per account
+    and day). ``channels``: only these (the ones with a daily limit; counting the others is wasted work per
+    message)."""
+    if channels is not None and not channels:
+        return {}
+    base = Notification.objects.filter(
+        account=account,
+        sent_at__gte=day_start(account, now),
+        status__in=(Notification.STATUS_SENT, Notification.STATUS_DELIVERED),
+    )
+    if channels is not None:
+        base = base.filter(channel__in=channels)
+    return {row["channel"]: row["n"] for row in base.values("channel").annotate(n=Count("id")).order_by()}
+
+
+def recipient_reach(
+    *, account: OfficialAccount, phone: str = "", citizen: Citizen | None = None
+) -> tuple[Recipient, dict[str, Citizen]]:
+    """Everything the planner needs about one person in ``account``, matched by E.164 phone across channels
+    (and by the citizen the client named): whether they have a conversation on the web page, when they last
+    wrote on Zalo or WeChat, and how many messages went to them since. Also who to send to on each channel."""
+    people = Q(phone=phone) if phone else Q(pk__in=[])
+    if citizen is not None:
+        people |= Q(pk=citizen.pk)
+    conversations = Conversation.objects.filter(account=account).filter(
+        Q(citizen__in=Citizen.objects.filter(people)) & (Q(citizen__account=account) | Q(citizen__account=None))
+    )
+    targets: dict[str, Citizen] = {}
+    last_inbound: dict[str, dt.datetime] = {}
+    sent_in_window: dict[str, int] = {}
+    for conversation in conversations.select_related("citizen").order_by("-id"):
+        person = conversation.citizen
+        channel = CHANNEL_INAPP if person.channel == Citizen.CHANNEL_WEB else person.channel
+        if channel not in (CHANNEL_INAPP, CHANNEL_ZALO, CHANNEL_WECHAT) or channel in targets:
+            continue
+        targets[channel] = person
+        if channel == CHANNEL_INAPP:
+            continue
+        messages = Message.objects.filter(conversation=conversation)
+        last = messages.filter(direction=Message.DIRECTION_IN).aggregate(at=Max("created_at"))["at"]
+        if last is not None:
+            last_inbound[channel] = last
+            sent_in_window[channel] = messages.filter(direction=Message.DIRECTION_OUT, created_at__gt=last).count()
+    reach_phone = phone or (citizen.phone if citizen is not None else "")
+    recipient = Recipient(
+        phone=reach_phone,
+        follows_inapp=CHANNEL_INAPP in targets,
+        last_inbound=last_inbound,
+        sent_in_window=sent_in_window,
+    )
+    return recipient, targets

@@ -1,0 +1,31 @@
+"""Builders for the personal notice tests."""
+
+from __future__ import annotations
+
+from broadcasts.personal.services import template_approve, template_save
+from broadcasts.services import Actor
+from oa_platform.models import ChannelConfig, Citizen
+from oa_platform.services import citizen_conversation_get_or_create
+
+BODY = "Chào ((name)), lịch tiêm của ông/bà: ((date)) tại ((place))."
+VALUES = {"name": "An", "date": "05/12 08:00", "place": "Trạm y tế phường 1"}
+
+
+def approved_template(tenant, key: str = "vaccination", **values):
+    values.setdefault("name", "Lịch tiêm")
+    values.setdefault("body_vi", BODY)
+    version = template_save(account=tenant.account, actor=Actor(user=tenant.broadcaster), key=key, **values)
+    return template_approve(template=version.template, actor=Actor(user=tenant.approver))
+
+
+def web_person(account, phone: str = "+84912345678", external_id: str = "web-1") -> Citizen:
+    """A person with a conversation on the account's web page (reachable in-app) and this phone."""
+    citizen, _conversation = citizen_conversation_get_or_create(
+        account=account, channel=Citizen.CHANNEL_WEB, external_id=external_id, phone=phone
+    )
+    return citizen
+
+
+def provider(tenant, kind: str, url: str, **values) -> ChannelConfig:
+    values.setdefault("max_attempts", 1)
+    return ChannelConfig.objects.create(account=tenant.account, kind=kind, api_base=url, access_token="k", **values)
