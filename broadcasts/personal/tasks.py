@@ -7,12 +7,12 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
 from broadcasts.personal import dispatch, services
 from broadcasts.personal.models import Notification
+from oa_platform.periodic import periodic_job
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,10 @@ DUE_BATCH = 500
 # A queued notification with no time set whose task has not run after this long lost it (broker restart,
 # a provider that asked to wait): the sweep queues it again (sending is status-guarded, so never twice).
 LOST_AFTER_S = 300
-# The purge beat runs hourly; the lock stops two runs (two beat processes) overlapping.
-PURGE_LOCK_S = 600
 
 
 @shared_task(name="personal.send_due", ignore_result=True)
+@periodic_job("personal.send_due")
 def send_due() -> dict:
     """Queued notifications whose time has come (scheduled ones, and any whose task was lost)."""
     now = timezone.now()
@@ -42,10 +41,7 @@ def send_due() -> dict:
 
 
 @shared_task(name="personal.purge", ignore_result=True)
+@periodic_job("personal.purge")
 def purge() -> dict:
-    if not cache.add("personal.purge.lock", 1, PURGE_LOCK_S):
-        return {"skipped": True}
-    try:
-        return {"purged": services.personal_data_purge()}
-    finally:
-        cache.delete("personal.purge.lock")
+    """Personal data past its retention period (the one periodic lock keeps two runs apart)."""
+    return {"purged": services.personal_data_purge()}
