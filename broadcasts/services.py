@@ -128,7 +128,7 @@ def _transition(notice: Notice, to: str) -> None:
     notice.status = to
 
 
-def _require_role(actor: Actor, account: OfficialAccount, roles: tuple[str, ...], scope: str) -> None:
+def actor_role_require(actor: Actor, account: OfficialAccount, roles: tuple[str, ...], scope: str) -> None:
     if actor.token is not None:
         if actor.token.account_id != account.pk:
             raise Forbidden(_("This token belongs to another account."))
@@ -255,7 +255,7 @@ def _clean(account: OfficialAccount, values: dict, *, now: dt.datetime) -> list[
 @transaction.atomic
 def notice_create(*, account: OfficialAccount, actor: Actor, **values) -> Outcome:
     """Create a draft. Unknown fields are refused; audience and texts are validated before anything is stored."""
-    _require_role(
+    actor_role_require(
         actor, account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )
     unknown = set(values) - set(EDITABLE_FIELDS)
@@ -270,7 +270,7 @@ def notice_create(*, account: OfficialAccount, actor: Actor, **values) -> Outcom
 @transaction.atomic
 def notice_update(*, notice: Notice, actor: Actor, **values) -> Outcome:
     notice = Notice.objects.select_for_update().select_related("account").get(pk=notice.pk)
-    _require_role(
+    actor_role_require(
         actor, notice.account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )
     if notice.status != Notice.STATUS_DRAFT:
@@ -313,7 +313,7 @@ def notice_submit(*, notice: Notice, actor: Actor, send_at: dt.datetime | None =
     """Ask for the notice to be sent (at send_at, if given). It waits for approval when the account's policy
     needs a second person for it; otherwise it is scheduled at once."""
     notice = Notice.objects.select_for_update().select_related("account").get(pk=notice.pk)
-    _require_role(
+    actor_role_require(
         actor, notice.account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )
     now = timezone.now()
@@ -342,7 +342,7 @@ def notice_approve(*, notice: Notice, actor: Actor) -> Outcome:
     """Two-person rule, per person: the approver is not the author, and a token counts as the user who created
     it (``is_own_notice``), so nobody approves their own notice through a token. No exception for superusers."""
     notice = Notice.objects.select_for_update(of=("self",)).select_related("account", "author_token").get(pk=notice.pk)
-    _require_role(actor, notice.account, (Membership.ROLE_APPROVER,), ApiToken.SCOPE_BROADCAST_APPROVE)
+    actor_role_require(actor, notice.account, (Membership.ROLE_APPROVER,), ApiToken.SCOPE_BROADCAST_APPROVE)
     if actor.user is None and actor.token is None:
         raise Forbidden(_("An approval needs a person or a token."))
     if is_own_notice(notice=notice, actor=actor):
@@ -361,7 +361,7 @@ def notice_approve(*, notice: Notice, actor: Actor) -> Outcome:
 @transaction.atomic
 def notice_reject(*, notice: Notice, actor: Actor, reason: str = "") -> Outcome:
     notice = Notice.objects.select_for_update().select_related("account").get(pk=notice.pk)
-    _require_role(actor, notice.account, (Membership.ROLE_APPROVER,), ApiToken.SCOPE_BROADCAST_APPROVE)
+    actor_role_require(actor, notice.account, (Membership.ROLE_APPROVER,), ApiToken.SCOPE_BROADCAST_APPROVE)
     _transition(notice, Notice.STATUS_DRAFT)
     notice.save()
     _audit("reject", notice, actor, {"reason": reason[:200]})
@@ -373,7 +373,7 @@ def notice_cancel(*, notice: Notice, actor: Actor) -> Outcome:
     """Stop a notice before or while it is sent: every still-queued delivery is skipped at once (one UPDATE),
     and chunk tasks re-check the status between batches, so sending stops within seconds."""
     notice = Notice.objects.select_for_update().select_related("account").get(pk=notice.pk)
-    _require_role(
+    actor_role_require(
         actor, notice.account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )
     was = notice.status
@@ -438,7 +438,7 @@ def notice_follow_up_create(*, notice: Notice, kind: str, actor: Actor) -> Outco
     """The "cancel / correct" action on a sent (or sending) notice: a draft pre-filled from the original,
     addressed at send time to exactly the citizens who received it (see fanout), ready for a fast approval."""
     original = Notice.objects.select_related("account").get(pk=notice.pk)
-    _require_role(
+    actor_role_require(
         actor,
         original.account,
         (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER),
@@ -482,7 +482,7 @@ def _cancel_body(original: Notice) -> str:
 # --- settings write  ---
 @transaction.atomic
 def broadcast_settings_update(*, account: OfficialAccount, actor: Actor, **values) -> BroadcastSettings:
-    _require_role(actor, account, (), ApiToken.SCOPE_BROADCAST_WRITE)
+    actor_role_require(actor, account, (), ApiToken.SCOPE_BROADCAST_WRITE)
     obj = settings_for(account)
     for key, value in values.items():
         setattr(obj, key, value)
@@ -503,7 +503,7 @@ def deliveries_erase_for_citizen(*, account, citizen) -> int:
 def notice_import_cap(*, account: OfficialAccount, actor: Actor, data: bytes) -> Outcome:
     """A CAP 1.2 alert as a draft notice (an Update/Cancel of one of the account's notices becomes its
     follow-up). Malformed, oversize or entity-declaring XML is refused before anything is stored."""
-    _require_role(
+    actor_role_require(
         actor, account, (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER), ApiToken.SCOPE_BROADCAST_WRITE
     )
     parsed = cap_parse(account=account, data=data)

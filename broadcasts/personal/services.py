@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from broadcasts.personal import dispatch, rendering, selectors
 from broadcasts.personal.models import ListRow, Notification, Template, TemplateVersion
 from broadcasts.services import Actor, is_own_notice
+from broadcasts.services import actor_role_require as _require
 from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from oa_platform.models import ApiToken, Citizen, Membership, OfficialAccount, Topic
 from oa_platform.phones import InvalidPhone, normalize_phone
-from oa_platform.selectors import user_role
 from oa_platform.services import audit_record
 from oa_platform.url_policy import validate_web_url
 
@@ -36,20 +36,6 @@ SCOPE_WRITE = ApiToken.SCOPE_NOTIFICATIONS_WRITE
 SCOPE_APPROVE = ApiToken.SCOPE_NOTIFICATIONS_APPROVE
 MAX_PLACEHOLDERS = 30
 WRITERS = (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER)
-
-
-def _require(actor: Actor, account: OfficialAccount, roles: tuple[str, ...], scope: str) -> None:
-    if actor.token is not None:
-        if actor.token.account_id != account.pk:
-            raise Forbidden(_("This token belongs to another account."))
-        if not actor.token.has_scope(scope):
-            raise Forbidden(_("This token lacks the scope %(scope)s.") % {"scope": scope})
-        return
-    if actor.user is None:
-        return  # the system
-    role = user_role(actor.user, account)
-    if role is None or (role not in roles and role != Membership.ROLE_MANAGER):
-        raise Forbidden(_("Your role does not allow this."))
 
 
 def _audit(action: str, obj, account: OfficialAccount, actor: Actor, changes: dict | None = None) -> None:
