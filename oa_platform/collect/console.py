@@ -18,15 +18,12 @@ from oa_platform.console.access import EDITORS, MANAGERS, console_view
 from oa_platform.errors import DomainError
 from oa_platform.phones import mask_phone
 
-ID_MAX = 2**63 - 1
 # People listed as not having answered; the count says how many more there are.
 NON_RESPONDERS_SHOWN = 50
 
 
 def _form(request, pk: int) -> Form:
-    form = None
-    if pk <= ID_MAX:
-        form = selectors.forms_for_account(account=request.account).filter(pk=pk).first()
+    form = selectors.form_of_account(account=request.account, pk=pk)
     if form is None:
         raise Http404(_("Không tìm thấy biểu mẫu."))
     return form

@@ -21,14 +21,11 @@ from oa_platform.console.access import EDITORS, console_view
 from oa_platform.console.notice_forms import format_local, parse_local, zone_label
 from oa_platform.errors import DomainError
 
-ID_MAX = 2**63 - 1
 CHOICE_TYPES = (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE)
 
 
 def _form(request, pk: int) -> Form:
-    form = None
-    if pk <= ID_MAX:
-        form = selectors.forms_for_account(account=request.account).filter(pk=pk).first()
+    form = selectors.form_of_account(account=request.account, pk=pk)
     if form is None:
         raise Http404(_("Không tìm thấy biểu mẫu."))
     return form
@@ -195,7 +192,7 @@ def form_questions(request, slug: str, pk: int):
 
 
 def _question(form: Form, qid: int) -> Question:
-    question = form.questions.filter(pk=qid).first() if qid <= ID_MAX else None
+    question = form.questions.filter(pk=qid).first() if qid <= selectors.ID_MAX else None
     if question is None:
         raise Http404(_("Không tìm thấy câu hỏi."))
     return question
