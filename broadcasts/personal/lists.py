@@ -29,10 +29,17 @@ from broadcasts.personal.models import (
 )
 from broadcasts.personal.plan import DEFAULT_ORDER, Recipient, choose
 from broadcasts.personal.rendering import placeholders, sms_length
-from broadcasts.personal.services import SCOPE_APPROVE, SCOPE_WRITE, WRITERS, _audit, _require
+from broadcasts.personal.services import (
+    SCOPE_APPROVE,
+    SCOPE_WRITE,
+    WRITERS,
+    _audit,
+    _require,
+    approved_version_require,
+)
 from broadcasts.services import Actor, is_own_notice, quiet_hours_dispatch_at
 from broadcasts.services import settings_for as broadcast_settings_for
-from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from oa_platform.errors import Conflict, Forbidden, ValidationFailed
 from oa_platform.models import Citizen, Conversation, Membership, OfficialAccount
 
 # Rows checked, planned and stored together: one COPY and three lookups per batch (a batch of 2,000 rows is
@@ -126,12 +133,7 @@ def list_upload(
     are stored in batches of ROW_BATCH. A file refused as a whole (empty, not UTF-8, unknown column, too
     large) stores nothing: ValidationFailed with the reason."""
     _require(actor, account, WRITERS, SCOPE_WRITE)
-    template = selectors.template_by_key(account=account, key=template_key)
-    if template is None:
-        raise NotFound(_("No such template."), code="unknown_template")
-    version = selectors.approved_version(template=template)
-    if version is None:
-        raise Conflict(_("This template has not been approved yet."), code="template_not_approved")
+    version = approved_version_require(account=account, template_key=template_key)
     size = getattr(fileobj, "size", None)
     if max_bytes is not None and size is not None and size > max_bytes:
         raise ValidationFailed(_("The file is larger than %(n)s MB.") % {"n": max_bytes // (1024 * 1024)})

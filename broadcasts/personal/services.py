@@ -38,6 +38,18 @@ MAX_PLACEHOLDERS = 30
 WRITERS = (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER)
 
 
+def approved_version_require(*, account: OfficialAccount, template_key: str) -> TemplateVersion:
+    """The version of the account's template ``template_key`` that sending uses: NotFound for an unknown
+    template, Conflict while no version is approved."""
+    template = selectors.template_by_key(account=account, key=template_key)
+    if template is None:
+        raise NotFound(_("No such template."), code="unknown_template")
+    version = selectors.approved_version(template=template)
+    if version is None:
+        raise Conflict(_("This template has not been approved yet."), code="template_not_approved")
+    return version
+
+
 def _audit(action: str, obj, account: OfficialAccount, actor: Actor, changes: dict | None = None) -> None:
     audit_record(
         action=action,
@@ -211,12 +223,7 @@ def notification_create(
     same content gives back the first notification and sends nothing; with other content it is a Conflict.
     Everything is checked before anything is stored."""
     _require(actor, account, WRITERS, SCOPE_WRITE)
-    template = selectors.template_by_key(account=account, key=template_key)
-    if template is None:
-        raise NotFound(_("No such template."), code="unknown_template")
-    version = selectors.approved_version(template=template)
-    if version is None:
-        raise Conflict(_("This template has not been approved yet."), code="template_not_approved")
+    version = approved_version_require(account=account, template_key=template_key)
     if bool(phone) == bool(citizen_id):
         raise ValidationFailed(_("Give either phone or citizen_id."), fields={"phone": _("phone or citizen_id")})
     values = _personalisation(version, personalisation or {})
