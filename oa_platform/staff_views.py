@@ -12,9 +12,10 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from oa_platform.console import labels
+from oa_platform.console.inbox import conversation_row, message_row
 from oa_platform.conversations import handoff
 from oa_platform.conversations import selectors as conversation_selectors
 from oa_platform.errors import DomainError
@@ -35,36 +36,13 @@ def _error(request, exc: DomainError, slug: str, pk: int | None = None):
     return redirect("staff:conversation", slug=slug, pk=pk) if pk else redirect("staff:inbox", slug=slug)
 
 
-def conversation_dict(conversation) -> dict:
-    citizen = conversation.citizen
-    return {
-        "id": conversation.pk,
-        "status": conversation.status,
-        "status_label": labels.status_label(conversation.status),
-        "citizen": labels.citizen_label(citizen),
-        "channel": citizen.channel,
-        "phone": citizen.masked_phone,
-        "assigned_to": conversation.assigned_to.get_username() if conversation.assigned_to else None,
-        "handoff_requested_at": conversation.handoff_requested_at.isoformat()
-        if conversation.handoff_requested_at
-        else None,
-        "last_message_at": conversation.last_message_at.isoformat(),
-        "undelivered": bool(getattr(conversation, "has_undelivered", False)),
-    }
+def _conversation_json(request, conversation) -> dict:
+    """The conversation as the inbox's list shows it (console.inbox.conversation_row: one shape everywhere)."""
+    return conversation_row(conversation, account=conversation.account, user=request.user, now=timezone.now())
 
 
-def message_dict(message: Message) -> dict:
-    return {
-        "id": message.pk,
-        "direction": message.direction,
-        "sender": message.sender,
-        "text": message.text,
-        "created_at": message.created_at.isoformat(),
-        "author": message.author.get_username() if message.author else None,
-        "delivery_status": message.delivery_status,
-        "delivery_attempts": message.delivery_attempts,
-        "delivery_error": message.delivery_error,
-    }
+def _message_json(message: Message) -> dict:
+    return message_row(message, account=message.conversation.account, now=timezone.now())
 
 
 @staff_member_required
@@ -96,7 +74,9 @@ def _act(request, slug: str, pk: int, action):
 def assign(request, slug: str, pk: int):
     def action(conversation):
         return {
-            "conversation": conversation_dict(handoff.conversation_assign(conversation=conversation, user=request.user))
+            "conversation": _conversation_json(
+                request, handoff.conversation_assign(conversation=conversation, user=request.user)
+            )
         }
 
     return _act(request, slug, pk, action)
@@ -109,7 +89,7 @@ def reply(request, slug: str, pk: int):
         message = handoff.conversation_reply(
             conversation=conversation, user=request.user, text=request.POST.get("text")
         )
-        return {"message": message_dict(message)}
+        return {"message": _message_json(message)}
 
     return _act(request, slug, pk, action)
 
@@ -119,7 +99,9 @@ def reply(request, slug: str, pk: int):
 def close(request, slug: str, pk: int):
     def action(conversation):
         return {
-            "conversation": conversation_dict(handoff.conversation_close(conversation=conversation, user=request.user))
+            "conversation": _conversation_json(
+                request, handoff.conversation_close(conversation=conversation, user=request.user)
+            )
         }
 
     return _act(request, slug, pk, action)
@@ -137,7 +119,7 @@ def retry(request, slug: str, pk: int):
     except DomainError as exc:
         return _error(request, exc, slug)
     if _wants_json(request):
-        return JsonResponse({"message": message_dict(message)})
+        return JsonResponse({"message": _message_json(message)})
     return redirect("staff:conversation", slug=slug, pk=message.conversation_id)
 
 
