@@ -28,9 +28,17 @@ def template_by_key(*, account: OfficialAccount, key: str) -> Template | None:
     return templates_for_account(account=account).filter(key=key).first()
 
 
-def approved_version(*, template: Template) -> TemplateVersion | None:
-    """The newest approved version (what is sent while a newer edit waits for approval)."""
-    return template.versions.filter(status=TemplateVersion.STATUS_APPROVED).order_by("-number").first()
+def approved_version_by_key(*, account: OfficialAccount, key: str) -> TemplateVersion | None:
+    """The newest approved version of the account's template ``key`` (with its template), in one query: the
+    one-message API reads it on every request."""
+    return (
+        TemplateVersion.objects.filter(
+            template__account=account, template__key=key, status=TemplateVersion.STATUS_APPROVED
+        )
+        .select_related("template")
+        .order_by("-number")
+        .first()
+    )
 
 
 def notifications_for_account(*, account: OfficialAccount) -> QuerySet[Notification]:
