@@ -17,7 +17,17 @@ from broadcasts.personal.models import (
     TemplateVersion,
 )
 from broadcasts.personal.plan import Recipient
+from broadcasts.services import Actor, actor_people, approver_people, notice_author_people
 from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
+
+
+def sees_full_phones(*, item, user) -> bool:
+    """Whether staff member ``user`` sees the phones of ``item`` (a recipient list: a row with the two-person
+    fields) in full: only its author and its approver do, themselves or through a token they created. Everyone
+    else sees them masked (oa_platform.phones.mask_phone); before approval only the author sees them."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(actor_people(Actor(user=user)) & (notice_author_people(item) | approver_people(item)))
 
 
 def templates_for_account(*, account: OfficialAccount) -> QuerySet[Template]:
