@@ -2,6 +2,7 @@ import json
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -249,3 +250,15 @@ def test_one_notification_costs_five_queries_and_its_status_three(call, tenant_a
     with CaptureQueriesContext(connection) as queries:
         detail = call("get", f"{url}{answer.json()['notification']['id']}/", tenant_a.token)
     assert detail.status_code == 200 and len(_statements(queries)) == 3
+
+
+def test_the_api_benchmark_refuses_a_database_not_meant_for_it_and_writes_valid_scripts(settings):
+    from broadcasts.personal.management.commands import bench_personal_api as bench  # a command, not a library
+
+    notify = bench.LUA_NOTIFY % (4, bench.FOLLOWER_PHONE, bench.TEMPLATE, "congan-hcm", "tok")
+    assert '"phone": "\' .. phone .. \'"' in notify and "counter % phone_only == 0" in notify
+    detail = bench.LUA_DETAIL % (3, 9, "congan-hcm", "tok")
+    assert "local low, high = 3, 9" in detail and '"/api/v1/accounts/congan-hcm/notifications/" ..' in detail
+    settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
+    with pytest.raises(CommandError, match="bench"):
+        call_command("bench_personal_api")

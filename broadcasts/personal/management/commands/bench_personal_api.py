@@ -97,10 +97,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
+        require_bench_database()
         wrk = shutil.which("wrk")
         if wrk is None:
             raise CommandError("wrk is not installed (Debian: apt-get install wrk)")
-        require_bench_database()
         call_command("import_faqs", str(Path(settings.BASE_DIR) / "oa_platform" / "fixtures" / "faq_corpus.json"))
         account = OfficialAccount.objects.get(slug=SLUG)
         raw = self._prepare(account)
