@@ -88,6 +88,16 @@ class ScheduleIn(serializers.Serializer):
 class AudienceIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[c for c, _l in Form.AUDIENCE_CHOICES], default=Form.AUDIENCE_FOLLOWERS)
     topic = serializers.SlugField(max_length=40, required=False, allow_blank=True, default="")
+    area = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default="", help_text="followers: an area code (and below)"
+    )
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=Form.AUDIENCE_PHONES_MAX,
+        help_text="list: the phones of the people asked",
+    )
 
 
 class FormIn(serializers.Serializer):
