@@ -4,7 +4,7 @@ the "staff" namespace)."""
 from django.urls import path
 
 from oa_platform.collect import console
-from oa_platform.console import formbuild
+from oa_platform.console import formbuild, formschedule
 
 urlpatterns = [
     path("", console.forms, name="forms"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/questions/<int:qid>/", formbuild.form_question_edit, name="form-question-edit"),
     path("<int:pk>/questions/<int:qid>/move/", formbuild.form_question_move, name="form-question-move"),
     path("<int:pk>/round/", formbuild.form_round, name="form-round"),
+    path("<int:pk>/schedule/", formschedule.form_schedule, name="form-schedule"),
     path("<int:pk>/", console.form_results, name="form-results"),
     path("<int:pk>/live/", console.form_results_live, name="form-results-live"),
     path("<int:pk>/export/", console.form_export, name="form-export"),

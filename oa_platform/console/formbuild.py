@@ -22,6 +22,8 @@ from oa_platform.console.notice_forms import format_local, parse_local, zone_lab
 from oa_platform.errors import DomainError
 
 CHOICE_TYPES = (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE)
+# A new form asks followers or staff; an area, a list of phones and the schedule are set on its schedule page.
+NEW_FORM_AUDIENCES = [choice for choice in Form.AUDIENCE_CHOICES if choice[0] != Form.AUDIENCE_LIST]
 
 
 def _form(request, pk: int) -> Form:
@@ -126,7 +128,7 @@ def form_new(request, slug: str):
         if late not in dict(Form.LATE_CHOICES):
             errors.append(_("Chọn cách xử lý câu trả lời muộn."))
         audience = values.get("audience") or Form.AUDIENCE_FOLLOWERS
-        if audience not in dict(Form.AUDIENCE_CHOICES):
+        if audience not in dict(NEW_FORM_AUDIENCES):
             errors.append(_("Chọn người nhận biểu mẫu."))
         topic = values.get("topic", "") if audience == Form.AUDIENCE_FOLLOWERS else ""
         question = _question_from_post(values, _new_key(values.get("label_vi", ""), set()), errors)
@@ -155,7 +157,7 @@ def form_new(request, slug: str):
         "errors": errors,
         "types": Question.TYPE_CHOICES,
         "late_choices": Form.LATE_CHOICES,
-        "audiences": Form.AUDIENCE_CHOICES,
+        "audiences": NEW_FORM_AUDIENCES,
         "topics": [(t.key, t.label(translation.get_language() or "vi")) for t in request.account.topics.all()],
     }
     return render(request, "staff/formbuild/new.html", context, status=400 if errors else 200)
