@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from broadcasts.personal.models import ListRow, RecipientList
@@ -28,13 +28,13 @@ from oa_platform.models import Area
 from oa_platform.web_state import areas_under
 
 WEEKDAYS = [
-    (0, gettext_lazy("Thứ Hai")),
-    (1, gettext_lazy("Thứ Ba")),
-    (2, gettext_lazy("Thứ Tư")),
-    (3, gettext_lazy("Thứ Năm")),
-    (4, gettext_lazy("Thứ Sáu")),
-    (5, gettext_lazy("Thứ Bảy")),
-    (6, gettext_lazy("Chủ Nhật")),
+    (0, pgettext_lazy("weekday", "Thứ Hai")),
+    (1, pgettext_lazy("weekday", "Thứ Ba")),
+    (2, pgettext_lazy("weekday", "Thứ Tư")),
+    (3, pgettext_lazy("weekday", "Thứ Năm")),
+    (4, pgettext_lazy("weekday", "Thứ Sáu")),
+    (5, pgettext_lazy("weekday", "Thứ Bảy")),
+    (6, pgettext_lazy("weekday", "Chủ Nhật")),
 ]
 # Hours a recurring round may stay open: a week at most (services.WINDOW_MAX_MINUTES).
 WINDOW_HOURS_MAX = services.WINDOW_MAX_MINUTES // 60

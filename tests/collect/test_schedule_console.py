@@ -160,3 +160,19 @@ def test_the_template_has_no_inline_script_style_or_handler():
     source = open(get_template("staff/formbuild/schedule.html").origin.name, encoding="utf-8").read()
     assert "<script" not in source and "style=" not in source and "<style" not in source
     assert not [word for word in ("onclick", "onchange", "onsubmit") if word in source]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", ["Lịch và người nhận", "Thứ Hai", "Giờ mở đợt"]),
+        ("en", ["Schedule and audience", "Monday", "Round opens at"]),
+        ("zh-hans", ["日程和对象", "星期一", "开放时间"]),
+    ],
+)
+def test_the_page_is_translated(client, tenant_a, language, words):
+    form = make_form(tenant_a.account, key="flood")
+    client.force_login(tenant_a.editor)
+    client.cookies["django_language"] = language
+    page = client.get(url(form)).content.decode()
+    assert all(word in page for word in words)
