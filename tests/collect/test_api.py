@@ -235,6 +235,10 @@ def test_a_daily_check_in_is_created_from_json_and_its_beat_opens_the_rounds(cli
         {"schedule": {"repeat": "hourly", "open_time": "08:00"}},
         {"audience": {"kind": "followers", "topic": "no-such-topic"}},
         {"audience": {"kind": "everyone"}},
+        {"audience": {"kind": "followers", "area": "nowhere"}},
+        {"audience": {"kind": "list", "phones": ["0912345678", "12"]}},
+        {"audience": {"kind": "list", "phones": []}},
+        {"schedule": {"repeat": "daily", "open_time": "08:00", "window_minutes": 60, "remind_time": "09:30"}},
     ],
 )
 def test_bad_schedules_and_audiences_are_400(client_a, tenant_a, extra):
@@ -263,3 +267,14 @@ def test_questions_are_replaced_under_the_rules_that_protect_answers(client_a, t
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "option_has_answers"
     assert form.questions.get(key="people").type == "number"
     assert client_a.put(url, {"questions": []}, format="json").status_code == 400
+
+
+def test_the_audience_is_followers_in_an_area_or_a_list_of_phones(client_a, tenant_a):
+    body = {"key": "flood", "title_vi": "Thiệt hại", "questions": QUESTIONS, "audience": {"area": "79"}}
+    assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 201
+    body = {"key": "vaccine", "title_vi": "Tiêm", "questions": QUESTIONS}
+    body["audience"] = {"kind": "list", "phones": ["0912 345 678", "+84912345678", "0987654321"]}
+    assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 201
+    forms = {f.key: f for f in Form.objects.filter(account=tenant_a.account)}
+    assert forms["flood"].audience_area.code == "79"
+    assert forms["vaccine"].audience_phones == ["+84912345678", "+84987654321"]
