@@ -28,6 +28,7 @@ TASK_NAMES = {
     "collect.purge_expired",  # beat, hourly (oa_platform.collect.schedule)
     "collect.remind_due",  # beat, every 30 s (oa_platform.collect.schedule)
     "collect.announce_round",  # one per round opened now (oa_platform.collect.announce)
+    "collect.remind_round",  # one per "remind them now" larger than a chunk (oa_platform.collect.announce)
 }
 
 

@@ -29,6 +29,7 @@ from oa_platform.services import audit_record
 
 OPEN = "open"  # the round has opened
 REMIND = "remind"  # the round's reminder time has come
+NUDGE = "nudge"  # staff pressed "remind them now" (the same message as REMIND)
 
 # Citizens told per transaction: each costs a conversation lookup, a message row and a queued send, so a chunk
 # holds the round's row lock for about a second.
@@ -76,12 +77,18 @@ def tell(*, form: Form, citizens, kind: str, base_url: str = "") -> int:
     return count
 
 
-_FIELDS = {OPEN: ("announce_cursor", "announced_at"), REMIND: ("remind_cursor", "reminded_at")}
+_FIELDS = {
+    OPEN: ("announce_cursor", "announced_at"),
+    REMIND: ("remind_cursor", "reminded_at"),
+    NUDGE: ("nudge_cursor", "nudged_at"),
+}
 
 
-def round_tell_chunk(*, round_id: int, kind: str, now: dt.datetime | None = None) -> tuple[int, bool]:
-    """Tell the next TELL_CHUNK people of the round who have not answered (``kind``: OPEN or REMIND), under the
-    round's row lock. Returns (told, finished); a round another run holds is (0, False)."""
+def round_tell_chunk(
+    *, round_id: int, kind: str, now: dt.datetime | None = None, base_url: str = ""
+) -> tuple[int, bool]:
+    """Tell the next TELL_CHUNK people of the round who have not answered (``kind``: OPEN, REMIND or NUDGE),
+    under the round's row lock. Returns (told, finished); a round another run holds is (0, False)."""
     cursor_field, done_field = _FIELDS[kind]
     now = now or timezone.now()
     with transaction.atomic():
@@ -97,13 +104,13 @@ def round_tell_chunk(*, round_id: int, kind: str, now: dt.datetime | None = None
             return 0, True
         after = getattr(round_, cursor_field)
         citizens = list(non_responders(form=round_.form, round_=round_).filter(pk__gt=after)[:TELL_CHUNK])
-        told = tell(form=round_.form, citizens=citizens, kind=kind)
+        told = tell(form=round_.form, citizens=citizens, kind=kind, base_url=base_url)
         finished = len(citizens) < TELL_CHUNK
         changes = {cursor_field: citizens[-1].pk if citizens else after}
         if finished:
             changes[done_field] = now
         Round.objects.filter(pk=round_.pk).update(**changes)
-        if finished and kind == REMIND:
+        if finished and kind == REMIND:  # (a NUDGE is audited when staff ask for it)
             form = round_.form
             audit_record(action="form_remind", obj=form, account=form.account, changes={"round": round_.pk})
     return told, finished
@@ -132,6 +139,17 @@ def announce_on_commit(round_: Round) -> None:
     transaction.on_commit(lambda: announce_round.delay(round_id))
 
 
+@shared_task(name="collect.remind_round")
+def remind_round(round_id: int) -> dict:
+    """Queued when staff press "remind them now" and the audience is larger than one chunk."""
+    return {"told": round_tell(round_id=round_id, kind=NUDGE)}
+
+
+def nudge_on_commit(round_: Round) -> None:
+    round_id = round_.pk
+    transaction.on_commit(lambda: remind_round.delay(round_id))
+
+
 def _due(now: dt.datetime, done_field: str, time_field: str):
     return (
         Round.objects.filter(**{f"{done_field}__isnull": True, f"{time_field}__lte": now, "opens_at__lte": now})
@@ -144,12 +162,13 @@ def _due(now: dt.datetime, done_field: str, time_field: str):
 def rounds_tell_due(*, now: dt.datetime | None = None) -> dict:
     """Beat step: tell the audience of every open round not yet told (one opened by the beat, one whose opening
     time set by hand or by the API has come, one a stopped run left half told), then the reminders whose time
-    has come. Returns {"announced": rounds finished, "reminded": rounds finished}."""
+    has come, and what is left of a "remind them now". Returns the rounds finished of each kind."""
     now = now or timezone.now()
-    result = {"announced": 0, "reminded": 0}
+    result = {"announced": 0, "reminded": 0, "nudged": 0}
     for key, kind, done_field, time_field in (
         ("announced", OPEN, "announced_at", "opens_at"),
         ("reminded", REMIND, "reminded_at", "remind_at"),
+        ("nudged", NUDGE, "nudged_at", "nudge_requested_at"),
     ):
         for round_id in list(_due(now, done_field, time_field)):
             round_tell(round_id=round_id, kind=kind, now=now)

@@ -174,6 +174,10 @@ class Round(models.Model):
     announce_cursor = models.BigIntegerField(_("announced up to citizen"), default=0)
     announced_at = models.DateTimeField(_("audience told at"), null=True, blank=True)
     remind_cursor = models.BigIntegerField(_("reminded up to citizen"), default=0)
+    # "Remind them now" pressed by staff: when, how far it got, when it finished (the scheduled reminder apart).
+    nudge_requested_at = models.DateTimeField(_("reminder asked at"), null=True, blank=True)
+    nudge_cursor = models.BigIntegerField(_("reminded now up to citizen"), default=0)
+    nudged_at = models.DateTimeField(_("reminded now at"), null=True, blank=True)
     audience_count = models.PositiveIntegerField(_("audience"), default=0)
     responded = models.PositiveIntegerField(_("responded"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -517,20 +517,24 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
 
 
 # --- reminders  ---
-# Reminders one click sends at most: bounds the transaction (a row and a queued send each).
-REMIND_MAX = 2000
-
-
 @transaction.atomic
 def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
-    """Remind (at most REMIND_MAX of) the round's audience who have not answered yet; ``base_url``: the
-    site's address as the staff member's request saw it (else settings.PUBLIC_BASE_URL). Returns how many."""
+    """Remind the round's audience who have not answered yet ("remind them now"): the first chunk at once, the
+    rest by a task (and the beat, should it stop). ``base_url``: the site's address as the staff member's
+    request saw it, for the first chunk's links. A reminder still under way is not started again (conflict).
+    Returns how many are being reminded."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if not round_.is_open():
         raise Conflict(_("This round is closed."), code="round_closed")
-    waiting = non_responders(form=form, round_=round_)[:REMIND_MAX]
-    count = announce.tell(form=form, citizens=waiting, kind=announce.REMIND, base_url=base_url)
-    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
-    return count
+    if round_.nudge_requested_at is not None and round_.nudged_at is None:
+        raise Conflict(_("A reminder is already being sent."), code="reminder_under_way")
+    waiting = non_responders(form=form, round_=round_).count()
+    Round.objects.filter(pk=round_.pk).update(nudge_requested_at=timezone.now(), nudge_cursor=0, nudged_at=None)
+    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": waiting})
+    _told, finished = announce.round_tell_chunk(round_id=round_.pk, kind=announce.NUDGE, base_url=base_url)
+    if not finished:
+        announce.nudge_on_commit(round_)
+    return waiting
 
 
 def rounds_remind_due(*, now: dt.datetime | None = None) -> int:

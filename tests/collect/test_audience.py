@@ -17,10 +17,11 @@ from oa_platform.collect.services import (
     form_settings_update,
     response_submit,
     round_open,
+    round_remind,
     rounds_open_due,
     rounds_remind_due,
 )
-from oa_platform.errors import ValidationFailed
+from oa_platform.errors import Conflict, ValidationFailed
 from oa_platform.models import Area, Message, Topic
 from oa_platform.services import follow_create, subscriptions_set
 from tests import factories
@@ -145,7 +146,7 @@ def test_a_round_to_come_is_told_when_it_opens_not_before(tenant_a, time_machine
     time_machine.move_to("2026-12-07 07:00:00+07:00", tick=False)
     factories.make_follower(tenant_a.account, channel="generic")
     form = make_form(tenant_a.account, key="flood", round={"opens_at": dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.UTC)})
-    assert announce.rounds_tell_due() == {"announced": 0, "reminded": 0}
+    assert announce.rounds_tell_due() == {"announced": 0, "reminded": 0, "nudged": 0}
     assert not Message.objects.exists()
     time_machine.move_to("2026-12-07 08:31:00+07:00", tick=False)
     assert announce.rounds_tell_due()["announced"] == 1
@@ -206,3 +207,33 @@ def test_bad_schedules_are_refused_and_the_form_is_unchanged(tenant_a, schedule)
         form_settings_update(form=form, schedule=schedule, audience={"kind": "staff"})
     form.refresh_from_db()
     assert form.repeat == Form.REPEAT_NONE and form.audience == Form.AUDIENCE_FOLLOWERS
+
+
+def test_remind_now_reaches_a_large_audience_in_chunks_and_is_not_started_twice(
+    tenant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: 7 followers who have not answered, chunks of 3, runs of one chunk
+    monkeypatch.setattr(announce, "TELL_CHUNK", 3)
+    monkeypatch.setattr(announce, "TELL_CHUNKS_PER_RUN", 1)
+    people = [factories.make_follower(tenant_a.account, channel="generic") for _ in range(7)]
+    form = make_form(tenant_a.account, key="flood")
+    round_ = form.rounds.get()
+    round_.announced_at = round_.opens_at
+    round_.save()
+    # when: staff press "remind them now": the first chunk at once, a task for the next
+    with django_capture_on_commit_callbacks(execute=True):
+        assert round_remind(form=form, round_=round_, base_url="https://staff.example") == 7
+    assert Message.objects.filter(text__startswith="Nhắc").count() == 6
+    assert "https://staff.example/f/" in Message.objects.filter(text__startswith="Nhắc").first().text
+    # pressing again while it is under way is refused
+    with pytest.raises(Conflict):
+        round_remind(form=form, round_=round_)
+    # the beat finishes it, once
+    assert announce.rounds_tell_due()["nudged"] == 1
+    assert announce.rounds_tell_due()["nudged"] == 0
+    told = Message.objects.filter(text__startswith="Nhắc").values_list("conversation__citizen_id", flat=True)
+    assert sorted(told) == sorted(p.pk for p in people)
+    # once finished, staff may remind again (those still waiting)
+    response_submit(form=form, citizen=people[0], client_id=uuid.uuid4(), answers=GOOD)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert round_remind(form=form, round_=round_) == 6
