@@ -146,6 +146,7 @@ def form_create(
     round: dict | None = None,
     schedule: dict | None = None,
     audience: dict | None = None,
+    open_first: bool = True,
     actor=None,
     actor_label: str = "",
 ) -> Form:
@@ -153,7 +154,8 @@ def form_create(
     dates it is open now). ``schedule`` ({repeat: daily|weekdays, weekdays: [0..6], open_time, window_minutes,
     remind_time}) makes it recurring: the beat opens a round at open_time (local), and without ``round`` that is
     the first one. ``audience``: {kind: followers|staff|list, topic, area, phones} (audience_clean). A key the
-    account already uses is a conflict."""
+    account already uses is a conflict. ``open_first`` False (the console): no round yet, and nobody is told, until
+    staff open one or set a schedule, once the questions and the audience are ready."""
     if Form.objects.filter(account=account, key=key).exists():
         raise Conflict(_("The account already has a form with this key."), code="form_exists", fields={"key": key})
     built = _questions_build(questions)
@@ -173,7 +175,7 @@ def form_create(
     for question in built:
         question.form = form
     Question.objects.bulk_create(built)
-    if round or not recurrence:
+    if round or (not recurrence and open_first):
         round = round or {}
         round_open(
             form=form,

@@ -106,6 +106,7 @@ def _questions_context(request, form: Form, values=None, editing: Question | Non
         "types": Question.TYPE_CHOICES,
         "values": values or {},
         "editing": editing,
+        "has_round": form.rounds.exists(),
         "errors": errors or [],
     }
 
@@ -144,6 +145,7 @@ def form_new(request, slug: str):
                     retention_days=retention,
                     questions=[question],
                     audience={"kind": audience, "topic": topic},
+                    open_first=False,  # opened on its rounds or schedule page, once its questions are ready
                     actor=request.user,
                 )
             except DomainError as exc:

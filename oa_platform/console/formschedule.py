@@ -185,6 +185,7 @@ def _context(request, form: Form, values: dict, errors: list) -> dict:
         "list_name": form.audience_list_name,
         "phones_count": len(form.audience_phones),
         "audience_now": audience_citizens(form).count(),
+        "has_round": form.rounds.exists(),
         "zone": zone_label(request.account.tzinfo),
     }
 

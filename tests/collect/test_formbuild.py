@@ -44,7 +44,9 @@ def test_an_editor_creates_a_form_with_its_first_question(client, tenant_a):
     (question,) = form.questions.all()
     assert question.type == "choice" and question.required
     assert [o["label_vi"] for o in question.options] == ["Thấp", "Cao"]
-    assert form.rounds.count() == 1
+    # not open, nobody told, until its questions and audience are ready and a round is opened
+    assert form.rounds.count() == 0
+    assert 'id="not-open"' in client.get(response["Location"]).content.decode()
 
 
 def test_bad_input_is_shown_and_nothing_is_stored(client, tenant_a):
