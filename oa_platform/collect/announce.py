@@ -1,7 +1,8 @@
 """Telling a round's audience: when it opens ("answer this form") and at its reminder time ("you have not
 answered yet"). Each person gets a system message in their conversation on the channel they follow on, sent
 through the outbox and the channel layer like every outbound message (oa_platform.conversations.outbox ->
-oa_platform.channel_types), with the form's link and, for chat, the words that start answering it right there.
+oa_platform.channel_types), with the form's link (personal: whoever opens it answers as that person, see
+oa_platform.collect.links) and, for chat, the words that start answering it right there.
 
 A large audience (a province's followers) is told in chunks of citizens by id, each chunk its own
 transaction; the round keeps the last id told (``announce_cursor`` / ``remind_cursor``), so a run that stops
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from oa_platform import live
 from oa_platform.collect.audience import non_responders
+from oa_platform.collect.link_tokens import link_token
 from oa_platform.collect.models import Form, Round
 from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
 from oa_platform.conversations.text import conversation_for
@@ -57,11 +59,15 @@ def tell_text(*, form: Form, kind: str, language: str, url: str) -> str:
 def tell(*, form: Form, citizens, kind: str, base_url: str = "") -> int:
     """One message to each of ``citizens`` (an iterable of Citizen rows) in the current transaction; the sends
     are queued after it commits. Returns how many."""
-    url = form_url(form, base_url)
     count = 0
     for citizen in citizens:
         conversation = conversation_for(account=form.account, citizen=citizen)
         language = citizen.language or form.account.default_language
+        if citizen.account_id is not None:
+            # a person of a provider channel (or staff): a link that answers as them, not as a new browser
+            url = form_url(form, base_url) + f"p/{link_token(form_id=form.pk, citizen_id=citizen.pk)}/"
+        else:
+            url = form_url(form, base_url)  # the browser's own web identity: the page knows them already
         message = Message.objects.create(
             conversation=conversation,
             direction=Message.DIRECTION_OUT,

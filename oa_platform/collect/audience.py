@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from oa_platform.collect.models import Form, Response, Round
+from oa_platform.collect.models import AnswerLink, Form, Response, Round
 from oa_platform.errors import ValidationFailed
 from oa_platform.models import Area, Citizen, Follow, Membership, OfficialAccount, Topic
 from oa_platform.phones import normalize_phone
@@ -95,3 +95,12 @@ def audience_clean(*, account: OfficialAccount, audience: dict | None) -> dict:
             )
         fields.update(audience_phones=phones, audience_list_name=str(audience.get("list_name") or "")[:200])
     return fields
+
+
+def answering_as(*, account: OfficialAccount, citizen: Citizen) -> Citizen:
+    """The person ``citizen`` answers ``account``'s forms as: a browser's web identity that opened a personal
+    link answers as the person the link was sent to; anyone else as themselves."""
+    if citizen.account_id is not None or citizen.pk is None:
+        return citizen
+    link = AnswerLink.objects.filter(account=account, web_citizen=citizen).select_related("citizen").first()
+    return link.citizen if link is not None else citizen

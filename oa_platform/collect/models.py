@@ -285,3 +285,26 @@ class Dialogue(models.Model):
 
     def __str__(self) -> str:
         return f"dialogue {self.pk}"
+
+
+class AnswerLink(models.Model):
+    """A browser that opened a personal link from a form's message answers the account's forms as the person the
+    message was sent to (their Zalo, WeChat, generic or staff identity), not as a new web identity: so the
+    round's "not answered" list, its reminders and the count know that they answered. The latest link wins."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("account"))
+    web_citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("browser identity")
+    )
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("answers as"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("answer link")
+        verbose_name_plural = _("answer links")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "web_citizen"], name="collect_answerlink_one_per_browser")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.web_citizen_id} -> {self.citizen_id}"

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from oa_platform import live
 from oa_platform.collect import announce
 from oa_platform.collect.answers import answer_buckets, answers_clean
-from oa_platform.collect.audience import audience_citizens, audience_clean, non_responders
-from oa_platform.collect.models import Dialogue, Form, Question, Response, Round, Submission, Tally
+from oa_platform.collect.audience import answering_as, audience_citizens, audience_clean, non_responders
+from oa_platform.collect.models import AnswerLink, Dialogue, Form, Question, Response, Round, Submission, Tally
 from oa_platform.errors import Conflict, ValidationFailed
 from oa_platform.models import Area, Citizen, OfficialAccount
 from oa_platform.services import audit_record
@@ -462,6 +462,7 @@ def response_submit(
     seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
     if seen is not None:
         return _replay(seen, form, digest)
+    citizen = answering_as(account=form.account, citizen=citizen)
     questions = list(form.questions.all())
     clean, errors = answers_clean(questions, answers, area_path=area_path)
     if errors:
@@ -554,6 +555,7 @@ def responses_erase_for_citizen(*, account: OfficialAccount, citizen: Citizen) -
     for response in responses:
         _response_uncount(response)
     Dialogue.objects.filter(account=account, citizen=citizen).delete()
+    AnswerLink.objects.filter(Q(citizen=citizen) | Q(web_citizen=citizen), account=account).delete()
     Response.objects.filter(pk__in=[r.pk for r in responses]).delete()
     return len(responses)
 
