@@ -60,7 +60,7 @@ def _question_from_post(data, key: str, errors: list) -> dict:
         **{name: data.get(name, "").strip() for name in services.QUESTION_FIELDS},
     }
     # Whatever was typed goes to the service, which says why options or min/max do not fit the type.
-    options = [line.strip() for line in data.get("options", "").splitlines() if line.strip()]
+    options = [_option_of_line(line) for line in data.get("options", "").splitlines() if line.strip()]
     if options or kind in CHOICE_TYPES:
         spec["options"] = options
     for name, label in (("min", _("Nhỏ nhất")), ("max", _("Lớn nhất"))):
@@ -68,6 +68,19 @@ def _question_from_post(data, key: str, errors: list) -> dict:
         if value is not None:
             spec[name] = value
     return spec
+
+
+def _option_of_line(line: str) -> dict:
+    """One option typed on a line: "Vietnamese | English | Chinese", the translations optional."""
+    parts = [part.strip() for part in line.split("|")] + ["", ""]
+    return {"label_vi": parts[0], "label_en": parts[1], "label_zh": parts[2]}
+
+
+def _line_of_option(option: dict) -> str:
+    parts = [option.get("label_vi", ""), option.get("label_en", ""), option.get("label_zh", "")]
+    while len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return " | ".join(parts)
 
 
 def _spec_of(question: Question) -> dict:
@@ -92,10 +105,10 @@ def _new_key(label: str, taken: set[str]) -> str:
     return key
 
 
-def _merge_options(old: list[dict], labels: list[str]) -> list[dict]:
-    """Options typed one per line, keeping the key (and translations) of an option whose label stays."""
-    by_label = {option["label_vi"]: option for option in old}
-    return [dict(by_label[label]) if label in by_label else label for label in labels]
+def _merge_options(old: list[dict], typed: list[dict]) -> list[dict]:
+    """Options typed one per line, keeping the key of an option whose Vietnamese label stays (its answers)."""
+    keys = {option["label_vi"]: option["key"] for option in old}
+    return [option | {"key": keys[option["label_vi"]]} if option["label_vi"] in keys else option for option in typed]
 
 
 def _questions_context(request, form: Form, values=None, editing: Question | None = None, errors=None) -> dict:
@@ -208,7 +221,7 @@ def form_question_edit(request, slug: str, pk: int, qid: int):
     form = _form(request, pk)
     question = _question(form, qid)
     if request.method == "GET":
-        values = _spec_of(question) | {"options": "\n".join(o["label_vi"] for o in question.options)}
+        values = _spec_of(question) | {"options": "\n".join(_line_of_option(o) for o in question.options)}
         values["min"] = "" if question.min_value is None else question.min_value
         values["max"] = "" if question.max_value is None else question.max_value
         context = _questions_context(request, form, values=values, editing=question)

@@ -171,3 +171,28 @@ def test_the_audience_is_followers_of_one_topic_or_staff(client, tenant_a):
     assert client.post(url, NEW | {"key": "c", "topic": "no-such-topic"}).status_code == 400
     assert client.post(url, NEW | {"key": "d", "audience": "everyone"}).status_code == 400
     assert not Form.objects.filter(key__in=["c", "d"]).exists()
+
+
+def test_options_are_typed_with_their_translations_and_keep_their_keys_when_edited(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    slug = tenant_a.account.slug
+    body = NEW | {"key": "tiem", "options": "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet\n"}
+    assert client.post(reverse("staff:form-new", args=[slug]), body).status_code == 302
+    form = Form.objects.get(account=tenant_a.account, key="tiem")
+    question = form.questions.get()
+    assert [(o["label_vi"], o["label_en"], o["label_zh"]) for o in question.options] == [
+        ("Đã tiêm", "Vaccinated", "已接种"),
+        ("Chưa tiêm", "Not yet", ""),
+    ]
+    keys = [o["key"] for o in question.options]
+    edit = reverse("staff:form-question-edit", args=[slug, form.pk, question.pk])
+    assert "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet" in client.get(edit).content.decode()
+    # a Chinese label added to the second: the keys stay (answers keep pointing at them)
+    changed = {
+        "type": "choice",
+        "label_vi": "Mức nước",
+        "options": "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet | 未接种",
+    }
+    assert client.post(edit, changed).status_code == 302
+    question.refresh_from_db()
+    assert [o["key"] for o in question.options] == keys and question.options[1]["label_zh"] == "未接种"
