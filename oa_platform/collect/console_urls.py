@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/questions/<int:qid>/move/", formbuild.form_question_move, name="form-question-move"),
     path("<int:pk>/round/", formbuild.form_round, name="form-round"),
     path("<int:pk>/schedule/", formschedule.form_schedule, name="form-schedule"),
+    path("<int:pk>/details/", formbuild.form_details, name="form-details"),
     path("<int:pk>/", console.form_results, name="form-results"),
     path("<int:pk>/live/", console.form_results_live, name="form-results-live"),
     path("<int:pk>/export/", console.form_export, name="form-export"),

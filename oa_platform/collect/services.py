@@ -227,6 +227,50 @@ def _schedule_clean(schedule: dict | None) -> dict:
     }
 
 
+# Form fields that any editor may change at any time (typos in a title, how long answers are kept).
+DETAIL_FIELDS = ("title_vi", "title_en", "title_zh", "late_policy", "retention_days")
+
+
+@transaction.atomic
+def form_details_update(*, form: Form, actor=None, actor_label: str = "", **values) -> Form:
+    """Change the form's titles, its late-answer policy and its retention (``values``: any of DETAIL_FIELDS).
+    A Vietnamese title is required; retention is 1 to 3650 days or None (kept until erased)."""
+    unknown = sorted(set(values) - set(DETAIL_FIELDS))
+    if unknown:
+        raise ValidationFailed(_("Unknown fields."), fields={name: _("unknown") for name in unknown})
+    form = Form.objects.select_for_update().get(pk=form.pk)
+    errors = {}
+    for name in ("title_vi", "title_en", "title_zh"):
+        if name in values:
+            values[name] = str(values[name] or "").strip()
+            if len(values[name]) > 200:
+                errors[name] = _("At most 200 characters.")
+    if "title_vi" in values and not values["title_vi"]:
+        errors["title_vi"] = _("A Vietnamese title is required.")
+    if "late_policy" in values and values["late_policy"] not in dict(Form.LATE_CHOICES):
+        errors["late_policy"] = _("accept or refuse.")
+    retention = values.get("retention_days")
+    if retention is not None and (
+        isinstance(retention, bool) or not isinstance(retention, int) or not 1 <= retention <= 3650
+    ):
+        errors["retention_days"] = _("1 to 3650 days, or empty.")
+    if errors:
+        raise ValidationFailed(_("Invalid form details."), fields=errors)
+    changes = {name: str(value) for name, value in values.items() if getattr(form, name) != value}
+    for name, value in values.items():
+        setattr(form, name, value)
+    form.save(update_fields=list(values) or None)
+    audit_record(
+        action="form_details_update",
+        obj=form,
+        account=form.account,
+        actor=actor,
+        actor_label=actor_label,
+        changes=changes,
+    )
+    return form
+
+
 # A recurring round stays open at most a week (the API's limit too).
 WINDOW_MAX_MINUTES = 7 * 24 * 60
 NO_SCHEDULE = {"repeat": Form.REPEAT_NONE, "repeat_weekdays": "", "open_time": None, "remind_time": None}

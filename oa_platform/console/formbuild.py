@@ -326,3 +326,35 @@ def form_round(request, slug: str, pk: int):
         "zone": zone_label(tz),
     }
     return render(request, "staff/formbuild/round.html", context, status=400 if errors else 200)
+
+
+@console_view(EDITORS)
+@require_http_methods(["GET", "POST"])
+def form_details(request, slug: str, pk: int):
+    """The form's titles (typos fixed at any time), late-answer policy and retention."""
+    form = _form(request, pk)
+    errors: list[str] = []
+    values = {name: getattr(form, name) for name in services.DETAIL_FIELDS}
+    values["retention_days"] = "" if form.retention_days is None else form.retention_days
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in services.DETAIL_FIELDS}
+        retention = _number(values["retention_days"], errors, _("Số ngày lưu"))
+        if retention is not None and not isinstance(retention, int):
+            errors.append(_("Số ngày lưu là một số nguyên dương."))
+        if not errors:
+            try:
+                services.form_details_update(form=form, actor=request.user, **(values | {"retention_days": retention}))
+            except DomainError as exc:
+                errors.append(_error_text(exc))
+            else:
+                flash.success(request, _("Đã lưu biểu mẫu."))
+                return redirect("staff:form-details", slug=slug, pk=pk)
+    context = {
+        "account": request.account,
+        "form": form,
+        "values": values,
+        "errors": errors,
+        "late_choices": Form.LATE_CHOICES,
+        "has_round": form.rounds.exists(),
+    }
+    return render(request, "staff/formbuild/details.html", context, status=400 if errors else 200)

@@ -125,7 +125,9 @@ def test_only_editors_build_forms(client, tenant_a):
     assert client.get(reverse("staff:form-new", args=[tenant_a.account.slug])).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["new.html", "questions.html", "round.html", "_question_fields.html", "_errors.html"])
+@pytest.mark.parametrize(
+    "name", ["new.html", "questions.html", "round.html", "details.html", "_question_fields.html", "_errors.html"]
+)
 def test_templates_have_no_inline_script_style_or_handler(name):
     source = open(get_template(f"staff/formbuild/{name}").origin.name, encoding="utf-8").read()
     assert not re.search(r"<script(?![^>]*\bsrc=)|style=|\son[a-z]+=", source)
@@ -196,3 +198,35 @@ def test_options_are_typed_with_their_translations_and_keep_their_keys_when_edit
     assert client.post(edit, changed).status_code == 302
     question.refresh_from_db()
     assert [o["key"] for o in question.options] == keys and question.options[1]["label_zh"] == "未接种"
+
+
+def test_titles_late_policy_and_retention_change_after_answers(client, tenant_a):
+    form = make_form(tenant_a.account, key="flood")
+    citizen = factories.make_follower(tenant_a.account, channel="generic")
+    response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=GOOD)
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-details", args=[tenant_a.account.slug, form.pk])
+    assert 'value="Báo cáo thiệt hại do lũ"' in client.get(url).content.decode()
+    body = {
+        "title_vi": "Báo cáo thiệt hại do lũ lụt",
+        "title_en": "Flood report",
+        "title_zh": "",
+        "late_policy": "refuse",
+    }
+    assert client.post(url, body | {"retention_days": "30"}).status_code == 302
+    form.refresh_from_db()
+    assert (form.title_vi, form.title_en, form.late_policy, form.retention_days) == (
+        "Báo cáo thiệt hại do lũ lụt",
+        "Flood report",
+        "refuse",
+        30,
+    )
+    assert client.post(url, body | {"retention_days": ""}).status_code == 302
+    form.refresh_from_db()
+    assert form.retention_days is None
+    # bad input: 400 with the reason, nothing changed
+    for bad in ({"title_vi": " "}, {"late_policy": "maybe"}, {"retention_days": "0"}, {"retention_days": "1.5"}):
+        response = client.post(url, body | {"retention_days": "7"} | bad)
+        assert response.status_code == 400 and 'role="alert"' in response.content.decode()
+    form.refresh_from_db()
+    assert form.retention_days is None and form.late_policy == "refuse"
