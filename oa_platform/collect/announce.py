@@ -25,8 +25,7 @@ from oa_platform.collect.audience import non_responders
 from oa_platform.collect.link_tokens import link_token
 from oa_platform.collect.models import Form, Round
 from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
-from oa_platform.conversations.text import conversation_for
-from oa_platform.models import Message
+from oa_platform.models import Conversation, Message
 from oa_platform.services import audit_record
 
 OPEN = "open"  # the round has opened
@@ -57,30 +56,48 @@ def tell_text(*, form: Form, kind: str, language: str, url: str) -> str:
 
 
 def tell(*, form: Form, citizens, kind: str, base_url: str = "") -> int:
-    """One message to each of ``citizens`` (an iterable of Citizen rows) in the current transaction; the sends
-    are queued after it commits. Returns how many."""
-    count = 0
+    """One message to each of ``citizens`` (Citizen rows, a chunk at most) in the current transaction, set-based:
+    their conversations found or created in two statements, the messages inserted in one; each send is queued
+    after commit (the outbox), and each person's open chat page is told. Returns how many."""
+    account = form.account
+    citizens = [c for c in citizens if c.account_id in (None, account.pk)]  # never another account's person
+    if not citizens:
+        return 0
+    ids = [c.pk for c in citizens]
+    existing = Conversation.objects.filter(account=account, citizen_id__in=ids)
+    conversations = dict(existing.values_list("citizen_id", "pk"))
+    missing = [Conversation(account=account, citizen_id=pk) for pk in ids if pk not in conversations]
+    if missing:
+        Conversation.objects.bulk_create(missing, ignore_conflicts=True)  # a chat may have made one meanwhile
+        conversations = dict(existing.values_list("citizen_id", "pk"))
+    url = form_url(form, base_url)
+    messages = []
     for citizen in citizens:
-        conversation = conversation_for(account=form.account, citizen=citizen)
-        language = citizen.language or form.account.default_language
+        language = citizen.language or account.default_language
+        link = url
         if citizen.account_id is not None:
             # a person of a provider channel (or staff): a link that answers as them, not as a new browser
-            url = form_url(form, base_url) + f"p/{link_token(form_id=form.pk, citizen_id=citizen.pk)}/"
-        else:
-            url = form_url(form, base_url)  # the browser's own web identity: the page knows them already
-        message = Message.objects.create(
-            conversation=conversation,
-            direction=Message.DIRECTION_OUT,
-            sender=Message.SENDER_SYSTEM,
-            channel=citizen.channel,
-            text=tell_text(form=form, kind=kind, language=language, url=url),
-            delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
+            link = url + f"p/{link_token(form_id=form.pk, citizen_id=citizen.pk)}/"
+        messages.append(
+            Message(
+                conversation_id=conversations[citizen.pk],
+                direction=Message.DIRECTION_OUT,
+                sender=Message.SENDER_SYSTEM,
+                channel=citizen.channel,
+                text=tell_text(form=form, kind=kind, language=language, url=link),
+                delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
+            )
         )
+    Message.objects.bulk_create(messages)
+    for message in messages:
         outbound_enqueue(message)
-        conversation_id = conversation.pk
-        transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
-        count += 1
-    return count
+    # the person's own chat page only: the staff inbox is not woken once per person of a large audience
+    sends = [
+        (live.citizen_group(account.pk, c.pk), {"type": "conversation.changed", "conversation_id": conversations[c.pk]})
+        for c in citizens
+    ]
+    transaction.on_commit(lambda: live.group_send_many(sends))
+    return len(messages)
 
 
 _FIELDS = {
@@ -122,38 +139,36 @@ def round_tell_chunk(
     return told, finished
 
 
-def round_tell(*, round_id: int, kind: str, now: dt.datetime | None = None) -> int:
-    """Tell the round's audience, chunk after chunk, for at most TELL_CHUNKS_PER_RUN chunks. Returns how many."""
+def round_tell(*, round_id: int, kind: str, now: dt.datetime | None = None) -> tuple[int, bool]:
+    """Tell the round's audience, chunk after chunk, for at most TELL_CHUNKS_PER_RUN chunks. Returns (how many,
+    finished); a round another run holds is left to it (0, False)."""
     total = 0
     for _chunk in range(TELL_CHUNKS_PER_RUN):
         told, finished = round_tell_chunk(round_id=round_id, kind=kind, now=now)
         total += told
         if finished or not told:
-            break
-    return total
+            return total, finished
+    return total, False
 
 
-@shared_task(name="collect.announce_round")
-def announce_round(round_id: int) -> dict:
-    """Queued when a round opens now (by hand or by the API): its audience is told without waiting for the
-    beat. What it leaves, the beat's next tick carries on (rounds_tell_due)."""
-    return {"told": round_tell(round_id=round_id, kind=OPEN)}
+# A run queues the next until the audience is told: at most this many runs in a row (TELL_CHUNK ×
+# TELL_CHUNKS_PER_RUN × TELL_RUNS_MAX = 10 million people); past it, the beat's ticks carry on.
+TELL_RUNS_MAX = 1000
 
 
-def announce_on_commit(round_: Round) -> None:
+@shared_task(name="collect.tell_round")
+def tell_round(round_id: int, kind: str, run: int = 1) -> dict:
+    """Tell a round's audience (``kind``: OPEN when it opens now, NUDGE after "remind them now", or what a beat
+    tick left of any kind), then queue the rest without waiting for the next tick."""
+    told, finished = round_tell(round_id=round_id, kind=kind)
+    if told and not finished and run < TELL_RUNS_MAX:
+        tell_round.delay(round_id, kind, run + 1)
+    return {"told": told, "finished": finished}
+
+
+def tell_on_commit(round_: Round, kind: str) -> None:
     round_id = round_.pk
-    transaction.on_commit(lambda: announce_round.delay(round_id))
-
-
-@shared_task(name="collect.remind_round")
-def remind_round(round_id: int) -> dict:
-    """Queued when staff press "remind them now" and the audience is larger than one chunk."""
-    return {"told": round_tell(round_id=round_id, kind=NUDGE)}
-
-
-def nudge_on_commit(round_: Round) -> None:
-    round_id = round_.pk
-    transaction.on_commit(lambda: remind_round.delay(round_id))
+    transaction.on_commit(lambda: tell_round.delay(round_id, kind))
 
 
 def _due(now: dt.datetime, done_field: str, time_field: str):
@@ -177,7 +192,9 @@ def rounds_tell_due(*, now: dt.datetime | None = None) -> dict:
         ("nudged", NUDGE, "nudged_at", "nudge_requested_at"),
     ):
         for round_id in list(_due(now, done_field, time_field)):
-            round_tell(round_id=round_id, kind=kind, now=now)
-            if Round.objects.filter(pk=round_id, **{f"{done_field}__isnull": False}).exists():
+            told, finished = round_tell(round_id=round_id, kind=kind, now=now)
+            if finished:
                 result[key] += 1
+            elif told:  # a large audience: the rest at once by the workers, not at the next tick
+                transaction.on_commit(lambda rid=round_id, k=kind: tell_round.delay(rid, k))
     return result

@@ -380,7 +380,7 @@ def round_open(
     )
     if opens_at <= timezone.now():
         # Open now: its audience is told after commit; a round to come is told by the beat when it opens.
-        announce.announce_on_commit(round_)
+        announce.tell_on_commit(round_, announce.OPEN)
     return round_
 
 
@@ -580,7 +580,7 @@ def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -
     audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": waiting})
     _told, finished = announce.round_tell_chunk(round_id=round_.pk, kind=announce.NUDGE, base_url=base_url)
     if not finished:
-        announce.nudge_on_commit(round_)
+        announce.tell_on_commit(round_, announce.NUDGE)
     return waiting
 
 

@@ -220,16 +220,18 @@ def test_remind_now_reaches_a_large_audience_in_chunks_and_is_not_started_twice(
     round_ = form.rounds.get()
     round_.announced_at = round_.opens_at
     round_.save()
-    # when: staff press "remind them now": the first chunk at once, a task for the next
-    with django_capture_on_commit_callbacks(execute=True):
+    # when: staff press "remind them now": the first chunk at once (the queued run for the rest is held back)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
         assert round_remind(form=form, round_=round_, base_url="https://staff.example") == 7
-    assert Message.objects.filter(text__startswith="Nhắc").count() == 6
+    assert [q.__qualname__.split(".")[0] for q in queued].count("tell_on_commit") == 1
+    assert Message.objects.filter(text__startswith="Nhắc").count() == 3
     assert "https://staff.example/f/" in Message.objects.filter(text__startswith="Nhắc").first().text
     # pressing again while it is under way is refused
     with pytest.raises(Conflict):
         round_remind(form=form, round_=round_)
-    # the beat finishes it, once
-    assert announce.rounds_tell_due()["nudged"] == 1
+    # the beat carries it on should the run be lost, and finishes it once
+    assert announce.rounds_tell_due()["nudged"] == 0  # 3 more
+    assert announce.rounds_tell_due()["nudged"] == 1  # the last one
     assert announce.rounds_tell_due()["nudged"] == 0
     told = Message.objects.filter(text__startswith="Nhắc").values_list("conversation__citizen_id", flat=True)
     assert sorted(told) == sorted(p.pk for p in people)
@@ -237,3 +239,16 @@ def test_remind_now_reaches_a_large_audience_in_chunks_and_is_not_started_twice(
     response_submit(form=form, citizen=people[0], client_id=uuid.uuid4(), answers=GOOD)
     with django_capture_on_commit_callbacks(execute=True):
         assert round_remind(form=form, round_=round_) == 6
+
+
+def test_a_round_opened_now_is_told_to_its_whole_audience_by_runs_that_queue_the_next(
+    tenant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(announce, "TELL_CHUNK", 3)
+    monkeypatch.setattr(announce, "TELL_CHUNKS_PER_RUN", 1)
+    people = [factories.make_follower(tenant_a.account, channel="generic") for _ in range(8)]
+    with django_capture_on_commit_callbacks(execute=True):
+        form = make_form(tenant_a.account, key="flood")
+    told = Message.objects.filter(sender=Message.SENDER_SYSTEM).values_list("conversation__citizen_id", flat=True)
+    assert sorted(told) == sorted(p.pk for p in people)  # 3 runs of 3, each queued by the one before
+    assert form.rounds.get().announced_at is not None
