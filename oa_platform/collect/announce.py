@@ -125,6 +125,9 @@ def round_tell_chunk(
             return 0, False
         if getattr(round_, done_field) is not None:
             return 0, True
+        if round_.closes_at is not None and round_.closes_at <= now:  # closed meanwhile: nobody left to ask
+            Round.objects.filter(pk=round_.pk).update(**{done_field: now})
+            return 0, True
         after = getattr(round_, cursor_field)
         citizens = list(non_responders(form=round_.form, round_=round_).filter(pk__gt=after)[:TELL_CHUNK])
         told = tell(form=round_.form, citizens=citizens, kind=kind, base_url=base_url)

@@ -252,3 +252,17 @@ def test_a_round_opened_now_is_told_to_its_whole_audience_by_runs_that_queue_the
     told = Message.objects.filter(sender=Message.SENDER_SYSTEM).values_list("conversation__citizen_id", flat=True)
     assert sorted(told) == sorted(p.pk for p in people)  # 3 runs of 3, each queued by the one before
     assert form.rounds.get().announced_at is not None
+
+
+def test_a_round_that_closed_meanwhile_stops_being_told(tenant_a, time_machine, monkeypatch):
+    monkeypatch.setattr(announce, "TELL_CHUNK", 2)
+    monkeypatch.setattr(announce, "TELL_CHUNKS_PER_RUN", 1)
+    time_machine.move_to("2026-12-07 08:00:00+07:00", tick=False)
+    for _ in range(5):
+        factories.make_follower(tenant_a.account, channel="generic")
+    form = make_form(tenant_a.account, key="flood", round={"closes_at": dt.datetime(2026, 12, 7, 2, tzinfo=dt.UTC)})
+    round_ = form.rounds.get()
+    assert announce.round_tell(round_id=round_.pk, kind=announce.OPEN) == (2, False)
+    time_machine.move_to("2026-12-07 09:00:01+07:00", tick=False)
+    assert announce.round_tell(round_id=round_.pk, kind=announce.OPEN) == (0, True)
+    assert Message.objects.count() == 2
