@@ -215,3 +215,33 @@ def form_schedule(request, slug: str, pk: int):
             flash.success(request, _("Đã lưu lịch và người nhận."))
             return redirect("staff:form-schedule", slug=slug, pk=pk)
     return render(request, "staff/formbuild/schedule.html", _context(request, form, values, errors), status=400)
+
+
+def form_summary(form: Form, language: str) -> dict:
+    """Who the form asks and when, in words (the results page and the forms list show it)."""
+    if form.audience == Form.AUDIENCE_STAFF:
+        audience = _("cán bộ của tài khoản")
+    elif form.audience == Form.AUDIENCE_LIST:
+        audience = _("danh sách %(n)s số điện thoại") % {"n": len(form.audience_phones)}
+        if form.audience_list_name:
+            audience += f" ({form.audience_list_name})"
+    else:
+        audience = _("người theo dõi")
+        topic = form.account.topics.filter(key=form.audience_topic).first() if form.audience_topic else None
+        if topic is not None:
+            audience += " · " + _("chủ đề %(topic)s") % {"topic": topic.label(language)}
+        if form.audience_area is not None:
+            audience += " · " + _("ở %(area)s") % {"area": form.audience_area.name}
+    if form.repeat == Form.REPEAT_NONE or form.open_time is None:
+        schedule = _("mở từng đợt")
+    else:
+        days = dict(WEEKDAYS)
+        when = (
+            _("hằng ngày")
+            if form.repeat == Form.REPEAT_DAILY
+            else ", ".join(str(days[int(d)]) for d in form.repeat_weekdays.split(",") if d)
+        )
+        schedule = f"{when} {form.open_time:%H:%M}"
+        if form.remind_time is not None:
+            schedule += " · " + _("nhắc lúc %(time)s") % {"time": f"{form.remind_time:%H:%M}"}
+    return {"audience": audience, "schedule": schedule}

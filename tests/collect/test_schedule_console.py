@@ -176,3 +176,19 @@ def test_the_page_is_translated(client, tenant_a, language, words):
     client.cookies["django_language"] = language
     page = client.get(url(form)).content.decode()
     assert all(word in page for word in words)
+
+
+def test_the_results_page_says_who_is_asked_and_when(client, tenant_a):
+    form = make_form(tenant_a.account, key="checkin")
+    client.force_login(tenant_a.manager)
+    assert client.post(url(form), DAILY).status_code == 302
+    results = reverse("staff:form-results", args=[tenant_a.account.slug, form.pk])
+    page = client.get(results).content.decode()
+    assert "Người nhận: cán bộ của tài khoản. Lịch: hằng ngày 08:00 · nhắc lúc 09:00." in page
+    topic = tenant_a.account.topics.first()
+    body = {"repeat": "weekdays", "weekdays": ["0", "4"], "open_time": "07:30", "window_hours": "3"}
+    body |= {"audience": "followers", "topic": topic.key, "province": "79", "action": "save"}
+    assert client.post(url(form), body).status_code == 302
+    page = client.get(results).content.decode()
+    assert f"người theo dõi · chủ đề {topic.label('vi')} · ở Thành phố Hồ Chí Minh" in page
+    assert "Thứ Hai, Thứ Sáu 07:30" in page
