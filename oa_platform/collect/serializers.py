@@ -117,6 +117,20 @@ class FormIn(serializers.Serializer):
     audience = AudienceIn(required=False, allow_null=True, default=None, help_text="default: the account's followers")
 
 
+class SettingsIn(serializers.Serializer):
+    schedule = ScheduleIn(
+        required=False, allow_null=True, default=None, help_text="recurring rounds; omitted or null: rounds by hand"
+    )
+    audience = AudienceIn(required=False, allow_null=True, default=None, help_text="omitted or null: all followers")
+
+
+class AudienceOut(serializers.Serializer):
+    kind = serializers.CharField()
+    topic = serializers.CharField(allow_blank=True)
+    area = serializers.CharField(allow_blank=True, help_text="an area code; empty: every area")
+    phones = serializers.IntegerField(help_text="how many phones the list holds (the phones are not shown)")
+
+
 class QuestionsIn(serializers.Serializer):
     questions = serializers.ListField(
         child=QuestionIn(), min_length=1, max_length=MAX_QUESTIONS, help_text="the whole list, in order"
@@ -163,6 +177,9 @@ class FormOut(serializers.Serializer):
     repeat = serializers.CharField()
     open_time = serializers.TimeField(allow_null=True)
     remind_time = serializers.TimeField(allow_null=True)
+    weekdays = serializers.ListField(child=serializers.IntegerField(), help_text="0 = Monday (repeat: weekdays)")
+    window_minutes = serializers.IntegerField(help_text="how long a recurring round stays open")
+    audience = AudienceOut()
     questions = QuestionOut(many=True)
     round = RoundOut(allow_null=True, help_text="the round answers go to now (none before a schedule's first)")
 

@@ -38,8 +38,6 @@ WEEKDAYS = [
 ]
 # Hours a recurring round may stay open: a week at most (services.WINDOW_MAX_MINUTES).
 WINDOW_HOURS_MAX = services.WINDOW_MAX_MINUTES // 60
-# Typed phones shown back in the box; a longer list is only counted (the box left empty keeps it).
-PHONES_SHOWN = 200
 # Recipient lists offered: the most recent ones; an older upload is uploaded again.
 LISTS_SHOWN = 30
 
@@ -76,10 +74,9 @@ def _values_of(form: Form) -> dict:
         "topic": form.audience_topic,
         "province": province,
         "ward": area.code if area and area.code != province else "",
-        # a list copied from an upload (or a long one) is named and counted, not shown phone by phone
-        "phones": ""
-        if form.audience_list_name or len(form.audience_phones) > PHONES_SHOWN
-        else "\n".join(form.audience_phones),
+        # phones are personal data: the list in use is named and counted, never shown back (the box left empty
+        # keeps it)
+        "phones": "",
         "list": "",
     }
 
@@ -182,8 +179,8 @@ def _context(request, form: Form, values: dict, errors: list) -> dict:
             {"pk": str(r.pk), "name": r.file_name, "rows": r.rows_total - r.rows_invalid}
             for r in _lists(request.account)
         ],
-        "list_name": form.audience_list_name,
-        "phones_count": len(form.audience_phones),
+        "list_name": form.audience_list_name or _("số đã nhập"),
+        "phones_count": len(form.audience_phones) if form.audience == Form.AUDIENCE_LIST else 0,
         "audience_now": audience_citizens(form).count(),
         "has_round": form.rounds.exists(),
         "zone": zone_label(request.account.tzinfo),

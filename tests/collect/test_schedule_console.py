@@ -93,6 +93,8 @@ def test_a_list_of_phones_typed_or_from_an_uploaded_recipient_list(client, tenan
     assert client.post(url(form), body).status_code == 302
     form.refresh_from_db()
     assert form.audience_phones == ["+84912345001", "+84912345002"]
+    page = client.get(url(form)).content.decode()
+    assert "345001" not in page and "(2 số)" in page  # personal data: counted, not shown back
     # an uploaded list: its valid rows' phones, named on the page
     version = approved_template(tenant_a)
     upload = RecipientList.objects.create(account=tenant_a.account, version=version, file_name="tiem-chung.xlsx")
