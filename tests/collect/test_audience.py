@@ -266,3 +266,20 @@ def test_a_round_that_closed_meanwhile_stops_being_told(tenant_a, time_machine, 
     time_machine.move_to("2026-12-07 09:00:01+07:00", tick=False)
     assert announce.round_tell(round_id=round_.pk, kind=announce.OPEN) == (0, True)
     assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "title", "chat"),
+    [
+        ("vi", "Mời bạn trả lời biểu mẫu", "Báo cáo thiệt hại do lũ", 'gõ "biểu mẫu flood"'),
+        ("en", "Please answer the form", "Flood damage report", 'type "form flood"'),
+        ("zh-hans", "请填写表单", "洪水损失报告", "输入“表单 flood”"),
+    ],
+)
+def test_each_person_is_told_in_their_language_with_the_way_to_answer_in_chat(tenant_a, language, opening, title, chat):
+    person = factories.make_follower(tenant_a.account, channel="zalo", language=language)
+    form = make_form(tenant_a.account, key="flood")
+    announce.rounds_tell_due()
+    text = Message.objects.get(conversation__citizen=person).text
+    assert text.startswith(opening) and title in text and chat in text
+    assert f"/f/{tenant_a.account.slug}/{form.pk}/p/" in text
