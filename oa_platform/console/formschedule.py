@@ -24,7 +24,7 @@ from oa_platform.collect.models import Form
 from oa_platform.console.access import EDITORS, console_view
 from oa_platform.console.notice_forms import TIME_RE, zone_label
 from oa_platform.errors import DomainError
-from oa_platform.models import Area
+from oa_platform.models import Area, Membership
 from oa_platform.web_state import areas_under
 
 WEEKDAYS = [
@@ -183,6 +183,8 @@ def _context(request, form: Form, values: dict, errors: list) -> dict:
         "phones_count": len(form.audience_phones) if form.audience == Form.AUDIENCE_LIST else 0,
         "audience_now": audience_citizens(form).count(),
         "has_round": form.rounds.exists(),
+        # staff without a chat identity (set in the admin) cannot be asked: say how many
+        "staff_missing": Membership.objects.filter(account=request.account, test_citizen__isnull=True).count(),
         "zone": zone_label(request.account.tzinfo),
     }
 

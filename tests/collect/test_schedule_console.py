@@ -48,6 +48,8 @@ def test_a_manager_sets_a_daily_8_oclock_staff_check_in_with_a_9_oclock_reminder
     )
     page = client.get(url(form)).content.decode()
     assert 'value="08:00"' in page and 'value="09:00"' in page and 'value="10"' in page
+    # the tenant's staff have no chat identity yet: the page says they will not be asked
+    assert 'id="staff-missing"' in page
     listing = client.get(reverse("staff:forms", args=[tenant_a.account.slug])).content.decode()
     assert "08:00" in listing and url(form) in listing
 
