@@ -27,6 +27,7 @@ TASK_NAMES = {
     "collect.open_due_rounds",  # beat, every 30 s (oa_platform.collect.schedule)
     "collect.purge_expired",  # beat, hourly (oa_platform.collect.schedule)
     "collect.remind_due",  # beat, every 30 s (oa_platform.collect.schedule)
+    "collect.tell_round",  # one per 10,000 people told of a round or reminded (oa_platform.collect.announce)
 }
 
 

@@ -20,6 +20,7 @@ from oa_platform.collect.serializers import (
     ResponseOut,
     ResultsOut,
     ResultsQuery,
+    SettingsIn,
 )
 from oa_platform.errors import NotFound
 from oa_platform.models import ApiToken, Citizen
@@ -38,6 +39,14 @@ def form_body(form: Form) -> dict:
         "repeat": form.repeat,
         "open_time": form.open_time,
         "remind_time": form.remind_time,
+        "weekdays": [int(d) for d in form.repeat_weekdays.split(",") if d],
+        "window_minutes": form.window_minutes,
+        "audience": {
+            "kind": form.audience,
+            "topic": form.audience_topic,
+            "area": form.audience_area.code if form.audience_area_id else "",
+            "phones": len(form.audience_phones),
+        },
         "url": reverse("collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk}),
         "questions": list(form.questions.all()),
         "round": services.current_round(form),
@@ -98,6 +107,23 @@ class FormQuestionsView(FormView):
         services.form_questions_update(
             form=form, questions=data.validated_data["questions"], actor_label=f"token {request.auth.name}"
         )
+        return Response(form_body(form))
+
+
+class FormSettingsView(FormView):
+    required_scope = ApiToken.SCOPE_FORMS_WRITE
+
+    @extend_schema(
+        request=SettingsIn,
+        responses={200: FormOut},
+        summary="Set a form's schedule (daily or on weekdays, open window, reminder) and audience (followers of a "
+        "topic in an area, staff, or a list of phones); rounds to come follow them",
+    )
+    def put(self, request, slug: str, pk: int):
+        form = self.form(pk)
+        data = SettingsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = services.form_settings_update(form=form, actor_label=f"token {request.auth.name}", **data.validated_data)
         return Response(form_body(form))
 
 

@@ -15,6 +15,7 @@ from oa_platform.collect import export, selectors, services
 from oa_platform.collect.charts import bar_chart
 from oa_platform.collect.models import Form
 from oa_platform.console.access import EDITORS, MANAGERS, console_view
+from oa_platform.console.formschedule import form_summary
 from oa_platform.errors import DomainError
 from oa_platform.phones import mask_phone
 
@@ -61,6 +62,7 @@ def _results_context(request, form: Form) -> dict:
         "waiting_total": (total := waiting.count()),
         "waiting_more": max(total - len(shown), 0),
         "can_export": request.role == "manager",
+        "summary": form_summary(form, language),
     }
 
 

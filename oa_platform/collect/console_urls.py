@@ -4,7 +4,7 @@ the "staff" namespace)."""
 from django.urls import path
 
 from oa_platform.collect import console
-from oa_platform.console import formbuild
+from oa_platform.console import formbuild, formschedule
 
 urlpatterns = [
     path("", console.forms, name="forms"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<id:pk>/questions/<id:qid>/", formbuild.form_question_edit, name="form-question-edit"),
     path("<id:pk>/questions/<id:qid>/move/", formbuild.form_question_move, name="form-question-move"),
     path("<id:pk>/round/", formbuild.form_round, name="form-round"),
+    path("<id:pk>/schedule/", formschedule.form_schedule, name="form-schedule"),
+    path("<id:pk>/details/", formbuild.form_details, name="form-details"),
     path("<id:pk>/", console.form_results, name="form-results"),
     path("<id:pk>/live/", console.form_results_live, name="form-results-live"),
     path("<id:pk>/export/", console.form_export, name="form-export"),

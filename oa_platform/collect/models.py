@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oa_platform.models import Citizen, OfficialAccount
+from oa_platform.models import Area, Citizen, OfficialAccount
 
 
 class Form(models.Model):
@@ -18,9 +18,16 @@ class Form(models.Model):
     REPEAT_WEEKDAYS = "weekdays"  # a round on the chosen weekdays at open_time
     REPEAT_CHOICES = [(REPEAT_NONE, _("once")), (REPEAT_DAILY, _("daily")), (REPEAT_WEEKDAYS, _("on weekdays"))]
 
-    AUDIENCE_FOLLOWERS = "followers"  # the account's active followers (optionally of one topic)
+    AUDIENCE_FOLLOWERS = "followers"  # the account's active followers (optionally of one topic and one area)
     AUDIENCE_STAFF = "staff"  # the account's staff (their test identities)
-    AUDIENCE_CHOICES = [(AUDIENCE_FOLLOWERS, _("followers")), (AUDIENCE_STAFF, _("staff"))]
+    AUDIENCE_LIST = "list"  # the people of a list of phones (typed, or copied from an uploaded recipient list)
+    AUDIENCE_CHOICES = [
+        (AUDIENCE_FOLLOWERS, _("followers")),
+        (AUDIENCE_STAFF, _("staff")),
+        (AUDIENCE_LIST, _("a list of phones")),
+    ]
+    # Phones one form's list may hold: the audience query binds each one (PostgreSQL takes 65,535 parameters).
+    AUDIENCE_PHONES_MAX = 20_000
 
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="forms", verbose_name=_("account")
@@ -34,6 +41,19 @@ class Form(models.Model):
     retention_days = models.PositiveIntegerField(_("keep responses (days)"), null=True, blank=True)
     audience = models.CharField(_("audience"), max_length=10, choices=AUDIENCE_CHOICES, default=AUDIENCE_FOLLOWERS)
     audience_topic = models.SlugField(_("audience topic"), max_length=40, blank=True)
+    # Followers whose chosen areas (or, choosing none, whose home area) lie in this area; empty: every area.
+    audience_area = models.ForeignKey(
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("audience area"),
+    )
+    # AUDIENCE_LIST: E.164 phones; the audience is the account's citizens with one of them.
+    audience_phones = models.JSONField(_("audience phones"), default=list, blank=True)
+    # Where the list came from (an uploaded recipient list's file name), shown to staff.
+    audience_list_name = models.CharField(_("audience list"), max_length=200, blank=True)
     # Recurrence (local time of the account): a round opens at open_time for window_minutes, reminder at remind_time.
     repeat = models.CharField(_("repeat"), max_length=10, choices=REPEAT_CHOICES, default=REPEAT_NONE)
     repeat_weekdays = models.CharField(_("weekdays"), max_length=20, blank=True, help_text=_("0 = Monday … 6 = Sunday"))
@@ -149,6 +169,15 @@ class Round(models.Model):
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     remind_at = models.DateTimeField(_("reminder at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # Telling the audience that the round opened (and reminding it) goes in chunks of citizens by id: the last
+    # id told so far, so that a beat tick carries on where the previous one stopped. announced_at: all told.
+    announce_cursor = models.BigIntegerField(_("announced up to citizen"), default=0)
+    announced_at = models.DateTimeField(_("audience told at"), null=True, blank=True)
+    remind_cursor = models.BigIntegerField(_("reminded up to citizen"), default=0)
+    # "Remind them now" pressed by staff: when, how far it got, when it finished (the scheduled reminder apart).
+    nudge_requested_at = models.DateTimeField(_("reminder asked at"), null=True, blank=True)
+    nudge_cursor = models.BigIntegerField(_("reminded now up to citizen"), default=0)
+    nudged_at = models.DateTimeField(_("reminded now at"), null=True, blank=True)
     audience_count = models.PositiveIntegerField(_("audience"), default=0)
     responded = models.PositiveIntegerField(_("responded"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -256,3 +285,26 @@ class Dialogue(models.Model):
 
     def __str__(self) -> str:
         return f"dialogue {self.pk}"
+
+
+class AnswerLink(models.Model):
+    """A browser that opened a personal link from a form's message answers the account's forms as the person the
+    message was sent to (their Zalo, WeChat, generic or staff identity), not as a new web identity: so the
+    round's "not answered" list, its reminders and the count know that they answered. The latest link wins."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("account"))
+    web_citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("browser identity")
+    )
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="+", verbose_name=_("answers as"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("answer link")
+        verbose_name_plural = _("answer links")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "web_citizen"], name="collect_answerlink_one_per_browser")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.web_citizen_id} -> {self.citizen_id}"

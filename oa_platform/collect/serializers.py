@@ -89,6 +89,16 @@ class ScheduleIn(serializers.Serializer):
 class AudienceIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[c for c, _l in Form.AUDIENCE_CHOICES], default=Form.AUDIENCE_FOLLOWERS)
     topic = serializers.SlugField(max_length=40, required=False, allow_blank=True, default="")
+    area = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default="", help_text="followers: an area code (and below)"
+    )
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=Form.AUDIENCE_PHONES_MAX,
+        help_text="list: the phones of the people asked",
+    )
 
 
 class FormIn(serializers.Serializer):
@@ -106,6 +116,20 @@ class FormIn(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="recurring rounds (daily or on weekdays)"
     )
     audience = AudienceIn(required=False, allow_null=True, default=None, help_text="default: the account's followers")
+
+
+class SettingsIn(serializers.Serializer):
+    schedule = ScheduleIn(
+        required=False, allow_null=True, default=None, help_text="recurring rounds; omitted or null: rounds by hand"
+    )
+    audience = AudienceIn(required=False, allow_null=True, default=None, help_text="omitted or null: all followers")
+
+
+class AudienceOut(serializers.Serializer):
+    kind = serializers.CharField()
+    topic = serializers.CharField(allow_blank=True)
+    area = serializers.CharField(allow_blank=True, help_text="an area code; empty: every area")
+    phones = serializers.IntegerField(help_text="how many phones the list holds (the phones are not shown)")
 
 
 class QuestionsIn(serializers.Serializer):
@@ -154,6 +178,9 @@ class FormOut(serializers.Serializer):
     repeat = serializers.CharField()
     open_time = serializers.TimeField(allow_null=True)
     remind_time = serializers.TimeField(allow_null=True)
+    weekdays = serializers.ListField(child=serializers.IntegerField(), help_text="0 = Monday (repeat: weekdays)")
+    window_minutes = serializers.IntegerField(help_text="how long a recurring round stays open")
+    audience = AudienceOut()
     questions = QuestionOut(many=True)
     round = RoundOut(allow_null=True, help_text="the round answers go to now (none before a schedule's first)")
 

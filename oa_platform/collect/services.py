@@ -11,21 +11,19 @@ import math
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from oa_platform import live
+from oa_platform.collect import announce
 from oa_platform.collect.answers import answer_buckets, answers_clean
-from oa_platform.collect.models import Dialogue, Form, Question, Response, Round, Submission, Tally
-from oa_platform.conversations.outbox import SENT_BY_API, outbound_enqueue
-from oa_platform.conversations.text import conversation_for
+from oa_platform.collect.audience import answering_as, audience_citizens, audience_clean, non_responders
+from oa_platform.collect.models import AnswerLink, Dialogue, Form, Question, Response, Round, Submission, Tally
 from oa_platform.errors import Conflict, ValidationFailed
-from oa_platform.models import Area, Citizen, Follow, Membership, Message, OfficialAccount, Topic
+from oa_platform.models import Area, Citizen, OfficialAccount
 from oa_platform.services import audit_record
 
 # A form is read on a phone: more questions than this is a different tool.
@@ -148,20 +146,21 @@ def form_create(
     round: dict | None = None,
     schedule: dict | None = None,
     audience: dict | None = None,
+    open_first: bool = True,
     actor=None,
     actor_label: str = "",
 ) -> Form:
     """Create a form with its questions and its first round (``round``: opens_at / closes_at / remind_at; without
     dates it is open now). ``schedule`` ({repeat: daily|weekdays, weekdays: [0..6], open_time, window_minutes,
     remind_time}) makes it recurring: the beat opens a round at open_time (local), and without ``round`` that is
-    the first one. ``audience``: {kind: followers|staff, topic}. A key the account already uses is a conflict."""
+    the first one. ``audience``: {kind: followers|staff|list, topic, area, phones} (audience_clean). A key the
+    account already uses is a conflict. ``open_first`` False (the console): no round yet, and nobody is told, until
+    staff open one or set a schedule, once the questions and the audience are ready."""
     if Form.objects.filter(account=account, key=key).exists():
         raise Conflict(_("The account already has a form with this key."), code="form_exists", fields={"key": key})
     built = _questions_build(questions)
     recurrence = _schedule_clean(schedule)
-    audience = audience or {}
-    if audience.get("topic") and not Topic.objects.filter(account=account, key=audience["topic"]).exists():
-        raise ValidationFailed(_("Unknown topic."), fields={"audience": _("No such topic in this account.")})
+    audience_fields = audience_clean(account=account, audience=audience)
     form = Form.objects.create(
         account=account,
         key=key,
@@ -170,14 +169,13 @@ def form_create(
         title_zh=title_zh.strip(),
         late_policy=late_policy,
         retention_days=retention_days,
-        audience=audience.get("kind") or Form.AUDIENCE_FOLLOWERS,
-        audience_topic=audience.get("topic") or "",
+        **audience_fields,
         **recurrence,
     )
     for question in built:
         question.form = form
     Question.objects.bulk_create(built)
-    if round or not recurrence:
+    if round or (not recurrence and open_first):
         round = round or {}
         round_open(
             form=form,
@@ -198,16 +196,113 @@ def _schedule_clean(schedule: dict | None) -> dict:
         raise ValidationFailed(
             _("A repeated form needs its open time."), fields={"schedule": _("open_time is required.")}
         )
+    if repeat not in (Form.REPEAT_DAILY, Form.REPEAT_WEEKDAYS):
+        raise ValidationFailed(_("Unknown repeat."), fields={"schedule": _("none, daily or weekdays.")})
     weekdays = sorted(set(schedule.get("weekdays") or []))
     if repeat == Form.REPEAT_WEEKDAYS and not weekdays:
         raise ValidationFailed(_("Which weekdays?"), fields={"schedule": _("weekdays is required (0 = Monday).")})
+    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in weekdays):
+        raise ValidationFailed(_("Which weekdays?"), fields={"schedule": _("weekdays are 0 (Monday) to 6 (Sunday).")})
+    window = schedule.get("window_minutes") or 24 * 60
+    if not isinstance(window, int) or not 1 <= window <= WINDOW_MAX_MINUTES:
+        raise ValidationFailed(
+            _("The open window is too long."),
+            fields={"schedule": _("window_minutes is 1 to %(n)s.") % {"n": WINDOW_MAX_MINUTES}},
+        )
+    opens, remind = schedule["open_time"], schedule.get("remind_time")
+    if remind is not None:
+        # minutes after opening, the reminder of a round opened at 8:00 may be at 7:00 the next morning
+        after = (remind.hour * 60 + remind.minute - opens.hour * 60 - opens.minute) % (24 * 60)
+        if after == 0 or after >= window:
+            raise ValidationFailed(
+                _("The reminder must fall while the round is open."),
+                fields={"schedule": _("remind_time must be after open_time and before the round closes.")},
+            )
     return {
         "repeat": repeat,
         "repeat_weekdays": ",".join(str(d) for d in weekdays) if repeat == Form.REPEAT_WEEKDAYS else "",
-        "open_time": schedule["open_time"],
-        "window_minutes": schedule.get("window_minutes") or 24 * 60,
-        "remind_time": schedule.get("remind_time"),
+        "open_time": opens,
+        "window_minutes": window,
+        "remind_time": remind,
     }
+
+
+# Form fields that any editor may change at any time (typos in a title, how long answers are kept).
+DETAIL_FIELDS = ("title_vi", "title_en", "title_zh", "late_policy", "retention_days")
+
+
+@transaction.atomic
+def form_details_update(*, form: Form, actor=None, actor_label: str = "", **values) -> Form:
+    """Change the form's titles, its late-answer policy and its retention (``values``: any of DETAIL_FIELDS).
+    A Vietnamese title is required; retention is 1 to 3650 days or None (kept until erased)."""
+    unknown = sorted(set(values) - set(DETAIL_FIELDS))
+    if unknown:
+        raise ValidationFailed(_("Unknown fields."), fields={name: _("unknown") for name in unknown})
+    form = Form.objects.select_for_update().get(pk=form.pk)
+    errors = {}
+    for name in ("title_vi", "title_en", "title_zh"):
+        if name in values:
+            values[name] = str(values[name] or "").strip()
+            if len(values[name]) > 200:
+                errors[name] = _("At most 200 characters.")
+    if "title_vi" in values and not values["title_vi"]:
+        errors["title_vi"] = _("A Vietnamese title is required.")
+    if "late_policy" in values and values["late_policy"] not in dict(Form.LATE_CHOICES):
+        errors["late_policy"] = _("accept or refuse.")
+    retention = values.get("retention_days")
+    if retention is not None and (
+        isinstance(retention, bool) or not isinstance(retention, int) or not 1 <= retention <= 3650
+    ):
+        errors["retention_days"] = _("1 to 3650 days, or empty.")
+    if errors:
+        raise ValidationFailed(_("Invalid form details."), fields=errors)
+    changes = {name: str(value) for name, value in values.items() if getattr(form, name) != value}
+    for name, value in values.items():
+        setattr(form, name, value)
+    form.save(update_fields=list(values) or None)
+    audit_record(
+        action="form_details_update",
+        obj=form,
+        account=form.account,
+        actor=actor,
+        actor_label=actor_label,
+        changes=changes,
+    )
+    return form
+
+
+# A recurring round stays open at most a week (the API's limit too).
+WINDOW_MAX_MINUTES = 7 * 24 * 60
+NO_SCHEDULE = {"repeat": Form.REPEAT_NONE, "repeat_weekdays": "", "open_time": None, "remind_time": None}
+
+
+@transaction.atomic
+def form_settings_update(
+    *, form: Form, schedule: dict | None, audience: dict | None, actor=None, actor_label: str = ""
+) -> Form:
+    """Set the form's recurrence (as form_create's ``schedule``; None or repeat "none": rounds by hand only) and
+    its audience (audience_clean). Rounds already open keep their times; their audience count follows the new
+    audience, and so do their "not answered" list and their reminders. Rounds to come open on the new schedule."""
+    form = Form.objects.select_for_update().get(pk=form.pk)
+    fields = (_schedule_clean(schedule) or NO_SCHEDULE) | audience_clean(account=form.account, audience=audience)
+    changes = {}
+    for name, value in fields.items():
+        if getattr(form, name) != value:
+            changes[name] = "…" if name == "audience_phones" else str(value)
+            setattr(form, name, value)
+    form.save()
+    now = timezone.now()
+    count = audience_citizens(form).count()
+    form.rounds.exclude(closes_at__lte=now).update(audience_count=count)
+    audit_record(
+        action="form_settings_update",
+        obj=form,
+        account=form.account,
+        actor=actor,
+        actor_label=actor_label,
+        changes=changes,
+    )
+    return form
 
 
 def _answered_buckets(form: Form, question: Question) -> set[str]:
@@ -262,17 +357,6 @@ def form_questions_update(*, form: Form, questions: list[dict], actor=None, acto
 
 
 # --- rounds  ---
-def audience_citizens(form: Form):
-    """The citizens a round of ``form`` is for (a queryset)."""
-    if form.audience == Form.AUDIENCE_STAFF:
-        ids = Membership.objects.filter(account=form.account, test_citizen__isnull=False).values("test_citizen_id")
-        return Citizen.objects.filter(pk__in=ids)
-    follows = Follow.objects.filter(account=form.account, is_active=True)
-    if form.audience_topic:
-        follows = follows.filter(subscriptions__topic__key=form.audience_topic)
-    return Citizen.objects.filter(pk__in=follows.values("citizen_id"))
-
-
 def round_open(
     *,
     form: Form,
@@ -280,19 +364,24 @@ def round_open(
     closes_at: dt.datetime | None = None,
     remind_at: dt.datetime | None = None,
 ) -> Round:
-    """A new round of ``form`` (now when ``opens_at`` is None); its audience is counted as it is created."""
+    """A new round of ``form`` (now when ``opens_at`` is None); its audience is counted as it is created and told
+    (oa_platform.collect.announce) once it has opened."""
     opens_at = opens_at or timezone.now()
     if closes_at is not None and closes_at <= opens_at:
         raise ValidationFailed(
             _("A round closes after it opens."), fields={"round": _("closes_at must be after opens_at.")}
         )
-    return Round.objects.create(
+    round_ = Round.objects.create(
         form=form,
         opens_at=opens_at,
         closes_at=closes_at,
         remind_at=remind_at,
         audience_count=audience_citizens(form).count(),
     )
+    if opens_at <= timezone.now():
+        # Open now: its audience is told after commit; a round to come is told by the beat when it opens.
+        announce.tell_on_commit(round_, announce.OPEN)
+    return round_
 
 
 def _local_slot(form: Form, day: dt.date) -> tuple[dt.datetime, dt.datetime, dt.datetime | None]:
@@ -309,8 +398,8 @@ def _local_slot(form: Form, day: dt.date) -> tuple[dt.datetime, dt.datetime, dt.
 
 def rounds_open_due(*, now: dt.datetime | None = None) -> int:
     """Open today's round of every recurring form whose open time has come (account's local day) and tell its
-    audience (a message with the link on their channel). Running it twice does nothing more: (form, opens_at)
-    is unique. Returns the number of rounds opened."""
+    audience (oa_platform.collect.announce: a message with the link on the channel they follow on). Running it
+    twice does nothing more: (form, opens_at) is unique. Returns the number of rounds opened."""
     now = now or timezone.now()
     opened = 0
     forms = Form.objects.exclude(repeat=Form.REPEAT_NONE).filter(open_time__isnull=False).select_related("account")
@@ -323,11 +412,12 @@ def rounds_open_due(*, now: dt.datetime | None = None) -> int:
             continue
         try:
             with transaction.atomic():
-                round_ = round_open(form=form, opens_at=opens, closes_at=closes, remind_at=remind)
-                _tell_non_responders(form=form, round_=round_, kind="open", base_url="")
+                round_open(form=form, opens_at=opens, closes_at=closes, remind_at=remind)
         except IntegrityError:  # another beat tick opened it meanwhile
             continue
         opened += 1
+    # The rounds just opened (and any whose telling stopped half way) are told now, in chunks.
+    announce.rounds_tell_due(now=now)
     return opened
 
 
@@ -416,6 +506,7 @@ def response_submit(
     seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
     if seen is not None:
         return _replay(seen, form, digest)
+    citizen = answering_as(account=form.account, citizen=citizen)
     questions = list(form.questions.all())
     clean, errors = answers_clean(questions, answers, area_path=area_path)
     if errors:
@@ -473,90 +564,31 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
 
 
 # --- reminders  ---
-# Reminders one click sends at most: bounds the transaction (a row and a queued send each).
-REMIND_MAX = 2000
-
-
-def non_responders(*, form: Form, round_: Round):
-    """The round's audience who have not answered it (a queryset)."""
-    answered = Response.objects.filter(round=round_).values("citizen_id")
-    return audience_citizens(form).exclude(pk__in=answered).order_by("pk")
-
-
-def _tell_non_responders(*, form: Form, round_: Round, kind: str, base_url: str) -> int:
-    """A message to each of the round's audience who has not answered yet (at most REMIND_MAX), on the channel
-    they follow on: a system message in their conversation, sent like any outbound message, with the form's
-    link and the way to answer in chat. ``kind``: "open" (the round has opened) or "remind"."""
-    url = (base_url or settings.PUBLIC_BASE_URL) + reverse(
-        "collect-form-page", kwargs={"slug": form.account.slug, "pk": form.pk}
-    )
-    count = 0
-    for citizen in non_responders(form=form, round_=round_)[:REMIND_MAX]:
-        conversation = conversation_for(account=form.account, citizen=citizen)
-        language = citizen.language or form.account.default_language
-        values = {"title": form.title(language), "url": url, "key": form.key}
-        with translation.override(language):
-            if kind == "open":
-                text = _(
-                    'Mời bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
-                )
-            else:
-                text = _(
-                    'Nhắc bạn trả lời biểu mẫu "%(title)s": %(url)s (hoặc gõ "biểu mẫu %(key)s" để trả lời tại đây).'
-                )
-            text %= values
-        message = Message.objects.create(
-            conversation=conversation,
-            direction=Message.DIRECTION_OUT,
-            sender=Message.SENDER_SYSTEM,
-            channel=citizen.channel,
-            text=text,
-            delivery_status=Message.DELIVERY_QUEUED if citizen.channel in SENT_BY_API else Message.DELIVERY_NONE,
-        )
-        outbound_enqueue(message)
-        conversation_id = conversation.pk
-        transaction.on_commit(lambda cid=conversation_id: live.conversation_changed(conversation_id=cid))
-        count += 1
-    return count
-
-
 @transaction.atomic
 def round_remind(*, form: Form, round_: Round, actor=None, base_url: str = "") -> int:
-    """Remind the round's audience who have not answered yet (``_tell_non_responders``); ``base_url``: the
-    site's address as the staff member's request saw it (else settings.PUBLIC_BASE_URL). Returns how many."""
+    """Remind the round's audience who have not answered yet ("remind them now"): the first chunk at once, the
+    rest by a task (and the beat, should it stop). ``base_url``: the site's address as the staff member's
+    request saw it, for the first chunk's links. A reminder still under way is not started again (conflict).
+    Returns how many are being reminded."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if not round_.is_open():
         raise Conflict(_("This round is closed."), code="round_closed")
-    count = _tell_non_responders(form=form, round_=round_, kind="remind", base_url=base_url)
-    Round.objects.filter(pk=round_.pk).update(reminded_at=timezone.now())
-    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": count})
-    return count
+    if round_.nudge_requested_at is not None and round_.nudged_at is None:
+        raise Conflict(_("A reminder is already being sent."), code="reminder_under_way")
+    waiting = non_responders(form=form, round_=round_).count()
+    Round.objects.filter(pk=round_.pk).update(nudge_requested_at=timezone.now(), nudge_cursor=0, nudged_at=None)
+    audit_record(action="form_remind", obj=form, account=form.account, actor=actor, changes={"reminded": waiting})
+    _told, finished = announce.round_tell_chunk(round_id=round_.pk, kind=announce.NUDGE, base_url=base_url)
+    if not finished:
+        announce.tell_on_commit(round_, announce.NUDGE)
+    return waiting
 
 
 def rounds_remind_due(*, now: dt.datetime | None = None) -> int:
-    """Send the reminders whose time has come (open rounds with a remind_at passed and no reminder yet), each
-    round claimed with a row lock so that two beat ticks never remind twice. Returns the rounds reminded."""
-    now = now or timezone.now()
-    due = Round.objects.filter(remind_at__lte=now, reminded_at__isnull=True, opens_at__lte=now).exclude(
-        closes_at__lte=now
-    )
-    done = 0
-    for round_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            round_ = (
-                Round.objects.select_for_update(skip_locked=True)
-                .filter(pk=round_id, reminded_at__isnull=True)
-                .select_related("form__account")
-                .first()
-            )
-            if round_ is None:
-                continue
-            count = _tell_non_responders(form=round_.form, round_=round_, kind="remind", base_url="")
-            Round.objects.filter(pk=round_.pk).update(reminded_at=now)
-            audit_record(
-                action="form_remind", obj=round_.form, account=round_.form.account, changes={"reminded": count}
-            )
-        done += 1
-    return done
+    """Send the reminders whose time has come (open rounds with a remind_at passed and no reminder yet), in
+    chunks under the round's row lock, so that two beat ticks never remind anyone twice. Returns the rounds
+    whose reminding finished."""
+    return announce.rounds_tell_due(now=now)["reminded"]
 
 
 # --- privacy  ---
@@ -567,6 +599,7 @@ def responses_erase_for_citizen(*, account: OfficialAccount, citizen: Citizen) -
     for response in responses:
         _response_uncount(response)
     Dialogue.objects.filter(account=account, citizen=citizen).delete()
+    AnswerLink.objects.filter(Q(citizen=citizen) | Q(web_citizen=citizen), account=account).delete()
     Response.objects.filter(pk__in=[r.pk for r in responses]).delete()
     return len(responses)
 

@@ -6,6 +6,7 @@ prefix = "accounts/<slug:slug>/forms/"
 urlpatterns = [
     path(prefix, api.FormListView.as_view(), name="api-forms"),
     path(f"{prefix}<id:pk>/questions/", api.FormQuestionsView.as_view(), name="api-form-questions"),
+    path(f"{prefix}<id:pk>/settings/", api.FormSettingsView.as_view(), name="api-form-settings"),
     path(f"{prefix}<id:pk>/responses/", api.FormResponsesView.as_view(), name="api-form-responses"),
     path(f"{prefix}<id:pk>/results/", api.FormResultsView.as_view(), name="api-form-results"),
 ]

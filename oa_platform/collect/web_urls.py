@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from oa_platform.collect import views
+from oa_platform.collect import links, views
 
 urlpatterns = [
     path("sw.js", views.service_worker, name="collect-service-worker"),
     path("<slug:slug>/<id:pk>/", views.form_page, name="collect-form-page"),
     path("<slug:slug>/<id:pk>/responses/", views.form_submit, name="collect-form-submit"),
+    path("<slug:slug>/<id:pk>/p/<str:token>/", links.personal_link, name="collect-personal-link"),
 ]

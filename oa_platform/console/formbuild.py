@@ -22,6 +22,8 @@ from oa_platform.console.notice_forms import format_local, parse_local, zone_lab
 from oa_platform.errors import DomainError
 
 CHOICE_TYPES = (Question.TYPE_CHOICE, Question.TYPE_MULTIPLE)
+# A new form asks followers or staff; an area, a list of phones and the schedule are set on its schedule page.
+NEW_FORM_AUDIENCES = [choice for choice in Form.AUDIENCE_CHOICES if choice[0] != Form.AUDIENCE_LIST]
 
 
 def _form(request, pk: int) -> Form:
@@ -58,7 +60,7 @@ def _question_from_post(data, key: str, errors: list) -> dict:
         **{name: data.get(name, "").strip() for name in services.QUESTION_FIELDS},
     }
     # Whatever was typed goes to the service, which says why options or min/max do not fit the type.
-    options = [line.strip() for line in data.get("options", "").splitlines() if line.strip()]
+    options = [_option_of_line(line) for line in data.get("options", "").splitlines() if line.strip()]
     if options or kind in CHOICE_TYPES:
         spec["options"] = options
     for name, label in (("min", _("Nhỏ nhất")), ("max", _("Lớn nhất"))):
@@ -66,6 +68,19 @@ def _question_from_post(data, key: str, errors: list) -> dict:
         if value is not None:
             spec[name] = value
     return spec
+
+
+def _option_of_line(line: str) -> dict:
+    """One option typed on a line: "Vietnamese | English | Chinese", the translations optional."""
+    parts = [part.strip() for part in line.split("|")] + ["", ""]
+    return {"label_vi": parts[0], "label_en": parts[1], "label_zh": parts[2]}
+
+
+def _line_of_option(option: dict) -> str:
+    parts = [option.get("label_vi", ""), option.get("label_en", ""), option.get("label_zh", "")]
+    while len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return " | ".join(parts)
 
 
 def _spec_of(question: Question) -> dict:
@@ -90,10 +105,10 @@ def _new_key(label: str, taken: set[str]) -> str:
     return key
 
 
-def _merge_options(old: list[dict], labels: list[str]) -> list[dict]:
-    """Options typed one per line, keeping the key (and translations) of an option whose label stays."""
-    by_label = {option["label_vi"]: option for option in old}
-    return [dict(by_label[label]) if label in by_label else label for label in labels]
+def _merge_options(old: list[dict], typed: list[dict]) -> list[dict]:
+    """Options typed one per line, keeping the key of an option whose Vietnamese label stays (its answers)."""
+    keys = {option["label_vi"]: option["key"] for option in old}
+    return [option | {"key": keys[option["label_vi"]]} if option["label_vi"] in keys else option for option in typed]
 
 
 def _questions_context(request, form: Form, values=None, editing: Question | None = None, errors=None) -> dict:
@@ -104,6 +119,7 @@ def _questions_context(request, form: Form, values=None, editing: Question | Non
         "types": Question.TYPE_CHOICES,
         "values": values or {},
         "editing": editing,
+        "has_round": form.rounds.exists(),
         "errors": errors or [],
     }
 
@@ -126,7 +142,7 @@ def form_new(request, slug: str):
         if late not in dict(Form.LATE_CHOICES):
             errors.append(_("Chọn cách xử lý câu trả lời muộn."))
         audience = values.get("audience") or Form.AUDIENCE_FOLLOWERS
-        if audience not in dict(Form.AUDIENCE_CHOICES):
+        if audience not in dict(NEW_FORM_AUDIENCES):
             errors.append(_("Chọn người nhận biểu mẫu."))
         topic = values.get("topic", "") if audience == Form.AUDIENCE_FOLLOWERS else ""
         question = _question_from_post(values, _new_key(values.get("label_vi", ""), set()), errors)
@@ -142,6 +158,7 @@ def form_new(request, slug: str):
                     retention_days=retention,
                     questions=[question],
                     audience={"kind": audience, "topic": topic},
+                    open_first=False,  # opened on its rounds or schedule page, once its questions are ready
                     actor=request.user,
                 )
             except DomainError as exc:
@@ -155,7 +172,7 @@ def form_new(request, slug: str):
         "errors": errors,
         "types": Question.TYPE_CHOICES,
         "late_choices": Form.LATE_CHOICES,
-        "audiences": Form.AUDIENCE_CHOICES,
+        "audiences": NEW_FORM_AUDIENCES,
         "topics": [(t.key, t.label(translation.get_language() or "vi")) for t in request.account.topics.all()],
     }
     return render(request, "staff/formbuild/new.html", context, status=400 if errors else 200)
@@ -204,7 +221,7 @@ def form_question_edit(request, slug: str, pk: int, qid: int):
     form = _form(request, pk)
     question = _question(form, qid)
     if request.method == "GET":
-        values = _spec_of(question) | {"options": "\n".join(o["label_vi"] for o in question.options)}
+        values = _spec_of(question) | {"options": "\n".join(_line_of_option(o) for o in question.options)}
         values["min"] = "" if question.min_value is None else question.min_value
         values["max"] = "" if question.max_value is None else question.max_value
         context = _questions_context(request, form, values=values, editing=question)
@@ -309,3 +326,35 @@ def form_round(request, slug: str, pk: int):
         "zone": zone_label(tz),
     }
     return render(request, "staff/formbuild/round.html", context, status=400 if errors else 200)
+
+
+@console_view(EDITORS)
+@require_http_methods(["GET", "POST"])
+def form_details(request, slug: str, pk: int):
+    """The form's titles (typos fixed at any time), late-answer policy and retention."""
+    form = _form(request, pk)
+    errors: list[str] = []
+    values = {name: getattr(form, name) for name in services.DETAIL_FIELDS}
+    values["retention_days"] = "" if form.retention_days is None else form.retention_days
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in services.DETAIL_FIELDS}
+        retention = _number(values["retention_days"], errors, _("Số ngày lưu"))
+        if retention is not None and not isinstance(retention, int):
+            errors.append(_("Số ngày lưu là một số nguyên dương."))
+        if not errors:
+            try:
+                services.form_details_update(form=form, actor=request.user, **(values | {"retention_days": retention}))
+            except DomainError as exc:
+                errors.append(_error_text(exc))
+            else:
+                flash.success(request, _("Đã lưu biểu mẫu."))
+                return redirect("staff:form-details", slug=slug, pk=pk)
+    context = {
+        "account": request.account,
+        "form": form,
+        "values": values,
+        "errors": errors,
+        "late_choices": Form.LATE_CHOICES,
+        "has_round": form.rounds.exists(),
+    }
+    return render(request, "staff/formbuild/details.html", context, status=400 if errors else 200)

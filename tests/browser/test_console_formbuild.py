@@ -1,7 +1,7 @@
 """The console's form builder in headless Chromium at a phone (390×844) and a desktop (1440×900) size: an
 editor builds a three-question form (new form with its first question, two more added, one moved up), a
-second round typed day-first; the form is open, and its web form page shows the questions in that order.
-Each page passes axe.
+round typed day-first and one opened now; the form is open, and its web form page shows the questions in
+that order. Each page passes axe.
 
 Screenshots: test-artifacts/console_form_{new,questions,round}_{390,1440}.png."""
 
@@ -94,7 +94,9 @@ def test_an_editor_builds_a_three_question_form_and_it_opens(asgi_server, browse
     no_horizontal_scroll(page)
     shot(page, "round", viewport)
 
-    # the form is open: its web form page shows the three questions in order
+    # and one open now (no date): the form is open, its web form page shows the three questions in order
+    page.get_by_role("button", name="Mở đợt", exact=True).click()
+    expect(page.locator(".flash li.success")).to_be_visible()
     form = Form.objects.get(account=account)
     assert form.rounds.count() == 2
     page.goto(f"{asgi_server}/f/{account.slug}/{form.pk}/")

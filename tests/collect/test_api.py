@@ -235,6 +235,10 @@ def test_a_daily_check_in_is_created_from_json_and_its_beat_opens_the_rounds(cli
         {"schedule": {"repeat": "hourly", "open_time": "08:00"}},
         {"audience": {"kind": "followers", "topic": "no-such-topic"}},
         {"audience": {"kind": "everyone"}},
+        {"audience": {"kind": "followers", "area": "nowhere"}},
+        {"audience": {"kind": "list", "phones": ["0912345678", "12"]}},
+        {"audience": {"kind": "list", "phones": []}},
+        {"schedule": {"repeat": "daily", "open_time": "08:00", "window_minutes": 60, "remind_time": "09:30"}},
     ],
 )
 def test_bad_schedules_and_audiences_are_400(client_a, tenant_a, extra):
@@ -263,3 +267,62 @@ def test_questions_are_replaced_under_the_rules_that_protect_answers(client_a, t
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "option_has_answers"
     assert form.questions.get(key="people").type == "number"
     assert client_a.put(url, {"questions": []}, format="json").status_code == 400
+
+
+def test_the_audience_is_followers_in_an_area_or_a_list_of_phones(client_a, tenant_a):
+    body = {"key": "flood", "title_vi": "Thiệt hại", "questions": QUESTIONS, "audience": {"area": "79"}}
+    assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 201
+    body = {"key": "vaccine", "title_vi": "Tiêm", "questions": QUESTIONS}
+    body["audience"] = {"kind": "list", "phones": ["0912 345 678", "+84912345678", "0987654321"]}
+    assert client_a.post(forms_url(tenant_a), body, format="json").status_code == 201
+    forms = {f.key: f for f in Form.objects.filter(account=tenant_a.account)}
+    assert forms["flood"].audience_area.code == "79"
+    assert forms["vaccine"].audience_phones == ["+84912345678", "+84987654321"]
+
+
+def test_a_forms_schedule_and_audience_are_set_by_put(api_client, client_a, tenant_a, tenant_b, time_machine):
+    # given: a form, and the hospital's staff check-in to set up
+    time_machine.move_to("2026-12-06 15:00:00+07:00", tick=False)
+    form = make_form(tenant_a.account, key="checkin")
+    url = f"{forms_url(tenant_a)}{form.pk}/settings/"
+    body = {
+        "schedule": {"repeat": "weekdays", "weekdays": [0, 1, 2, 3, 4], "open_time": "08:00", "remind_time": "09:00"},
+        "audience": {"kind": "staff"},
+    }
+    # when
+    response = client_a.put(url, body, format="json")
+    # then
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["repeat"], data["weekdays"], data["open_time"], data["remind_time"]) == (
+        "weekdays",
+        [0, 1, 2, 3, 4],
+        "08:00:00",
+        "09:00:00",
+    )
+    assert data["window_minutes"] == 24 * 60 and data["audience"] == {
+        "kind": "staff",
+        "topic": "",
+        "area": "",
+        "phones": 0,
+    }
+    # a list of phones: counted, never shown
+    listed = client_a.put(url, {"audience": {"kind": "list", "phones": ["0912345678"]}}, format="json").json()
+    assert listed["audience"]["phones"] == 1 and "0912345678" not in str(listed) and listed["repeat"] == "none"
+    # bad input: 400, nothing changed
+    before = Form.objects.values().get(pk=form.pk)
+    for bad in (
+        {"schedule": {"repeat": "daily"}},
+        {"schedule": {"repeat": "daily", "open_time": "08:00", "window_minutes": 30, "remind_time": "09:00"}},
+        {"audience": {"kind": "followers", "area": "nowhere"}},
+        {"audience": {"kind": "list", "phones": ["abc"]}},
+        {"audience": "staff"},
+    ):
+        assert client_a.put(url, bad, format="json").status_code == 400, bad
+    assert Form.objects.values().get(pk=form.pk) == before
+    # another account's form, or a token without forms:write
+    other = make_form(tenant_b.account, key="other")
+    assert client_a.put(f"{forms_url(tenant_a)}{other.pk}/settings/", body, format="json").status_code == 404
+    reader = factories.make_token(tenant_a.account, scopes=[ApiToken.SCOPE_READ], name="reader")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {reader}")
+    assert api_client.put(url, body, format="json").status_code == 403

@@ -44,7 +44,9 @@ def test_an_editor_creates_a_form_with_its_first_question(client, tenant_a):
     (question,) = form.questions.all()
     assert question.type == "choice" and question.required
     assert [o["label_vi"] for o in question.options] == ["Thấp", "Cao"]
-    assert form.rounds.count() == 1
+    # not open, nobody told, until its questions and audience are ready and a round is opened
+    assert form.rounds.count() == 0
+    assert 'id="not-open"' in client.get(response["Location"]).content.decode()
 
 
 def test_bad_input_is_shown_and_nothing_is_stored(client, tenant_a):
@@ -123,7 +125,9 @@ def test_only_editors_build_forms(client, tenant_a):
     assert client.get(reverse("staff:form-new", args=[tenant_a.account.slug])).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["new.html", "questions.html", "round.html", "_question_fields.html", "_errors.html"])
+@pytest.mark.parametrize(
+    "name", ["new.html", "questions.html", "round.html", "details.html", "_question_fields.html", "_errors.html"]
+)
 def test_templates_have_no_inline_script_style_or_handler(name):
     source = open(get_template(f"staff/formbuild/{name}").origin.name, encoding="utf-8").read()
     assert not re.search(r"<script(?![^>]*\bsrc=)|style=|\son[a-z]+=", source)
@@ -169,3 +173,60 @@ def test_the_audience_is_followers_of_one_topic_or_staff(client, tenant_a):
     assert client.post(url, NEW | {"key": "c", "topic": "no-such-topic"}).status_code == 400
     assert client.post(url, NEW | {"key": "d", "audience": "everyone"}).status_code == 400
     assert not Form.objects.filter(key__in=["c", "d"]).exists()
+
+
+def test_options_are_typed_with_their_translations_and_keep_their_keys_when_edited(client, tenant_a):
+    client.force_login(tenant_a.editor)
+    slug = tenant_a.account.slug
+    body = NEW | {"key": "tiem", "options": "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet\n"}
+    assert client.post(reverse("staff:form-new", args=[slug]), body).status_code == 302
+    form = Form.objects.get(account=tenant_a.account, key="tiem")
+    question = form.questions.get()
+    assert [(o["label_vi"], o["label_en"], o["label_zh"]) for o in question.options] == [
+        ("Đã tiêm", "Vaccinated", "已接种"),
+        ("Chưa tiêm", "Not yet", ""),
+    ]
+    keys = [o["key"] for o in question.options]
+    edit = reverse("staff:form-question-edit", args=[slug, form.pk, question.pk])
+    assert "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet" in client.get(edit).content.decode()
+    # a Chinese label added to the second: the keys stay (answers keep pointing at them)
+    changed = {
+        "type": "choice",
+        "label_vi": "Mức nước",
+        "options": "Đã tiêm | Vaccinated | 已接种\nChưa tiêm | Not yet | 未接种",
+    }
+    assert client.post(edit, changed).status_code == 302
+    question.refresh_from_db()
+    assert [o["key"] for o in question.options] == keys and question.options[1]["label_zh"] == "未接种"
+
+
+def test_titles_late_policy_and_retention_change_after_answers(client, tenant_a):
+    form = make_form(tenant_a.account, key="flood")
+    citizen = factories.make_follower(tenant_a.account, channel="generic")
+    response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=GOOD)
+    client.force_login(tenant_a.editor)
+    url = reverse("staff:form-details", args=[tenant_a.account.slug, form.pk])
+    assert 'value="Báo cáo thiệt hại do lũ"' in client.get(url).content.decode()
+    body = {
+        "title_vi": "Báo cáo thiệt hại do lũ lụt",
+        "title_en": "Flood report",
+        "title_zh": "",
+        "late_policy": "refuse",
+    }
+    assert client.post(url, body | {"retention_days": "30"}).status_code == 302
+    form.refresh_from_db()
+    assert (form.title_vi, form.title_en, form.late_policy, form.retention_days) == (
+        "Báo cáo thiệt hại do lũ lụt",
+        "Flood report",
+        "refuse",
+        30,
+    )
+    assert client.post(url, body | {"retention_days": ""}).status_code == 302
+    form.refresh_from_db()
+    assert form.retention_days is None
+    # bad input: 400 with the reason, nothing changed
+    for bad in ({"title_vi": " "}, {"late_policy": "maybe"}, {"retention_days": "0"}, {"retention_days": "1.5"}):
+        response = client.post(url, body | {"retention_days": "7"} | bad)
+        assert response.status_code == 400 and 'role="alert"' in response.content.decode()
+    form.refresh_from_db()
+    assert form.retention_days is None and form.late_policy == "refuse"

@@ -51,6 +51,12 @@ def test_every_form_builder_page_in_vietnamese(tenant_a):
     }
     pages["round"] = client.get(reverse("staff:form-round", args=[slug, form.pk]))
     pages["round-error"] = client.post(reverse("staff:form-round", args=[slug, form.pk]), {"opens_date": "12/13/2026"})
+    schedule = reverse("staff:form-schedule", args=[slug, form.pk])
+    pages["schedule"] = client.get(schedule)
+    pages["schedule-wards"] = client.post(schedule, {"audience": "followers", "province": "79", "action": "wards"})
+    daily = {"repeat": "daily", "open_time": "08:00", "window_hours": "1", "audience": "staff"}
+    pages["schedule-bad-remind"] = client.post(schedule, daily | {"remind_time": "07:00"})
+    pages["schedule-bad-phones"] = client.post(schedule, daily | {"audience": "list", "phones": "abc"})
     client.post(reverse("staff:form-question-move", args=[slug, form.pk, damage.pk]), {"action": "delete"})
     pages["delete-refused"] = client.get(reverse("staff:form-questions", args=[slug, form.pk]))
     assert {name: r.status_code for name, r in pages.items()} == {
@@ -65,9 +71,15 @@ def test_every_form_builder_page_in_vietnamese(tenant_a):
         "delete-refused": 200,
         "round": 200,
         "round-error": 400,
+        "schedule": 200,
+        "schedule-wards": 200,
+        "schedule-bad-remind": 400,
+        "schedule-bad-phones": 400,
     }
     assert "Không thể xoá câu hỏi đã có câu trả lời." in pages["delete-refused"].content.decode()
     assert "Không thể đổi loại" in pages["edit-refused"].content.decode()
+    assert "Giờ nhắc phải nằm trong lúc đợt đang mở" in pages["schedule-bad-remind"].content.decode()
+    assert "Không phải số điện thoại: abc" in pages["schedule-bad-phones"].content.decode()
     found = {name: english_on(r) + english_labels_on(r) for name, r in pages.items()}
     assert found == {name: [] for name in pages}
 

@@ -235,6 +235,7 @@ def test_a_daily_check_in_tells_its_audience_at_8_and_reminds_the_others_at_9(te
         repeat=Form.REPEAT_DAILY, open_time=dt.time(8, 0), window_minutes=600, remind_time=dt.time(9, 0)
     )
     form.refresh_from_db()
+    form.rounds.update(announced_at=dt.datetime(2026, 12, 6, 5, tzinfo=dt.UTC))  # the form's first round, told
     # when: 8:00 the next day, the round opens and everyone is told, with the link
     time_machine.move_to("2026-12-07 08:00:10+07:00", tick=False)
     assert rounds_open_due() == 1

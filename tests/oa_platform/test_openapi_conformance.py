@@ -233,6 +233,16 @@ def test_every_response_of_every_operation_matches_the_schema(
     answered_removed = {"questions": [q for q in QUESTIONS if q["key"] != "people"]}
     assert api("PUT", questions_url, token=token, body=answered_removed).status_code == 409
     assert api("PUT", f"{forms}987654/questions/", token=token, body={"questions": QUESTIONS}).status_code == 404
+    settings_url = f"{forms}{fid}/settings/"
+    daily = {
+        "schedule": {"repeat": "daily", "open_time": "08:00", "remind_time": "09:00"},
+        "audience": {"kind": "staff"},
+    }
+    assert api("PUT", settings_url, token=token, body=daily).status_code == 200
+    assert (
+        api("PUT", settings_url, token=token, body={"audience": {"kind": "list", "phones": ["x"]}}).status_code == 400
+    )
+    assert api("PUT", f"{forms}987654/settings/", token=token, body=daily).status_code == 404
     closed = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-01-02T00:00:00Z"}
     old = {"key": "old", "title_vi": "t", "late_policy": "refuse", "questions": QUESTIONS, "round": closed}
     old_id = api("POST", forms, token=token, body=old).json()["id"]

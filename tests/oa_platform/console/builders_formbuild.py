@@ -11,7 +11,7 @@ def new_form(account):
     return {"slug": account.slug}
 
 
-@url_builder("staff:form-questions", "staff:form-round")
+@url_builder("staff:form-questions", "staff:form-round", "staff:form-schedule", "staff:form-details")
 def form_questions(account):
     form = make_form(account)
     return {"slug": account.slug, "pk": form.pk}
