@@ -16,7 +16,7 @@ from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasts.personal import dispatch, recipients, selectors, sending
+from broadcasts.personal import copy_check, dispatch, recipients, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
@@ -129,9 +129,33 @@ def list_upload(
     file_name: str,
     max_bytes: int | None = None,
 ) -> RecipientList:
-    """Check an uploaded list row by row and store it with its report. The file is read as a stream; rows
-    are stored in batches of ROW_BATCH. A file refused as a whole (empty, not UTF-8, unknown column, too
+    """Check an uploaded list row by row, store it with its report and plan a channel per valid row
+    (``list_check`` then ``list_plan``). A file refused as a whole (empty, not UTF-8, unknown column, too
     large) stores nothing: ValidationFailed with the reason."""
+    recipient_list = list_check(
+        account=account,
+        actor=actor,
+        template_key=template_key,
+        fileobj=fileobj,
+        file_name=file_name,
+        max_bytes=max_bytes,
+    )
+    return list_plan(recipient_list=recipient_list, actor=actor)
+
+
+@transaction.atomic
+def list_check(
+    *,
+    account: OfficialAccount,
+    actor: Actor,
+    template_key: str,
+    fileobj,
+    file_name: str,
+    max_bytes: int | None = None,
+) -> RecipientList:
+    """Check an uploaded list and store its rows and the count per problem, no channel planned yet. A CSV file
+    on PostgreSQL is checked in a few set-based statements (``copy_check``); XLSX, SQLite and the CSV files
+    PostgreSQL would read differently are read as a stream in Python, rows stored in batches of ROW_BATCH."""
     _require(actor, account, WRITERS, SCOPE_WRITE)
     version = approved_version_require(account=account, template_key=template_key)
     size = getattr(fileobj, "size", None)
@@ -139,72 +163,129 @@ def list_upload(
         raise ValidationFailed(_("The file is larger than %(n)s MB.") % {"n": max_bytes // (1024 * 1024)})
     names = placeholders(version.body_vi, version.body_en, version.body_zh, version.sms_text)
     policy = selectors.settings_for(account)
-    now = timezone.now()
-    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
-    used = selectors.used_today(account=account, now=now)
     recipient_list = RecipientList.objects.create(
         account=account, version=version, file_name=file_name[:200], author=actor.user, author_token=actor.token
     )
-    problems: Counter[str] = Counter()
-    total = 0
+    checked = None
     try:
-        table = recipients.read_table(fileobj, file_name)
-        header = recipients.check_header(next(table, None) or [], names)
-        batch: list[tuple[int, recipients.CheckedRow]] = []
-
-        def flush():
-            rows = [row for _number, row in batch]
-            channels = _plan_rows(
-                account, version, rows, policy=policy, available=available, used=used, segments=1, now=now
+        if connection.vendor == "postgresql" and recipients.is_csv(fileobj, file_name):
+            checked = copy_check.check_and_store(
+                list_id=recipient_list.pk, fileobj=fileobj, placeholders=names, vietnam_only=policy.vietnam_only
             )
-            stored = []
-            for (number, row), channel in zip(batch, channels, strict=True):
-                cost = 0
-                if channel:
-                    segments = 1
-                    if channel == CHANNEL_SMS:
-                        text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=row.values)
-                        segments = sms_length(text).segments
-                    cost = dispatch.CHANNELS[channel].cost(segments)
-                stored.append((number, row.phone, row.citizen_ref, row.values, row.problems, channel, cost))
-            _store_rows(recipient_list.pk, stored)
-            batch.clear()
-
-        # the header is row 1, as the spreadsheet numbers it
-        for number, cells in enumerate(table, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines
-            # duplicates are found afterwards in SQL (_mark_duplicates): no set of every recipient in memory
-            row = recipients.check_row(cells, header, placeholders=names, vietnam_only=policy.vietnam_only, seen=None)
-            total += 1
-            if total > settings.PERSONAL_LIST_MAX_ROWS:
-                raise recipients.FileRefused(
-                    _("The list has more than %(n)s rows.") % {"n": settings.PERSONAL_LIST_MAX_ROWS}
-                )
-            if row.problems:
-                problems.update(p.split(":")[0] for p in row.problems)
-            batch.append((number, row))
-            if len(batch) >= ROW_BATCH:
-                flush()
-        if batch:
-            flush()
+            fileobj.seek(0)
+        if checked is None:
+            checked = _check_in_python(recipient_list.pk, fileobj, file_name, names, vietnam_only=policy.vietnam_only)
+        total, problems = checked
+        if total > settings.PERSONAL_LIST_MAX_ROWS:
+            raise recipients.FileRefused(
+                _("The list has more than %(n)s rows.") % {"n": settings.PERSONAL_LIST_MAX_ROWS}
+            )
     except recipients.FileRefused as exc:
         raise ValidationFailed(str(exc), code="file_refused", fields={"file": str(exc)}) from exc
     if total == 0:
         raise ValidationFailed(_("The list has no rows."), code="file_refused", fields={"file": _("no rows")})
-    duplicates = _mark_duplicates(recipient_list.pk)
+    recipient_list.rows_total = total
+    recipient_list.rows_invalid = ListRow.objects.filter(recipient_list=recipient_list).exclude(problems=[]).count()
+    recipient_list.problems = dict(problems)
+    recipient_list.save(update_fields=["rows_total", "rows_invalid", "problems"])
+    _audit("upload", recipient_list, account, actor, {"rows": total, "invalid": recipient_list.rows_invalid})
+    return recipient_list
+
+
+def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *, vietnam_only: bool):
+    """The Python path: the rows of the file one by one (recipients.check_row), stored in batches, then the
+    duplicates marked in SQL. Returns the number of rows and the count per problem code."""
+    problems: Counter[str] = Counter()
+    total = 0
+    table = recipients.read_table(fileobj, file_name)
+    header = recipients.check_header(next(table, None) or [], names)
+    batch: list[tuple] = []
+    # the header is row 1, as the spreadsheet numbers it
+    for number, cells in enumerate(table, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines
+        # duplicates are found afterwards in SQL (_mark_duplicates): no set of every recipient in memory
+        row = recipients.check_row(cells, header, placeholders=names, vietnam_only=vietnam_only, seen=None)
+        total += 1
+        if total > settings.PERSONAL_LIST_MAX_ROWS:
+            return total, problems
+        if row.problems:
+            problems.update(p.split(":")[0] for p in row.problems)
+        batch.append((number, row.phone, row.citizen_ref, row.values, row.problems, "", 0))
+        if len(batch) >= ROW_BATCH:
+            _store_rows(list_id, batch)
+            batch.clear()
+    if batch:
+        _store_rows(list_id, batch)
+    duplicates = _mark_duplicates(list_id)
     if duplicates:
         problems[recipients.DUPLICATE] = duplicates
+    return total, problems
+
+
+@transaction.atomic
+def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
+    """Plan a channel and its cost for each valid row of a checked list, in row order (a channel's daily quota
+    goes to the first rows), ROW_BATCH rows at a time: a few queries per batch for what the account knows of
+    those people, the planner per row, one UPDATE for the rows that got a channel. Then the report's counts
+    per channel and the estimated cost."""
+    account = recipient_list.account
+    _require(actor, account, WRITERS, SCOPE_WRITE)
+    version = recipient_list.version
+    policy = selectors.settings_for(account)
+    now = timezone.now()
+    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
+    used = selectors.used_today(account=account, now=now)
     valid = ListRow.objects.filter(recipient_list=recipient_list, problems=[])
+    last = 0
+    while True:
+        found = list(
+            valid.filter(number__gt=last)
+            .order_by("number")
+            .values_list("id", "number", "phone", "citizen_ref", "personalisation")[:ROW_BATCH]
+        )
+        if not found:
+            break
+        last = found[-1][1]
+        rows = [recipients.CheckedRow(phone=p, citizen_ref=r, values=v) for _i, _n, p, r, v in found]
+        channels = _plan_rows(
+            account, version, rows, policy=policy, available=available, used=used, segments=1, now=now
+        )
+        planned = []
+        for (row_id, *_rest), row, channel in zip(found, rows, channels, strict=True):
+            if not channel:
+                continue
+            segments = 1
+            if channel == CHANNEL_SMS:
+                text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=row.values)
+                segments = sms_length(text).segments
+            planned.append((row_id, channel, dispatch.CHANNELS[channel].cost(segments)))
+        _store_plan(planned)
     per_channel = valid.exclude(channel="").values("channel").annotate(n=Count("id"), cost=Sum("cost")).order_by()
-    invalid = total - valid.count()
-    recipient_list.rows_total, recipient_list.rows_invalid = total, invalid
-    recipient_list.problems = dict(problems)
     recipient_list.planned = {row["channel"]: row["n"] for row in per_channel}
     recipient_list.estimated_cost = sum(row["cost"] for row in per_channel)
-    recipient_list.save(update_fields=["rows_total", "rows_invalid", "problems", "planned", "estimated_cost"])
-    _audit("upload", recipient_list, account, actor, {"rows": total, "invalid": invalid})
+    recipient_list.save(update_fields=["planned", "estimated_cost"])
     return recipient_list
+
+
+def _store_plan(planned: list[tuple[int, str, int]]) -> None:
+    """Write (row id, channel, cost): one UPDATE from arrays on PostgreSQL, bulk_update elsewhere."""
+    if not planned:
+        return
+    if connection.vendor == "postgresql":
+        ids, channels, costs = zip(*planned, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ListRow._meta.db_table} r SET channel = u.channel, cost = u.cost "
+                "FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS u(id, channel, cost) WHERE r.id = u.id",
+                [list(ids), list(channels), list(costs)],
+            )
+        return
+    ListRow.objects.bulk_update(
+        [ListRow(id=row_id, channel=channel, cost=cost) for row_id, channel, cost in planned],
+        ["channel", "cost"],
+        batch_size=500,
+    )
 
 
 ROW_COLUMNS = ("number", "phone", "citizen_ref", "personalisation", "problems", "channel", "cost")
