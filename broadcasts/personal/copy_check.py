@@ -40,9 +40,10 @@ WHITESPACE = (
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 BOM = codecs.BOM_UTF8
-# A cell that does not start with a quote but holds one: Python keeps the quote, PostgreSQL starts quoting there.
-# Also matches inside a quoted cell holding a comma (harmless: that file takes the Python path).
-_QUOTE_INSIDE = re.compile(rb'(?:\A|[,\r\n])[^",\r\n]+"')
+# A quoted cell (quotes inside it doubled). PostgreSQL and Python read one alike when it starts and ends a cell;
+# a quote anywhere else (inside an unquoted cell, after a closing quote) they read differently.
+_QUOTED = re.compile(rb'"(?:[^"]|"")*"')
+_DELIMITERS = b",\r\n"
 # "\." alone on a line ends COPY data: rows after it would be lost silently.
 _END_MARKER = b"\\."
 # The three first national digits of every Vietnamese mobile number, valid or not (as recipients.VN_MOBILE_RE).
@@ -98,11 +99,9 @@ def _chunks(fileobj, first: bytes):
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
             raise recipients.not_utf8() from exc
-        seen = carry + chunk
-        if b"\x00" in chunk or _END_MARKER in last + chunk or _QUOTE_INSIDE.search(seen):
+        if b"\x00" in chunk or _END_MARKER in last + chunk:
             raise _UsePython
-        cut = max(seen.rfind(b","), seen.rfind(b"\n"), seen.rfind(b"\r"))
-        carry = seen[cut + 1 :] if cut >= 0 else seen
+        carry = _check_quotes(carry + chunk)
         last = chunk[-1:]
         body = chunk.rstrip(b"\r\n")
         if body:
@@ -117,6 +116,36 @@ def _chunks(fileobj, first: bytes):
         raise recipients.not_utf8() from exc
     if held:  # the last line's own line ending (PostgreSQL refuses a file mixing \r\n and \n)
         yield held[:2] if held.startswith(b"\r\n") else held[:1]
+
+
+def _check_quotes(seen: bytes) -> bytes:
+    """Raise _UsePython if a quote of ``seen`` (which starts at the start of a cell) is not where both readers
+    agree. Returns the unfinished last cell, to be checked with the next chunk (at most CSV_FIELD_MAX bytes)."""
+    if b'"' not in seen:
+        cut = max(seen.rfind(b","), seen.rfind(b"\n"), seen.rfind(b"\r"))
+        return seen[cut + 1 :]
+    end = 0
+    for match in _QUOTED.finditer(seen):
+        start, end = match.span()
+        if start and seen[start - 1] not in _DELIMITERS:
+            raise _UsePython
+        if end == len(seen):  # perhaps a doubled quote cut in two by the chunk: check it with the next one
+            return _carry(seen[start:])
+        if seen[end] not in _DELIMITERS:
+            raise _UsePython
+    opening = seen.find(b'"', end)
+    if opening >= 0:  # a quoted cell that goes on in the next chunk
+        if opening and seen[opening - 1] not in _DELIMITERS:
+            raise _UsePython
+        return _carry(seen[opening:])
+    cut = max(seen.rfind(b",", end), seen.rfind(b"\n", end), seen.rfind(b"\r", end))
+    return seen[cut + 1 :] if cut >= 0 else seen[end:]
+
+
+def _carry(cell: bytes) -> bytes:
+    if len(cell) > recipients.CSV_FIELD_MAX:
+        raise _UsePython  # the Python path refuses the file (a cell too long for its csv reader)
+    return cell
 
 
 def _trim(column: str) -> str:

@@ -1,0 +1,142 @@
+"""The set-based check of a CSV list on PostgreSQL (copy_check) gives the report of the Python path row by row."""
+
+import io
+import sys
+from unittest import mock
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+
+from broadcasts.personal import copy_check, lists, recipients
+from broadcasts.personal.models import ListRow, PersonalSettings
+from broadcasts.services import Actor
+from tests.personal.conftest import approved_template, web_person
+
+pytestmark = pytest.mark.django_db
+
+TRICKY = (
+    "\ufeffphone,name,date,place\r\n"
+    "0912345678,An,05/12,Trạm 1\r\n"  # valid
+    "+84 912-345.678,Bình,05/12,Trạm 1\r\n"  # the same phone spelt otherwise: a duplicate
+    "(091) 234 5679,<script>alert(1)</script>,05/12,Trạm 1\r\n"  # HTML kept as text (escaped where shown)
+    "12,Chi,05/12,Trạm 1\r\n"  # invalid phone
+    "0112345678,Chi,05/12,Trạm 1\r\n"  # a mobile-looking number with an invalid prefix
+    "+14155550100,Dũng,05/12,Trạm 1\r\n"  # foreign
+    "0241234567,Đào,05/12,Trạm 1\r\n"  # a Hanoi landline: phonenumbers decides
+    "0912345677,,05/12,Trạm 1\r\n"  # missing value
+    ",Én,05/12,Trạm 1\r\n"  # no recipient
+    f"0912345676,{'x' * 10_000},05/12,Trạm 1\r\n"  # too long
+    '0912345675,"=HYPERLINK(""http://x"")",05/12,Trạm 1\r\n'  # a formula, as typed: kept as text
+    '0912345674,"Phạm, Giang",05/12,"Trạm 1\r\nLầu 2"\r\n'  # quoted comma and newline
+    "  0912345673  ,  Hà  ,05/12,+84 đường\r\n"  # spaces trimmed; a value starting with +
+    "0912345674,Giang,05/12,Trạm 1\r\n"  # duplicate of a valid row
+    "0912345677,Ích,05/12,Trạm 1\r\n"  # not a duplicate: the earlier row with this phone is invalid
+    ",,,\r\n"  # a row of empty cells: skipped, numbered
+    "0912345672,\u00a0Khoa\u3000,05/12,@SUM(A1)\r\n"  # Unicode spaces trimmed as str.strip() does
+    "\r\n\r\n"  # trailing blank lines
+)
+
+
+def report(list_id):
+    return list(
+        ListRow.objects.filter(recipient_list_id=list_id)
+        .order_by("number")
+        .values_list("number", "phone", "citizen_ref", "personalisation", "problems")
+    )
+
+
+def upload(tenant, text: str, *, python: bool = False):
+    fileobj = SimpleUploadedFile("list.csv", text.encode("utf-8"))
+    with translation.override("en"):
+        if python:  # the Python path, as SQLite and XLSX take it
+            with mock.patch.object(copy_check, "check_and_store", return_value=None):
+                return lists.list_upload(
+                    account=tenant.account,
+                    actor=Actor(user=tenant.broadcaster),
+                    template_key="vaccination",
+                    fileobj=fileobj,
+                    file_name="list.csv",
+                )
+        return lists.list_upload(
+            account=tenant.account,
+            actor=Actor(user=tenant.broadcaster),
+            template_key="vaccination",
+            fileobj=fileobj,
+            file_name="list.csv",
+        )
+
+
+def test_the_whitespace_trimmed_is_what_str_strip_removes():
+    assert set(copy_check.WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("vietnam_only", [True, False])
+def test_the_sql_path_and_the_python_path_give_the_same_report(tenant_a, vietnam_only):
+    # given
+    approved_template(tenant_a)
+    PersonalSettings.objects.create(account=tenant_a.account, vietnam_only=vietnam_only)
+    web_person(tenant_a.account, phone="+84912345678")
+    called = []
+    real = copy_check.check_and_store
+
+    def spy(**kwargs):
+        called.append(result := real(**kwargs))
+        return result
+
+    # when
+    with mock.patch.object(copy_check, "check_and_store", spy):
+        by_sql = upload(tenant_a, TRICKY)
+    by_python = upload(tenant_a, TRICKY, python=True)
+    # then
+    assert called and called[0] is not None  # the file really took the SQL path
+    rows = report(by_sql.pk)
+    assert rows == report(by_python.pk)
+    assert [r[0] for r in rows] == [*range(2, 17), 18]
+    assert (by_sql.rows_total, by_sql.rows_invalid, by_sql.problems) == (
+        by_python.rows_total,
+        by_python.rows_invalid,
+        by_python.problems,
+    )
+    assert (by_sql.planned, by_sql.estimated_cost) == (by_python.planned, by_python.estimated_cost)
+    problems = {number: found for number, _p, _r, _v, found in rows}
+    assert problems[3] == problems[15] == ["duplicate"]
+    assert problems[16] == problems[14] == []
+    assert problems[7] == (["foreign_phone"] if vietnam_only else [])
+    assert problems[5] == problems[6] == ["invalid_phone"]
+    assert rows[11][3] == {"name": "Phạm, Giang", "date": "05/12", "place": "Trạm 1\r\nLầu 2"}
+    assert rows[10][3]["name"] == '=HYPERLINK("http://x")'
+    assert recipients.safe_cell(rows[10][3]["name"]).startswith("'=")
+    assert by_sql.planned == {"inapp": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phone,name,date,place\n0912345678,An,05/12,T\n\n0912345679,Bình,05/12,T\n",  # a blank line inside
+        'phone,name,date,place\n0912345678,A"n,05/12,T\n',  # a quote inside an unquoted cell
+        "phone,name,date,place\n0912345678,An,05/12\n",  # a short row
+        "phone,name,date,place\n0912345678,An,05/12,T\n\\.\n0912345679,Bình,05/12,T\n",  # COPY's end marker
+    ],
+)
+def test_files_postgresql_reads_otherwise_take_the_python_path_with_the_same_report(tenant_a, text):
+    approved_template(tenant_a)
+    assert (
+        copy_check.check_and_store(
+            list_id=0, fileobj=io.BytesIO(text.encode()), placeholders=["name", "date", "place"], vietnam_only=True
+        )
+        is None
+    )
+    assert report(upload(tenant_a, text).pk) == report(upload(tenant_a, text, python=True).pk)
+
+
+@pytest.mark.postgres
+def test_another_encoding_is_named_on_the_sql_path_too(tenant_a):
+    approved_template(tenant_a)
+    data = ("phone,name,date,place\n" + "0912345678,Lê Văn Ân,05/12,T\n" * 3).encode("cp1258")
+    with translation.override("en"), pytest.raises(recipients.FileRefused, match="not UTF-8"):
+        copy_check.check_and_store(
+            list_id=0, fileobj=io.BytesIO(data), placeholders=["name", "date", "place"], vietnam_only=True
+        )
