@@ -206,7 +206,8 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
     # every trimmed cell once (OFFSET 0 keeps PostgreSQL from inlining the expressions into each use)
     trimmed = ", ".join(f"{_trim(f'c{i}')} AS t{i}" for i in range(width))
     cells = f"SELECT n, {trimmed} FROM {stage} OFFSET 0"
-    phones = f"SELECT n, t{recipient[1:]} AS raw, translate(t{recipient[1:]}, ' .-()', '') AS d FROM ({cells}) c"
+    raw = f"SELECT n, {_trim(recipient)} AS raw FROM {stage} OFFSET 0"
+    phones = f"SELECT n, raw, translate(raw, ' .-()', '') AS d FROM ({raw}) c"
     if is_phone:
         with connection.connection.cursor(name=f"{stage}_odd") as odd:
             odd.execute(

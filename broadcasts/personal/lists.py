@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Max, Q, Sum, Value, When, Window
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,14 +20,12 @@ from broadcasts.personal import copy_check, dispatch, recipients, selectors, sen
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
-    CHANNEL_WECHAT,
-    CHANNEL_ZALO,
     ListRow,
     Notification,
     RecipientList,
     StatusEvent,
 )
-from broadcasts.personal.plan import DEFAULT_ORDER, Recipient, choose
+from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, daily_limit
 from broadcasts.personal.rendering import placeholders, sms_length
 from broadcasts.personal.services import (
     SCOPE_APPROVE,
@@ -39,84 +37,19 @@ from broadcasts.personal.services import (
 )
 from broadcasts.services import Actor, is_own_notice, quiet_hours_dispatch_at
 from broadcasts.services import settings_for as broadcast_settings_for
+from oa_platform.channel_types.base import (
+    REACH_ANY_PHONE,
+    REACH_FOLLOWERS,
+    REACH_FOLLOWERS_IN_WINDOW,
+    REACH_VN_PHONE,
+)
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
-from oa_platform.models import Citizen, Conversation, Membership, OfficialAccount
+from oa_platform.models import Citizen, Conversation, Membership, Message, OfficialAccount
 
 # Rows checked, planned and stored together: one COPY and three lookups per batch (a batch of 2,000 rows is
 # ~1 MB of Python objects, and the lookups stay small; 5,000 measured no faster on 300,000 rows).
 ROW_BATCH = 2000
 PREVIEW_ROWS = 5
-
-
-def _inapp_phones(account: OfficialAccount, phones: set[str], refs: set[str]) -> set[str]:
-    """Phones (of ``phones``, or of the citizens ``refs``) with a conversation on the account's web page."""
-    web = Conversation.objects.filter(account=account, citizen__channel=Citizen.CHANNEL_WEB)
-    if connection.vendor == "postgresql":  # one array parameter instead of 2,000 (the query text stays short)
-        return set(
-            web.extra(
-                where=["(oa_platform_citizen.phone = ANY(%s) OR oa_platform_citizen.external_id = ANY(%s))"],
-                params=[list(phones), list(refs)],
-            ).values_list("citizen__phone", flat=True)
-        )
-    return set(
-        web.filter(Q(citizen__phone__in=phones) | Q(citizen__external_id__in=refs)).values_list(
-            "citizen__phone", flat=True
-        )
-    )
-
-
-def _reach(account: OfficialAccount, rows: list[recipients.CheckedRow], available: set[str]) -> dict[str, Recipient]:
-    """What the planner knows about the people of a batch, by phone (or "id:<citizen id>"): a few queries."""
-    refs = {r.citizen_ref for r in rows if r.citizen_ref}
-    by_ref = dict(Citizen.objects.filter(account=account, external_id__in=refs).values_list("external_id", "phone"))
-    phones = {r.phone or by_ref.get(r.citizen_ref, "") for r in rows} - {""}
-    inapp = _inapp_phones(account, phones, refs)
-    last: dict[str, dict[str, dt.datetime]] = {}
-    chat_channels = [c for c in (CHANNEL_ZALO, CHANNEL_WECHAT) if c in available]
-    if chat_channels and phones:
-        chat = (
-            Citizen.objects.filter(account=account, channel__in=chat_channels, phone__in=phones)
-            .annotate(
-                last=Max(
-                    "conversations__messages__created_at",
-                    filter=Q(conversations__account=account, conversations__messages__direction="in"),
-                )
-            )
-            .values_list("phone", "channel", "last")
-        )
-        for phone, channel, at in chat:
-            if at is not None:
-                last.setdefault(phone, {})[channel] = at
-    found = {}
-    for row in rows:
-        phone = row.phone or by_ref.get(row.citizen_ref, "")
-        key = row.phone or f"id:{row.citizen_ref}"
-        found[key] = Recipient(
-            phone=phone, follows_inapp=bool(phone) and phone in inapp, last_inbound=last.get(phone, {})
-        )
-    return found
-
-
-def _plan_rows(account, version, rows, *, policy, available, used, segments, now) -> list[str]:
-    reach = _reach(account, [r for r in rows if not r.problems], available)
-    channels = []
-    for row in rows:
-        if row.problems:
-            channels.append("")
-            continue
-        choice = choose(
-            reach[row.phone or f"id:{row.citizen_ref}"],
-            order=policy.channel_order or DEFAULT_ORDER,
-            available=available,
-            used_today=used,
-            caps=policy.daily_caps or {},
-            segments=segments,
-            now=now,
-        )
-        if choice.channel:
-            used[choice.channel] = used.get(choice.channel, 0) + 1
-        channels.append(choice.channel or "")
-    return channels
 
 
 @transaction.atomic
@@ -225,10 +158,11 @@ def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *,
 
 @transaction.atomic
 def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
-    """Plan a channel and its cost for each valid row of a checked list, in row order (a channel's daily quota
-    goes to the first rows), ROW_BATCH rows at a time: a few queries per batch for what the account knows of
-    those people, the planner per row, one UPDATE for the rows that got a channel. Then the report's counts
-    per channel and the estimated cost."""
+    """Plan a channel and its cost for each valid row of a checked list: one UPDATE per channel of the account's
+    order, never a loop per row. Channel by channel, the rows no earlier channel took that this channel reaches
+    get it, in row order, as many as its daily limit leaves (the same answer as ``plan.choose`` row after row: a
+    row takes the first channel that reaches it and has room). SMS is priced per segment: its rows' texts are
+    measured afterwards, ROW_BATCH at a time. Then the report's counts per channel and the estimated cost."""
     account = recipient_list.account
     _require(actor, account, WRITERS, SCOPE_WRITE)
     version = recipient_list.version
@@ -236,36 +170,85 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
     now = timezone.now()
     available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
     used = selectors.used_today(account=account, now=now)
+    caps = policy.daily_caps or {}
     valid = ListRow.objects.filter(recipient_list=recipient_list, problems=[])
-    last = 0
-    while True:
-        found = list(
-            valid.filter(number__gt=last)
-            .order_by("number")
-            .values_list("id", "number", "phone", "citizen_ref", "personalisation")[:ROW_BATCH]
-        )
-        if not found:
-            break
-        last = found[-1][1]
-        rows = [recipients.CheckedRow(phone=p, citizen_ref=r, values=v) for _i, _n, p, r, v in found]
-        channels = _plan_rows(
-            account, version, rows, policy=policy, available=available, used=used, segments=1, now=now
-        )
-        planned = []
-        for (row_id, *_rest), row, channel in zip(found, rows, channels, strict=True):
-            if not channel:
+    for name in policy.channel_order or DEFAULT_ORDER:
+        reach = CHANNELS.get(name)
+        if reach is None or name not in available:
+            continue
+        reached = _reached(account, reach, now=now)
+        if reached is None:
+            continue
+        limit = daily_limit(reach, caps)
+        free = valid.filter(reached, channel="").order_by("number")
+        if limit is not None:
+            room = max(limit - used.get(name, 0), 0)
+            if not room:
                 continue
-            segments = 1
-            if channel == CHANNEL_SMS:
-                text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=row.values)
-                segments = sms_length(text).segments
-            planned.append((row_id, channel, dispatch.CHANNELS[channel].cost(segments)))
-        _store_plan(planned)
+            free = ListRow.objects.filter(id__in=free.values("id")[:room])
+        # the price per message (SMS: per segment, set below once the texts are measured)
+        used[name] = used.get(name, 0) + free.update(channel=name, cost=reach.price)
+    sms = CHANNELS.get(CHANNEL_SMS)
+    if sms is not None and sms.per_segment:
+        _price_sms(recipient_list, version, sms)
     per_channel = valid.exclude(channel="").values("channel").annotate(n=Count("id"), cost=Sum("cost")).order_by()
     recipient_list.planned = {row["channel"]: row["n"] for row in per_channel}
     recipient_list.estimated_cost = sum(row["cost"] for row in per_channel)
     recipient_list.save(update_fields=["planned", "estimated_cost"])
     return recipient_list
+
+
+def _reached(account: OfficialAccount, reach, *, now: dt.datetime) -> Q | None:
+    """The rows ``reach`` can reach, as a filter (``plan.can_reach`` in SQL): by the row's phone, or for a row
+    with a citizen id, by the phone of that citizen of the account. None: nobody."""
+    citizens = Citizen.objects.filter(account=account)
+    if reach.reaches == REACH_FOLLOWERS:
+        phones = Conversation.objects.filter(account=account, citizen__channel=Citizen.CHANNEL_WEB).exclude(
+            citizen__phone=""
+        )
+        phones = phones.values("citizen__phone")
+    elif reach.reaches == REACH_FOLLOWERS_IN_WINDOW:
+        if reach.per_window <= 0:
+            return None
+        phones = (
+            Message.objects.filter(
+                conversation__account=account,
+                conversation__citizen__account=account,
+                conversation__citizen__channel=reach.channel,
+                direction=Message.DIRECTION_IN,
+                created_at__gte=now - dt.timedelta(hours=reach.window_hours),
+            )
+            .exclude(conversation__citizen__phone="")
+            .values("conversation__citizen__phone")
+        )
+    elif reach.reaches == REACH_VN_PHONE:
+        return Q(phone__startswith="+84") | Q(
+            phone="", citizen_ref__in=citizens.filter(phone__startswith="+84").values("external_id")
+        )
+    elif reach.reaches == REACH_ANY_PHONE:
+        return ~Q(phone="") | Q(citizen_ref__in=citizens.exclude(phone="").values("external_id"))
+    else:
+        return None
+    by_ref = citizens.filter(phone__in=phones).values("external_id")
+    return Q(phone__in=phones) | Q(phone="", citizen_ref__in=by_ref)
+
+
+def _price_sms(recipient_list: RecipientList, version, sms) -> None:
+    """The cost of the rows planned on SMS: the price per segment of each row's own text (its length depends on
+    the values), ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
+    rows = ListRow.objects.filter(recipient_list=recipient_list, channel=CHANNEL_SMS)
+    last = 0
+    while found := list(
+        rows.filter(number__gt=last).order_by("number").values_list("id", "number", "personalisation")[:ROW_BATCH]
+    ):
+        last = found[-1][1]
+        priced = []
+        for row_id, _number, values in found:
+            text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=values)
+            segments = sms_length(text).segments
+            if segments > 1:
+                priced.append((row_id, CHANNEL_SMS, sms.cost(segments)))
+        _store_plan(priced)
 
 
 def _store_plan(planned: list[tuple[int, str, int]]) -> None:

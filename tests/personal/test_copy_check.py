@@ -6,12 +6,12 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
+from django.utils import timezone, translation
 
-from broadcasts.personal import copy_check, lists, recipients
+from broadcasts.personal import copy_check, lists, plan, recipients
 from broadcasts.personal.models import ListRow, PersonalSettings
 from broadcasts.services import Actor
-from tests.personal.conftest import approved_template, web_person
+from tests.personal.conftest import approved_template, provider, web_person
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,40 @@ def test_another_encoding_is_named_on_the_sql_path_too(tenant_a):
         copy_check.check_and_store(
             list_id=0, fileobj=io.BytesIO(data), placeholders=["name", "date", "place"], vietnam_only=True
         )
+
+
+@pytest.mark.parametrize("python", [False, True])
+def test_the_set_based_plan_is_what_choose_gives_row_after_row(tenant_a, python):
+    # given: in-app, ZNS capped at 2 a day by the account, SMS; a web-page follower, Vietnamese and foreign phones
+    approved_template(tenant_a, zns_template_id="zns-1", sms_text="Lich tiem ((date)) tai ((place))")
+    PersonalSettings.objects.create(account=tenant_a.account, vietnam_only=False, daily_caps={"zns": 2})
+    web_person(tenant_a.account, phone="+84912345673")
+    for kind in ("zns", "sms"):
+        provider(tenant_a, kind, "http://127.0.0.1:9")
+    phones = ["0912345671", "+14155550100", "0912345672", "0912345673", "0912345674", "0912345675"]
+    text = "phone,name,date,place\n" + "".join(
+        f"{p},An,05/12,{'x' * 200 if i == 5 else 'T'}\n" for i, p in enumerate(phones)
+    )
+    # when
+    checked = upload(tenant_a, text, python=python)
+    # then
+    now = timezone.now()
+    used: dict[str, int] = {}
+    expected = []
+    for raw in phones:
+        phone = recipients.phone_e164(raw)
+        choice = plan.choose(
+            plan.Recipient(phone=phone, follows_inapp=phone == "+84912345673"),
+            order=plan.DEFAULT_ORDER,
+            available={"inapp", "zns", "sms"},
+            used_today=used,
+            caps={"zns": 2},
+            now=now,
+        )
+        used[choice.channel] = used.get(choice.channel, 0) + 1
+        expected.append(choice.channel)
+    rows = list(ListRow.objects.filter(recipient_list=checked).order_by("number").values_list("channel", "cost"))
+    assert [channel for channel, _cost in rows] == expected == ["zns", "sms", "zns", "inapp", "sms", "sms"]
+    assert [cost for _channel, cost in rows] == [300, 800, 300, 0, 800, 2 * 800]  # a 2-segment SMS
+    assert checked.planned == {"zns": 2, "sms": 3, "inapp": 1}
+    assert checked.estimated_cost == 2 * 300 + 4 * 800
