@@ -30,7 +30,7 @@ from oa_platform.phones import InvalidPhone
 # enough that memory stays flat (one chunk in memory at a time).
 COPY_CHUNK = 1 << 20
 # work_mem of the statement that stores the rows (its sort by recipient finds the duplicates).
-SORT_MEMORY = "128MB"
+SORT_MEMORY = "256MB"
 # Phones checked by phonenumbers per batch (the rows whose phone is not a plain Vietnamese mobile).
 FIX_BATCH = 5000
 # What Python's str.strip() removes (every character for which str.isspace() is true): btrim() gets the same
@@ -196,7 +196,7 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
     fixes = f"{stage}_phones"
     cursor.execute(f"CREATE TEMPORARY TABLE {fixes} (n bigint PRIMARY KEY, phone text) ON COMMIT DROP")
     # JIT compiling these expressions costs more than it saves (0.6 s measured on 1,000,000 rows); the duplicate
-    # check sorts every row's recipient in memory (~100 MB for 1,000,000 rows) instead of spilling to disk.
+    # check sorts every row's recipient in memory (~200 MB for 1,000,000 rows) instead of spilling to disk.
     cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'")
     national = (
         "CASE WHEN d LIKE '0%%' THEN substr(d, 2) WHEN d LIKE '+84%%' THEN substr(d, 4) "
@@ -205,17 +205,27 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
     mobile = "(length(nat) = 9 AND translate(nat, '0123456789', '') = '' AND left(nat, 1) IN ('3','5','7','8','9'))"
     # every trimmed cell once (OFFSET 0 keeps PostgreSQL from inlining the expressions into each use)
     trimmed = ", ".join(f"{_trim(f'c{i}')} AS t{i}" for i in range(width))
-    cells = f"SELECT n, {trimmed} FROM {stage} OFFSET 0"
-    raw = f"SELECT n, {_trim(recipient)} AS raw FROM {stage} OFFSET 0"
+    cells = f"SELECT n, {trimmed}, translate({_trim(recipient)}, ' .-()', '') AS d FROM {stage} OFFSET 0"
+    # a mobile number written plainly (0912345678, 84912345678, +84912345678), most rows of a list, is told
+    # apart by a few cheap comparisons before the trimming and the rest of the check (half the time of the scan)
+    plain = (
+        f"(({recipient} LIKE '0_________' OR {recipient} LIKE '84_________' OR {recipient} LIKE '+84_________') "
+        f"AND translate(substr({recipient}, 2), '0123456789', '') = '' "
+        f"AND substr({recipient}, length({recipient}) - 8, 1) "
+        "IN ('3','5','7','8','9'))"
+    )
+    raw = f"SELECT n, {_trim(recipient)} AS raw FROM {stage} WHERE NOT {plain} OFFSET 0"
     phones = f"SELECT n, raw, translate(raw, ' .-()', '') AS d FROM ({raw}) c"
     if is_phone:
         with connection.connection.cursor(name=f"{stage}_odd") as odd:
             odd.execute(
-                f"SELECT n, raw FROM (SELECT n, raw, {national} AS nat FROM ({phones} OFFSET 0) p OFFSET 0) q "
-                f"WHERE raw <> '' AND NOT coalesce({mobile}, false)",
+                f"SELECT n, raw FROM (SELECT n, raw, {national} AS nat FROM ({phones} OFFSET 0) p "
+                f"OFFSET 0) q WHERE raw <> '' AND NOT coalesce({mobile}, false)",
                 {"ws": WHITESPACE},
             )
+            odd_rows = 0
             while batch := odd.fetchmany(FIX_BATCH):
+                odd_rows += len(batch)
                 found = []
                 for n, raw in batch:
                     try:
@@ -226,6 +236,8 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
                     for row in found:
                         copy.write_row(row)
         cursor.execute(f"ANALYZE {fixes}")
+    else:
+        odd_rows = 0
     index = header.index
     values = [(name, f"t{index[name]}") for name in placeholders]
     # the row's problems in the order check_row gives them: the recipient's, then each placeholder's
@@ -258,12 +270,11 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
     checked = (
         f"SELECT t.*, {problems_array} AS problems FROM ("
         f"SELECT c.*, {phone} AS phone, {ref} AS ref FROM ("
-        f"SELECT c.*, raw, d, {national} AS nat FROM ({cells}) c "
-        f"JOIN LATERAL (SELECT t{recipient[1:]} AS raw, translate(t{recipient[1:]}, ' .-()', '') AS d) r ON true "
+        f"SELECT c.*, t{recipient[1:]} AS raw, {national} AS nat FROM ({cells}) c "
         f"WHERE NOT ({blank}) OFFSET 0) c LEFT JOIN {fixes} f USING (n) OFFSET 0) t OFFSET 0"
     )
-    if not is_phone:
-        checked = checked.replace(f"LEFT JOIN {fixes} f USING (n) ", "")
+    if not odd_rows:  # the join costs 0.8 s per 1,000,000 rows even with nothing to join
+        checked = checked.replace(f"LEFT JOIN {fixes} f USING (n) ", "").replace("coalesce(f.phone, '')", "''")
     key = "CASE WHEN phone <> '' THEN phone ELSE 'id:' || ref END"
     cursor.execute(
         f"""
