@@ -6,9 +6,11 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone, translation
 
 from broadcasts.personal import copy_check, lists, plan, recipients
+from broadcasts.personal.management.commands.bench_personal import write_csv
 from broadcasts.personal.models import ListRow, PersonalSettings
 from broadcasts.services import Actor
 from tests.personal.conftest import approved_template, provider, web_person
@@ -46,25 +48,28 @@ def report(list_id):
     )
 
 
-def upload(tenant, text: str, *, python: bool = False):
+def upload(tenant, text: str, *, python: bool = False, sql: bool = True):
+    """Upload through list_upload: by the Python path (as SQLite and XLSX take it) when ``python``; else check
+    that the file took the SQL path (``sql``) or fell back to the Python path (not ``sql``)."""
     fileobj = SimpleUploadedFile("list.csv", text.encode("utf-8"))
-    with translation.override("en"):
-        if python:  # the Python path, as SQLite and XLSX take it
-            with mock.patch.object(copy_check, "check_and_store", return_value=None):
-                return lists.list_upload(
-                    account=tenant.account,
-                    actor=Actor(user=tenant.broadcaster),
-                    template_key="vaccination",
-                    fileobj=fileobj,
-                    file_name="list.csv",
-                )
-        return lists.list_upload(
+    real = copy_check.check_and_store
+    called = []
+
+    def spy(**kwargs):
+        called.append(result := None if python else real(**kwargs))
+        return result
+
+    with translation.override("en"), mock.patch.object(copy_check, "check_and_store", spy):
+        checked = lists.list_upload(
             account=tenant.account,
             actor=Actor(user=tenant.broadcaster),
             template_key="vaccination",
             fileobj=fileobj,
             file_name="list.csv",
         )
+    if not python and connection.vendor == "postgresql":
+        assert (called[0] is not None) == sql
+    return checked
 
 
 def test_the_whitespace_trimmed_is_what_str_strip_removes():
@@ -78,19 +83,10 @@ def test_the_sql_path_and_the_python_path_give_the_same_report(tenant_a, vietnam
     approved_template(tenant_a)
     PersonalSettings.objects.create(account=tenant_a.account, vietnam_only=vietnam_only)
     web_person(tenant_a.account, phone="+84912345678")
-    called = []
-    real = copy_check.check_and_store
-
-    def spy(**kwargs):
-        called.append(result := real(**kwargs))
-        return result
-
     # when
-    with mock.patch.object(copy_check, "check_and_store", spy):
-        by_sql = upload(tenant_a, TRICKY)
+    by_sql = upload(tenant_a, TRICKY)
     by_python = upload(tenant_a, TRICKY, python=True)
     # then
-    assert called and called[0] is not None  # the file really took the SQL path
     rows = report(by_sql.pk)
     assert rows == report(by_python.pk)
     assert [r[0] for r in rows] == [*range(2, 17), 18]
@@ -129,7 +125,7 @@ def test_files_postgresql_reads_otherwise_take_the_python_path_with_the_same_rep
         )
         is None
     )
-    assert report(upload(tenant_a, text).pk) == report(upload(tenant_a, text, python=True).pk)
+    assert report(upload(tenant_a, text, sql=False).pk) == report(upload(tenant_a, text, python=True).pk)
 
 
 @pytest.mark.postgres
@@ -177,3 +173,14 @@ def test_the_set_based_plan_is_what_choose_gives_row_after_row(tenant_a, python)
     assert [cost for _channel, cost in rows] == [300, 800, 300, 0, 800, 2 * 800]  # a 2-segment SMS
     assert checked.planned == {"zns": 2, "sms": 3, "inapp": 1}
     assert checked.estimated_cost == 2 * 300 + 4 * 800
+
+
+@pytest.mark.postgres
+def test_the_benchmark_file_gets_the_same_rows_by_sql_and_by_python(tenant_a, tmp_path):
+    approved_template(tenant_a)
+    path = tmp_path / "bench.csv"
+    write_csv(path, 300)
+    text = path.read_text(encoding="utf-8")
+    by_sql, by_python = upload(tenant_a, text), upload(tenant_a, text, python=True)
+    assert by_sql.rows_total == by_python.rows_total == 300 and by_sql.rows_invalid == 0
+    assert report(by_sql.pk) == report(by_python.pk)
