@@ -79,8 +79,11 @@ def _read_header(fileobj) -> tuple[list[str], bytes]:
         line = first[: end + 1].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise recipients.not_utf8() from exc
+    if line.count('"') % 2:  # a quoted cell going on past the first line
+        raise _UsePython
+    _check_quotes(first[: end + 1])
     records = list(csv.reader(io.StringIO(line, newline="")))
-    if len(records) != 1 or '"' in line:
+    if len(records) != 1:
         raise _UsePython
     return records[0], first[end + 1 :]
 

@@ -108,12 +108,23 @@ def test_the_sql_path_and_the_python_path_give_the_same_report(tenant_a, vietnam
 
 
 @pytest.mark.postgres
+def test_a_file_quoting_every_cell_takes_the_sql_path(tenant_a):
+    approved_template(tenant_a)
+    text = '"phone","name","date","place"\n"0912345678","An","05/12","Trạm 1, Lầu 2"\n"0912345678","Bình","05/12","T"\n'
+    rows = report(upload(tenant_a, text).pk)
+    assert rows == report(upload(tenant_a, text, python=True).pk)
+    assert [r[4] for r in rows] == [[], ["duplicate"]]
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     "text",
     [
         "phone,name,date,place\n0912345678,An,05/12,T\n\n0912345679,Bình,05/12,T\n",  # a blank line inside
         'phone,name,date,place\n0912345678,A"n,05/12,T\n',  # a quote inside an unquoted cell
         "phone,name,date,place\n0912345678,An,05/12\n",  # a short row
+        '"phone\n",name,date,place\n0912345678,An,05/12,T\n',  # a newline in a quoted header cell
+        'phone,name,date,place\n0912345678,"An"x,05/12,T\n',  # text after a closing quote
         "phone,name,date,place\n0912345678,An,05/12,T\n\\.\n0912345679,Bình,05/12,T\n",  # COPY's end marker
     ],
 )
