@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from types import SimpleNamespace
 
@@ -26,7 +27,7 @@ from broadcasts.personal.models import (
     StatusEvent,
 )
 from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, daily_limit
-from broadcasts.personal.rendering import placeholders, sms_length
+from broadcasts.personal.rendering import GSM7_BASIC, GSM7_EXTENDED, PLACEHOLDER_RE, placeholders, sms_length
 from broadcasts.personal.services import (
     SCOPE_APPROVE,
     SCOPE_WRITE,
@@ -237,6 +238,10 @@ def _price_sms(recipient_list: RecipientList, version, sms) -> None:
     """The cost of the rows planned on SMS: the price per segment of each row's own text (its length depends on
     the values), ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
     rows = ListRow.objects.filter(recipient_list=recipient_list, channel=CHANNEL_SMS)
+    template = version.sms_text or version.body_vi
+    if connection.vendor == "postgresql" and not NON_BMP_RE.search(template + version.link):
+        _price_sms_in_sql(recipient_list, version, template, sms)
+        rows = rows.extra(where=["personalisation::text ~ %s"], params=[NON_BMP_SQL])  # left to Python
     last = 0
     while found := list(
         rows.filter(number__gt=last).order_by("number").values_list("id", "number", "personalisation")[:ROW_BATCH]
@@ -249,6 +254,57 @@ def _price_sms(recipient_list: RecipientList, version, sms) -> None:
             if segments > 1:
                 priced.append((row_id, CHANNEL_SMS, sms.cost(segments)))
         _store_plan(priced)
+
+
+# A character outside the Basic Multilingual Plane (an emoji) takes two UTF-16 units in a UCS-2 SMS: the rows
+# holding one are measured in Python, the others in SQL.
+NON_BMP_RE = re.compile("[\U00010000-\U0010ffff]")
+NON_BMP_SQL = "[\\U00010000-\\U0010FFFF]"
+# The GSM 03.38 alphabet as a regular expression class (a text of these characters only is sent as GSM-7).
+_GSM7_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(GSM7_BASIC | GSM7_EXTENDED))
+
+
+def _price_sms_in_sql(recipient_list: RecipientList, version, template: str, sms) -> None:
+    """``rendering.sms_length`` in one UPDATE: each row's SMS text built from the template's pieces and its
+    values, GSM-7 when every character is in the alphabet (extension characters count two), UCS-2 otherwise;
+    only the rows of more than one segment are written."""
+    pieces = PLACEHOLDER_RE.split(template)
+    parts, params = [], []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            parts.append("(personalisation ->> %s)")
+            params.append(piece.strip().lower())
+        elif piece:
+            parts.append("%s")
+            params.append(piece)
+    if version.link:
+        parts.append("%s")
+        params.append(f"\n{version.link}")
+    table = ListRow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} l SET cost = %s * s.segments FROM (
+                SELECT id, CASE WHEN gsm THEN CASE WHEN units <= 160 THEN 1 ELSE ceil(units / 153.0) END
+                    ELSE CASE WHEN n <= 70 THEN 1 ELSE ceil(n / 67.0) END END AS segments
+                FROM (
+                    SELECT id, length(r) AS n, r ~ %s AS gsm, 2 * length(r) - length(translate(r, %s, '')) AS units
+                    FROM (SELECT id, concat({", ".join(parts)}) AS r FROM {table}
+                          WHERE recipient_list_id = %s AND channel = %s OFFSET 0) t
+                    WHERE r !~ %s OFFSET 0
+                ) u
+            ) s WHERE l.id = s.id AND s.segments > 1
+            """,
+            [
+                sms.price,
+                f"^[{_GSM7_CLASS}]*$",
+                "".join(sorted(GSM7_EXTENDED)),
+                *params,
+                recipient_list.pk,
+                CHANNEL_SMS,
+                NON_BMP_SQL,
+            ],
+        )
 
 
 def _store_plan(planned: list[tuple[int, str, int]]) -> None:

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone, translation
 
-from broadcasts.personal import copy_check, lists, plan, recipients
+from broadcasts.personal import copy_check, lists, plan, recipients, rendering
 from broadcasts.personal.management.commands.bench_personal import write_csv
 from broadcasts.personal.models import ListRow, PersonalSettings
 from broadcasts.services import Actor
@@ -195,3 +195,26 @@ def test_the_benchmark_file_gets_the_same_rows_by_sql_and_by_python(tenant_a, tm
     by_sql, by_python = upload(tenant_a, text), upload(tenant_a, text, python=True)
     assert by_sql.rows_total == by_python.rows_total == 300 and by_sql.rows_invalid == 0
     assert report(by_sql.pk) == report(by_python.pk)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x" * 140,  # GSM-7, one segment
+        "x" * 150,  # GSM-7, two segments
+        "x" * 272,  # GSM-7, 310 septets: three segments of 153
+        "{" * 75,  # extension characters count two: two segments
+        "Nguyễn Văn An",  # UCS-2, one segment
+        "Nguyễn " * 10,  # UCS-2, two segments
+        "ễ" * 100,  # UCS-2, 138 units: three segments of 67
+        "😀" * 30 + "x",  # outside the BMP: two UTF-16 units each (measured in Python)
+        "100% ((x))",  # not a placeholder of the template
+    ],
+)
+def test_sms_costs_in_sql_are_what_sms_length_says(tenant_a, value):
+    approved_template(tenant_a, sms_text="Lich tiem ((date)) tai ((place)): ((name))", link="https://x.vn/a")
+    PersonalSettings.objects.create(account=tenant_a.account, channel_order=["sms"])
+    provider(tenant_a, "sms", "http://127.0.0.1:9")
+    checked = upload(tenant_a, f"phone,name,date,place\n0912345678,{value},05/12,T\n", python=True)
+    text = f"Lich tiem 05/12 tai T: {value}\nhttps://x.vn/a"
+    assert checked.estimated_cost == 800 * rendering.sms_length(text).segments
