@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -187,8 +188,10 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
             if not room:
                 continue
             free = ListRow.objects.filter(id__in=free.values("id")[:room])
-        # the price per message (SMS: per segment, set below once the texts are measured)
-        used[name] = used.get(name, 0) + free.update(channel=name, cost=reach.price)
+        cost = reach.price  # per message; per segment: each row's own text measured in SQL, or below in Python
+        if reach.per_segment:
+            cost = _sms_cost_sql(version, reach) or cost
+        used[name] = used.get(name, 0) + free.update(channel=name, cost=cost)
     sms = CHANNELS.get(CHANNEL_SMS)
     if sms is not None and sms.per_segment:
         _price_sms(recipient_list, version, sms)
@@ -235,13 +238,11 @@ def _reached(account: OfficialAccount, reach, *, now: dt.datetime) -> Q | None:
 
 
 def _price_sms(recipient_list: RecipientList, version, sms) -> None:
-    """The cost of the rows planned on SMS: the price per segment of each row's own text (its length depends on
-    the values), ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
+    """The cost of the SMS rows that SQL did not measure (_sms_cost_sql): the price per segment of each row's
+    own text, ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
     rows = ListRow.objects.filter(recipient_list=recipient_list, channel=CHANNEL_SMS)
-    template = version.sms_text or version.body_vi
-    if connection.vendor == "postgresql" and not NON_BMP_RE.search(template + version.link):
-        _price_sms_in_sql(recipient_list, version, template, sms)
-        rows = rows.extra(where=["personalisation::text ~ %s"], params=[NON_BMP_SQL])  # left to Python
+    if _sms_cost_sql(version, sms) is not None:
+        rows = rows.extra(where=["personalisation::text ~ %s"], params=[NON_BMP_SQL])  # the rows SQL left
     last = 0
     while found := list(
         rows.filter(number__gt=last).order_by("number").values_list("id", "number", "personalisation")[:ROW_BATCH]
@@ -264,10 +265,15 @@ NON_BMP_SQL = "[\\U00010000-\\U0010FFFF]"
 _GSM7_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(GSM7_BASIC | GSM7_EXTENDED))
 
 
-def _price_sms_in_sql(recipient_list: RecipientList, version, template: str, sms) -> None:
-    """``rendering.sms_length`` in one UPDATE: each row's SMS text built from the template's pieces and its
-    values, GSM-7 when every character is in the alphabet (extension characters count two), UCS-2 otherwise;
-    only the rows of more than one segment are written."""
+def _sms_cost_sql(version, sms) -> RawSQL | None:
+    """A row's SMS cost as an SQL expression over its personalisation (``rendering.sms_length`` in SQL): the
+    text built from the template's pieces and the row's values, GSM-7 when every character is in the alphabet
+    (extension characters count two), UCS-2 otherwise. A row with a character outside the BMP gets the price of
+    one segment here (``_price_sms`` measures it). None: not on PostgreSQL, or such a character in the
+    template itself."""
+    template = version.sms_text or version.body_vi
+    if connection.vendor != "postgresql" or NON_BMP_RE.search(template + version.link):
+        return None
     pieces = PLACEHOLDER_RE.split(template)
     parts, params = [], []
     for i, piece in enumerate(pieces):
@@ -280,31 +286,15 @@ def _price_sms_in_sql(recipient_list: RecipientList, version, template: str, sms
     if version.link:
         parts.append("%s")
         params.append(f"\n{version.link}")
-    table = ListRow._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {table} l SET cost = %s * s.segments FROM (
-                SELECT id, CASE WHEN gsm THEN CASE WHEN units <= 160 THEN 1 ELSE ceil(units / 153.0) END
-                    ELSE CASE WHEN n <= 70 THEN 1 ELSE ceil(n / 67.0) END END AS segments
-                FROM (
-                    SELECT id, length(r) AS n, r ~ %s AS gsm, 2 * length(r) - length(translate(r, %s, '')) AS units
-                    FROM (SELECT id, concat({", ".join(parts)}) AS r FROM {table}
-                          WHERE recipient_list_id = %s AND channel = %s OFFSET 0) t
-                    WHERE r !~ %s OFFSET 0
-                ) u
-            ) s WHERE l.id = s.id AND s.segments > 1
-            """,
-            [
-                sms.price,
-                f"^[{_GSM7_CLASS}]*$",
-                "".join(sorted(GSM7_EXTENDED)),
-                *params,
-                recipient_list.pk,
-                CHANNEL_SMS,
-                NON_BMP_SQL,
-            ],
-        )
+    text = f"concat({', '.join(parts)})"
+    return RawSQL(
+        f"""(SELECT %s * CASE WHEN r ~ %s THEN 1
+                WHEN r ~ %s THEN CASE WHEN 2 * length(r) - length(translate(r, %s, '')) <= 160 THEN 1
+                    ELSE ceil((2 * length(r) - length(translate(r, %s, ''))) / 153.0) END
+                ELSE CASE WHEN length(r) <= 70 THEN 1 ELSE ceil(length(r) / 67.0) END END
+            FROM (SELECT {text} AS r) AS sms)""",
+        [sms.price, NON_BMP_SQL, f"^[{_GSM7_CLASS}]*$", *[("".join(sorted(GSM7_EXTENDED)))] * 2, *params],
+    )
 
 
 def _store_plan(planned: list[tuple[int, str, int]]) -> None:

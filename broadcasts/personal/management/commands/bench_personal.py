@@ -25,7 +25,7 @@ from broadcasts.personal.lists import list_approve, list_check, list_plan, list_
 from broadcasts.personal.models import ListRow, Notification
 from broadcasts.personal.services import template_approve, template_save
 from broadcasts.services import Actor
-from oa_platform.models import ApiToken, Citizen, Conversation, OfficialAccount
+from oa_platform.models import ApiToken, ChannelConfig, Citizen, Conversation, OfficialAccount
 from oa_platform.services import account_create, token_issue
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -91,7 +91,7 @@ class Command(BaseCommand):
             f"rows={rows} file={size_mb:.1f}MB  raw COPY {copy_s:.2f}s unlogged table ({rows / copy_s:,.0f} rows/s), "
             f"{logged_s:.2f}s logged table  check+store {upload_s:.2f}s ({rows / upload_s:,.0f} rows/s, {stored} "
             f"stored)  ratio {upload_s / copy_s:.2f}x (vs logged {upload_s / logged_s:.2f}x)  "
-            f"plan {plan_s:.2f}s (separate step)  "
+            f"plan {plan_s:.2f}s (separate step, every row on SMS priced per segment)  "
             f"RSS {start_mb:.0f}MB -> peak {peak_mb:.0f}MB (+{peak_mb - start_mb:.0f}MB)"
         )
         if send:
@@ -163,6 +163,9 @@ class Command(BaseCommand):
             approver, _raw = token_issue(account=account, name="approver", scopes=ApiToken.ALL_SCOPES)
             version = template_save(account=account, actor=Actor(token=author), key="bench", name="b", body_vi=BODY)
             template_approve(template=version.template, actor=Actor(token=approver))
+            # SMS configured (no provider is called): every row is planned on SMS and priced per segment (its
+            # Vietnamese text is UCS-2, two segments), the plan's worst case: every row gets a channel
+            ChannelConfig.objects.create(account=account, kind="sms", api_base="http://127.0.0.1:9", access_token="b")
             sampler = RssSampler()
             start_mb = rss_mb()
             sampler.start()
@@ -172,13 +175,15 @@ class Command(BaseCommand):
                     account=account, actor=Actor(token=author), template_key="bench", fileobj=handle, file_name="l.csv"
                 )
             elapsed = time.perf_counter() - started
-            peak_mb = sampler.stop()
             started = time.perf_counter()
-            list_plan(recipient_list=checked, actor=Actor(token=author))
+            checked = list_plan(recipient_list=checked, actor=Actor(token=author))
             plan_s = time.perf_counter() - started
+            peak_mb = sampler.stop()  # over check, store and plan
             stored = ListRow.objects.filter(recipient_list=checked).count()
             if checked.rows_invalid:
                 raise CommandError(f"{checked.rows_invalid} rows invalid: {checked.problems}")
+            if checked.planned != {"sms": stored}:
+                raise CommandError(f"planned {checked.planned}, expected every row on SMS")
             return elapsed, plan_s, stored, start_mb, peak_mb
         finally:
             OfficialAccount.objects.filter(pk=account.pk).delete()
