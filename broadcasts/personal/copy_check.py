@@ -157,11 +157,11 @@ def _trim(column: str) -> str:
 
 def check_and_store(
     *, list_id: int, fileobj, placeholders: list[str], vietnam_only: bool
-) -> tuple[int, Counter] | None:
+) -> tuple[int, int, Counter] | None:
     """Check a CSV list and store its rows (ListRow, no channel planned yet) on PostgreSQL. Returns the number
-    of rows (blank lines aside) and the count per problem code, or None when the file must be checked by the
-    Python path (nothing was stored). Raises recipients.FileRefused as the Python path does (not UTF-8, a
-    header without a recipient column, an unknown or a missing column).
+    of rows (blank lines aside), of invalid rows, and the count per problem code, or None when the file must
+    be checked by the Python path (nothing was stored). Raises recipients.FileRefused as the Python path does
+    (not UTF-8, a header without a recipient column, an unknown or a missing column).
 
     Memory: one chunk of the file (COPY_CHUNK) and one batch of unusual phones (FIX_BATCH) at a time; the rows
     live in a temporary table dropped before returning."""
@@ -183,15 +183,15 @@ def check_and_store(
             with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT csv)") as copy:
                 for chunk in _chunks(fileobj, first):
                     copy.write(chunk)
-            total, problems = _store(cursor, stage, list_id, header, width, placeholders, vietnam_only)
+            counts = _store(cursor, stage, list_id, header, width, placeholders, vietnam_only)
             cursor.execute(f"DROP TABLE {stage}")
     except (_UsePython, psycopg.errors.DataError):
         # ragged rows, an empty line inside the file, a NUL byte: the savepoint is rolled back, nothing stored
         return None
-    return total, problems
+    return counts
 
 
-def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) -> tuple[int, Counter]:
+def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) -> tuple[int, int, Counter]:
     params = {"ws": WHITESPACE, "list": list_id, "max": VALUE_MAX, "prefixes": _valid_prefixes()}
     recipient = f"c{header.index[header.recipient]}"
     is_phone = header.recipient == recipients.PHONE
@@ -296,10 +296,14 @@ def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) ->
         params,
     )
     total = cursor.rowcount
+    # the invalid rows (one scan) and the count per problem code ("" for the number of invalid rows)
     cursor.execute(
-        f"SELECT split_part(p, ':', 1), count(*) FROM {ListRow._meta.db_table} r, "
-        "jsonb_array_elements_text(r.problems) p "
-        "WHERE r.recipient_list_id = %s AND r.problems <> '[]'::jsonb GROUP BY 1",
+        f"""WITH bad AS (SELECT problems FROM {ListRow._meta.db_table}
+                WHERE recipient_list_id = %s AND problems <> '[]'::jsonb)
+            SELECT '', count(*) FROM bad
+            UNION ALL SELECT split_part(p, ':', 1), count(*) FROM bad, jsonb_array_elements_text(bad.problems) p
+            GROUP BY 1""",
         [list_id],
     )
-    return total, Counter(dict(cursor.fetchall()))
+    problems = Counter(dict(cursor.fetchall()))
+    return total, problems.pop(""), problems

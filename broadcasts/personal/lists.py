@@ -110,7 +110,7 @@ def list_check(
             fileobj.seek(0)
         if checked is None:
             checked = _check_in_python(recipient_list.pk, fileobj, file_name, names, vietnam_only=policy.vietnam_only)
-        total, problems = checked
+        total, invalid, problems = checked
         if total > settings.PERSONAL_LIST_MAX_ROWS:
             raise recipients.FileRefused(
                 _("The list has more than %(n)s rows.") % {"n": settings.PERSONAL_LIST_MAX_ROWS}
@@ -120,7 +120,7 @@ def list_check(
     if total == 0:
         raise ValidationFailed(_("The list has no rows."), code="file_refused", fields={"file": _("no rows")})
     recipient_list.rows_total = total
-    recipient_list.rows_invalid = ListRow.objects.filter(recipient_list=recipient_list).exclude(problems=[]).count()
+    recipient_list.rows_invalid = invalid
     recipient_list.problems = dict(problems)
     recipient_list.save(update_fields=["rows_total", "rows_invalid", "problems"])
     _audit("upload", recipient_list, account, actor, {"rows": total, "invalid": recipient_list.rows_invalid})
@@ -129,7 +129,7 @@ def list_check(
 
 def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *, vietnam_only: bool):
     """The Python path: the rows of the file one by one (recipients.check_row), stored in batches, then the
-    duplicates marked in SQL. Returns the number of rows and the count per problem code."""
+    duplicates marked in SQL. Returns the number of rows, of invalid rows and the count per problem."""
     problems: Counter[str] = Counter()
     total = 0
     table = recipients.read_table(fileobj, file_name)
@@ -143,7 +143,7 @@ def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *,
         row = recipients.check_row(cells, header, placeholders=names, vietnam_only=vietnam_only, seen=None)
         total += 1
         if total > settings.PERSONAL_LIST_MAX_ROWS:
-            return total, problems
+            return total, 0, problems  # refused by the caller
         if row.problems:
             problems.update(p.split(":")[0] for p in row.problems)
         batch.append((number, row.phone, row.citizen_ref, row.values, row.problems, "", 0))
@@ -155,7 +155,8 @@ def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *,
     duplicates = _mark_duplicates(list_id)
     if duplicates:
         problems[recipients.DUPLICATE] = duplicates
-    return total, problems
+    invalid = ListRow.objects.filter(recipient_list_id=list_id).exclude(problems=[]).count()
+    return total, invalid, problems
 
 
 @transaction.atomic
