@@ -6,29 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Max, Q, Sum, Value, When, Window
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasts.personal import dispatch, recipients, selectors, sending
+from broadcasts.personal import copy_check, dispatch, recipients, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
-    CHANNEL_WECHAT,
-    CHANNEL_ZALO,
     ListRow,
     Notification,
     RecipientList,
     StatusEvent,
 )
-from broadcasts.personal.plan import DEFAULT_ORDER, Recipient, choose
-from broadcasts.personal.rendering import placeholders, sms_length
+from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, daily_limit
+from broadcasts.personal.rendering import GSM7_BASIC, GSM7_EXTENDED, PLACEHOLDER_RE, placeholders, sms_length
 from broadcasts.personal.services import (
     SCOPE_APPROVE,
     SCOPE_WRITE,
@@ -39,84 +39,19 @@ from broadcasts.personal.services import (
 )
 from broadcasts.services import Actor, is_own_notice, quiet_hours_dispatch_at
 from broadcasts.services import settings_for as broadcast_settings_for
+from oa_platform.channel_types.base import (
+    REACH_ANY_PHONE,
+    REACH_FOLLOWERS,
+    REACH_FOLLOWERS_IN_WINDOW,
+    REACH_VN_PHONE,
+)
 from oa_platform.errors import Conflict, Forbidden, ValidationFailed
-from oa_platform.models import Citizen, Conversation, Membership, OfficialAccount
+from oa_platform.models import Citizen, Conversation, Membership, Message, OfficialAccount
 
 # Rows checked, planned and stored together: one COPY and three lookups per batch (a batch of 2,000 rows is
 # ~1 MB of Python objects, and the lookups stay small; 5,000 measured no faster on 300,000 rows).
 ROW_BATCH = 2000
 PREVIEW_ROWS = 5
-
-
-def _inapp_phones(account: OfficialAccount, phones: set[str], refs: set[str]) -> set[str]:
-    """Phones (of ``phones``, or of the citizens ``refs``) with a conversation on the account's web page."""
-    web = Conversation.objects.filter(account=account, citizen__channel=Citizen.CHANNEL_WEB)
-    if connection.vendor == "postgresql":  # one array parameter instead of 2,000 (the query text stays short)
-        return set(
-            web.extra(
-                where=["(oa_platform_citizen.phone = ANY(%s) OR oa_platform_citizen.external_id = ANY(%s))"],
-                params=[list(phones), list(refs)],
-            ).values_list("citizen__phone", flat=True)
-        )
-    return set(
-        web.filter(Q(citizen__phone__in=phones) | Q(citizen__external_id__in=refs)).values_list(
-            "citizen__phone", flat=True
-        )
-    )
-
-
-def _reach(account: OfficialAccount, rows: list[recipients.CheckedRow], available: set[str]) -> dict[str, Recipient]:
-    """What the planner knows about the people of a batch, by phone (or "id:<citizen id>"): a few queries."""
-    refs = {r.citizen_ref for r in rows if r.citizen_ref}
-    by_ref = dict(Citizen.objects.filter(account=account, external_id__in=refs).values_list("external_id", "phone"))
-    phones = {r.phone or by_ref.get(r.citizen_ref, "") for r in rows} - {""}
-    inapp = _inapp_phones(account, phones, refs)
-    last: dict[str, dict[str, dt.datetime]] = {}
-    chat_channels = [c for c in (CHANNEL_ZALO, CHANNEL_WECHAT) if c in available]
-    if chat_channels and phones:
-        chat = (
-            Citizen.objects.filter(account=account, channel__in=chat_channels, phone__in=phones)
-            .annotate(
-                last=Max(
-                    "conversations__messages__created_at",
-                    filter=Q(conversations__account=account, conversations__messages__direction="in"),
-                )
-            )
-            .values_list("phone", "channel", "last")
-        )
-        for phone, channel, at in chat:
-            if at is not None:
-                last.setdefault(phone, {})[channel] = at
-    found = {}
-    for row in rows:
-        phone = row.phone or by_ref.get(row.citizen_ref, "")
-        key = row.phone or f"id:{row.citizen_ref}"
-        found[key] = Recipient(
-            phone=phone, follows_inapp=bool(phone) and phone in inapp, last_inbound=last.get(phone, {})
-        )
-    return found
-
-
-def _plan_rows(account, version, rows, *, policy, available, used, segments, now) -> list[str]:
-    reach = _reach(account, [r for r in rows if not r.problems], available)
-    channels = []
-    for row in rows:
-        if row.problems:
-            channels.append("")
-            continue
-        choice = choose(
-            reach[row.phone or f"id:{row.citizen_ref}"],
-            order=policy.channel_order or DEFAULT_ORDER,
-            available=available,
-            used_today=used,
-            caps=policy.daily_caps or {},
-            segments=segments,
-            now=now,
-        )
-        if choice.channel:
-            used[choice.channel] = used.get(choice.channel, 0) + 1
-        channels.append(choice.channel or "")
-    return channels
 
 
 @transaction.atomic
@@ -129,9 +64,33 @@ def list_upload(
     file_name: str,
     max_bytes: int | None = None,
 ) -> RecipientList:
-    """Check an uploaded list row by row and store it with its report. The file is read as a stream; rows
-    are stored in batches of ROW_BATCH. A file refused as a whole (empty, not UTF-8, unknown column, too
+    """Check an uploaded list row by row, store it with its report and plan a channel per valid row
+    (``list_check`` then ``list_plan``). A file refused as a whole (empty, not UTF-8, unknown column, too
     large) stores nothing: ValidationFailed with the reason."""
+    recipient_list = list_check(
+        account=account,
+        actor=actor,
+        template_key=template_key,
+        fileobj=fileobj,
+        file_name=file_name,
+        max_bytes=max_bytes,
+    )
+    return list_plan(recipient_list=recipient_list, actor=actor)
+
+
+@transaction.atomic
+def list_check(
+    *,
+    account: OfficialAccount,
+    actor: Actor,
+    template_key: str,
+    fileobj,
+    file_name: str,
+    max_bytes: int | None = None,
+) -> RecipientList:
+    """Check an uploaded list and store its rows and the count per problem, no channel planned yet. A CSV file
+    on PostgreSQL is checked in a few set-based statements (``copy_check``); XLSX, SQLite and the CSV files
+    PostgreSQL would read differently are read as a stream in Python, rows stored in batches of ROW_BATCH."""
     _require(actor, account, WRITERS, SCOPE_WRITE)
     version = approved_version_require(account=account, template_key=template_key)
     size = getattr(fileobj, "size", None)
@@ -139,72 +98,224 @@ def list_upload(
         raise ValidationFailed(_("The file is larger than %(n)s MB.") % {"n": max_bytes // (1024 * 1024)})
     names = placeholders(version.body_vi, version.body_en, version.body_zh, version.sms_text)
     policy = selectors.settings_for(account)
-    now = timezone.now()
-    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
-    used = selectors.used_today(account=account, now=now)
     recipient_list = RecipientList.objects.create(
         account=account, version=version, file_name=file_name[:200], author=actor.user, author_token=actor.token
     )
-    problems: Counter[str] = Counter()
-    total = 0
+    checked = None
     try:
-        table = recipients.read_table(fileobj, file_name)
-        header = recipients.check_header(next(table, None) or [], names)
-        batch: list[tuple[int, recipients.CheckedRow]] = []
-
-        def flush():
-            rows = [row for _number, row in batch]
-            channels = _plan_rows(
-                account, version, rows, policy=policy, available=available, used=used, segments=1, now=now
+        if connection.vendor == "postgresql" and recipients.is_csv(fileobj, file_name):
+            checked = copy_check.check_and_store(
+                list_id=recipient_list.pk, fileobj=fileobj, placeholders=names, vietnam_only=policy.vietnam_only
             )
-            stored = []
-            for (number, row), channel in zip(batch, channels, strict=True):
-                cost = 0
-                if channel:
-                    segments = 1
-                    if channel == CHANNEL_SMS:
-                        text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=row.values)
-                        segments = sms_length(text).segments
-                    cost = dispatch.CHANNELS[channel].cost(segments)
-                stored.append((number, row.phone, row.citizen_ref, row.values, row.problems, channel, cost))
-            _store_rows(recipient_list.pk, stored)
-            batch.clear()
-
-        # the header is row 1, as the spreadsheet numbers it
-        for number, cells in enumerate(table, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines
-            # duplicates are found afterwards in SQL (_mark_duplicates): no set of every recipient in memory
-            row = recipients.check_row(cells, header, placeholders=names, vietnam_only=policy.vietnam_only, seen=None)
-            total += 1
-            if total > settings.PERSONAL_LIST_MAX_ROWS:
-                raise recipients.FileRefused(
-                    _("The list has more than %(n)s rows.") % {"n": settings.PERSONAL_LIST_MAX_ROWS}
-                )
-            if row.problems:
-                problems.update(p.split(":")[0] for p in row.problems)
-            batch.append((number, row))
-            if len(batch) >= ROW_BATCH:
-                flush()
-        if batch:
-            flush()
+            fileobj.seek(0)
+        if checked is None:
+            checked = _check_in_python(recipient_list.pk, fileobj, file_name, names, vietnam_only=policy.vietnam_only)
+        total, invalid, problems = checked
+        if total > settings.PERSONAL_LIST_MAX_ROWS:
+            raise recipients.FileRefused(
+                _("The list has more than %(n)s rows.") % {"n": settings.PERSONAL_LIST_MAX_ROWS}
+            )
     except recipients.FileRefused as exc:
         raise ValidationFailed(str(exc), code="file_refused", fields={"file": str(exc)}) from exc
     if total == 0:
         raise ValidationFailed(_("The list has no rows."), code="file_refused", fields={"file": _("no rows")})
-    duplicates = _mark_duplicates(recipient_list.pk)
+    recipient_list.rows_total = total
+    recipient_list.rows_invalid = invalid
+    recipient_list.problems = dict(problems)
+    recipient_list.save(update_fields=["rows_total", "rows_invalid", "problems"])
+    _audit("upload", recipient_list, account, actor, {"rows": total, "invalid": recipient_list.rows_invalid})
+    return recipient_list
+
+
+def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *, vietnam_only: bool):
+    """The Python path: the rows of the file one by one (recipients.check_row), stored in batches, then the
+    duplicates marked in SQL. Returns the number of rows, of invalid rows and the count per problem."""
+    problems: Counter[str] = Counter()
+    total = 0
+    table = recipients.read_table(fileobj, file_name)
+    header = recipients.check_header(next(table, None) or [], names)
+    batch: list[tuple] = []
+    # the header is row 1, as the spreadsheet numbers it
+    for number, cells in enumerate(table, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines
+        # duplicates are found afterwards in SQL (_mark_duplicates): no set of every recipient in memory
+        row = recipients.check_row(cells, header, placeholders=names, vietnam_only=vietnam_only, seen=None)
+        total += 1
+        if total > settings.PERSONAL_LIST_MAX_ROWS:
+            return total, 0, problems  # refused by the caller
+        if row.problems:
+            problems.update(p.split(":")[0] for p in row.problems)
+        batch.append((number, row.phone, row.citizen_ref, row.values, row.problems, "", 0))
+        if len(batch) >= ROW_BATCH:
+            _store_rows(list_id, batch)
+            batch.clear()
+    if batch:
+        _store_rows(list_id, batch)
+    duplicates = _mark_duplicates(list_id)
     if duplicates:
         problems[recipients.DUPLICATE] = duplicates
+    invalid = ListRow.objects.filter(recipient_list_id=list_id).exclude(problems=[]).count()
+    return total, invalid, problems
+
+
+@transaction.atomic
+def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
+    """Plan a channel and its cost for each valid row of a checked list: one UPDATE per channel of the account's
+    order, never a loop per row. Channel by channel, the rows no earlier channel took that this channel reaches
+    get it, in row order, as many as its daily limit leaves (the same answer as ``plan.choose`` row after row: a
+    row takes the first channel that reaches it and has room). SMS is priced per segment: its rows' texts are
+    measured afterwards, ROW_BATCH at a time. Then the report's counts per channel and the estimated cost."""
+    account = recipient_list.account
+    _require(actor, account, WRITERS, SCOPE_WRITE)
+    version = recipient_list.version
+    policy = selectors.settings_for(account)
+    now = timezone.now()
+    available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
+    used = selectors.used_today(account=account, now=now)
+    caps = policy.daily_caps or {}
     valid = ListRow.objects.filter(recipient_list=recipient_list, problems=[])
+    for name in policy.channel_order or DEFAULT_ORDER:
+        reach = CHANNELS.get(name)
+        if reach is None or name not in available:
+            continue
+        reached = _reached(account, reach, now=now)
+        if reached is None:
+            continue
+        limit = daily_limit(reach, caps)
+        free = valid.filter(reached, channel="").order_by("number")
+        if limit is not None:
+            room = max(limit - used.get(name, 0), 0)
+            if not room:
+                continue
+            free = ListRow.objects.filter(id__in=free.values("id")[:room])
+        cost = reach.price  # per message; per segment: each row's own text measured in SQL, or below in Python
+        if reach.per_segment:
+            cost = _sms_cost_sql(version, reach) or cost
+        used[name] = used.get(name, 0) + free.update(channel=name, cost=cost)
+    sms = CHANNELS.get(CHANNEL_SMS)
+    if sms is not None and sms.per_segment:
+        _price_sms(recipient_list, version, sms)
     per_channel = valid.exclude(channel="").values("channel").annotate(n=Count("id"), cost=Sum("cost")).order_by()
-    invalid = total - valid.count()
-    recipient_list.rows_total, recipient_list.rows_invalid = total, invalid
-    recipient_list.problems = dict(problems)
     recipient_list.planned = {row["channel"]: row["n"] for row in per_channel}
     recipient_list.estimated_cost = sum(row["cost"] for row in per_channel)
-    recipient_list.save(update_fields=["rows_total", "rows_invalid", "problems", "planned", "estimated_cost"])
-    _audit("upload", recipient_list, account, actor, {"rows": total, "invalid": invalid})
+    recipient_list.save(update_fields=["planned", "estimated_cost"])
     return recipient_list
+
+
+def _reached(account: OfficialAccount, reach, *, now: dt.datetime) -> Q | None:
+    """The rows ``reach`` can reach, as a filter (``plan.can_reach`` in SQL): by the row's phone, or for a row
+    with a citizen id, by the phone of that citizen of the account. None: nobody."""
+    citizens = Citizen.objects.filter(account=account)
+    if reach.reaches == REACH_FOLLOWERS:
+        phones = Conversation.objects.filter(account=account, citizen__channel=Citizen.CHANNEL_WEB).exclude(
+            citizen__phone=""
+        )
+        phones = phones.values("citizen__phone")
+    elif reach.reaches == REACH_FOLLOWERS_IN_WINDOW:
+        if reach.per_window <= 0:
+            return None
+        phones = (
+            Message.objects.filter(
+                conversation__account=account,
+                conversation__citizen__account=account,
+                conversation__citizen__channel=reach.channel,
+                direction=Message.DIRECTION_IN,
+                created_at__gte=now - dt.timedelta(hours=reach.window_hours),
+            )
+            .exclude(conversation__citizen__phone="")
+            .values("conversation__citizen__phone")
+        )
+    elif reach.reaches == REACH_VN_PHONE:
+        return Q(phone__startswith="+84") | Q(
+            phone="", citizen_ref__in=citizens.filter(phone__startswith="+84").values("external_id")
+        )
+    elif reach.reaches == REACH_ANY_PHONE:
+        return ~Q(phone="") | Q(citizen_ref__in=citizens.exclude(phone="").values("external_id"))
+    else:
+        return None
+    by_ref = citizens.filter(phone__in=phones).values("external_id")
+    return Q(phone__in=phones) | Q(phone="", citizen_ref__in=by_ref)
+
+
+def _price_sms(recipient_list: RecipientList, version, sms) -> None:
+    """The cost of the SMS rows that SQL did not measure (_sms_cost_sql): the price per segment of each row's
+    own text, ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
+    rows = ListRow.objects.filter(recipient_list=recipient_list, channel=CHANNEL_SMS)
+    if _sms_cost_sql(version, sms) is not None:
+        rows = rows.extra(where=["personalisation::text ~ %s"], params=[NON_BMP_SQL])  # the rows SQL left
+    last = 0
+    while found := list(
+        rows.filter(number__gt=last).order_by("number").values_list("id", "number", "personalisation")[:ROW_BATCH]
+    ):
+        last = found[-1][1]
+        priced = []
+        for row_id, _number, values in found:
+            text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=values)
+            segments = sms_length(text).segments
+            if segments > 1:
+                priced.append((row_id, CHANNEL_SMS, sms.cost(segments)))
+        _store_plan(priced)
+
+
+# A character outside the Basic Multilingual Plane (an emoji) takes two UTF-16 units in a UCS-2 SMS: the rows
+# holding one are measured in Python, the others in SQL.
+NON_BMP_RE = re.compile("[\U00010000-\U0010ffff]")
+NON_BMP_SQL = "[\\U00010000-\\U0010FFFF]"
+# The GSM 03.38 alphabet as a regular expression class (a text of these characters only is sent as GSM-7).
+_GSM7_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(GSM7_BASIC | GSM7_EXTENDED))
+
+
+def _sms_cost_sql(version, sms) -> RawSQL | None:
+    """A row's SMS cost as an SQL expression over its personalisation (``rendering.sms_length`` in SQL): the
+    text built from the template's pieces and the row's values, GSM-7 when every character is in the alphabet
+    (extension characters count two), UCS-2 otherwise. A row with a character outside the BMP gets the price of
+    one segment here (``_price_sms`` measures it). None: not on PostgreSQL, or such a character in the
+    template itself."""
+    template = version.sms_text or version.body_vi
+    if connection.vendor != "postgresql" or NON_BMP_RE.search(template + version.link):
+        return None
+    pieces = PLACEHOLDER_RE.split(template)
+    parts, params = [], []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            parts.append("(personalisation ->> %s)")
+            params.append(piece.strip().lower())
+        elif piece:
+            parts.append("%s")
+            params.append(piece)
+    if version.link:
+        parts.append("%s")
+        params.append(f"\n{version.link}")
+    text = f"concat({', '.join(parts)})"
+    return RawSQL(
+        f"""(SELECT %s * CASE WHEN r ~ %s THEN 1
+                WHEN r ~ %s THEN CASE WHEN 2 * length(r) - length(translate(r, %s, '')) <= 160 THEN 1
+                    ELSE ceil((2 * length(r) - length(translate(r, %s, ''))) / 153.0) END
+                ELSE CASE WHEN length(r) <= 70 THEN 1 ELSE ceil(length(r) / 67.0) END END
+            FROM (SELECT {text} AS r) AS sms)""",
+        [sms.price, NON_BMP_SQL, f"^[{_GSM7_CLASS}]*$", *[("".join(sorted(GSM7_EXTENDED)))] * 2, *params],
+    )
+
+
+def _store_plan(planned: list[tuple[int, str, int]]) -> None:
+    """Write (row id, channel, cost): one UPDATE from arrays on PostgreSQL, bulk_update elsewhere."""
+    if not planned:
+        return
+    if connection.vendor == "postgresql":
+        ids, channels, costs = zip(*planned, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ListRow._meta.db_table} r SET channel = u.channel, cost = u.cost "
+                "FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS u(id, channel, cost) WHERE r.id = u.id",
+                [list(ids), list(channels), list(costs)],
+            )
+        return
+    ListRow.objects.bulk_update(
+        [ListRow(id=row_id, channel=channel, cost=cost) for row_id, channel, cost in planned],
+        ["channel", "cost"],
+        batch_size=500,
+    )
 
 
 ROW_COLUMNS = ("number", "phone", "citizen_ref", "personalisation", "problems", "channel", "cost")

@@ -82,6 +82,13 @@ def _text(value) -> str:
     return str(value)
 
 
+def is_csv(fileobj, file_name: str) -> bool:
+    """Whether read_table would read the file as CSV (not empty, not a workbook, not UTF-16)."""
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    return bool(head) and not _is_xlsx(head, file_name) and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def read_table(fileobj, file_name: str) -> Iterator[list[str]]:
     """The rows of the file (the header first) as lists of text. Raises FileRefused: empty file, another
     encoding than UTF-8, a malformed CSV or a file that is not a workbook."""
@@ -96,18 +103,22 @@ def read_table(fileobj, file_name: str) -> Iterator[list[str]]:
     return _read_csv(fileobj)
 
 
+def not_utf8() -> FileRefused:
+    return FileRefused(
+        _(
+            "The file is not UTF-8 (it may be Windows-1258, Windows-1252 or TCVN3). "
+            "Save it as CSV UTF-8 (comma delimited) and upload it again."
+        )
+    )
+
+
 def _read_csv(fileobj) -> Iterator[list[str]]:
     csv.field_size_limit(CSV_FIELD_MAX)
     text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
     try:
         yield from csv.reader(text)
     except UnicodeDecodeError as exc:
-        raise FileRefused(
-            _(
-                "The file is not UTF-8 (it may be Windows-1258, Windows-1252 or TCVN3). "
-                "Save it as CSV UTF-8 (comma delimited) and upload it again."
-            )
-        ) from exc
+        raise not_utf8() from exc
     except csv.Error as exc:
         raise FileRefused(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
     finally:
