@@ -16,12 +16,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadcasts.personal import dispatch, rendering, selectors
-from broadcasts.personal.models import ListRow, Notification, Template, TemplateVersion
+from broadcasts.personal.models import ListRow, Notification, RecipientList, Template, TemplateVersion
 from broadcasts.services import Actor, is_own_notice
 from broadcasts.services import actor_role_require as _require
 from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -307,6 +307,9 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
     ListRow.objects.filter(recipient_list__created_at__lt=before).exclude(
         phone="", citizen_ref="", personalisation={}
     ).update(phone="", citizen_ref="", personalisation={})
+    # Rows have no database foreign key (migration 0006: COPY speed); a list deleted by raw SQL would leave
+    # its rows behind, so rows whose list is gone are deleted here too.
+    ListRow.objects.filter(~Exists(RecipientList.objects.filter(pk=OuterRef("recipient_list_id")))).delete()
     return Notification.objects.filter(status__in=final, purged_at=None, created_at__lt=before).update(
         personalisation={}, body="", purged_at=now
     )

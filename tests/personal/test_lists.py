@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import translation
 from openpyxl import Workbook
 
@@ -228,6 +229,19 @@ def test_uploaded_rows_lose_personal_data_after_the_retention_period(tenant_a, s
     services.personal_data_purge()
     row = checked.rows.get()
     assert (row.phone, row.personalisation) == ("", {})
+
+
+def test_rows_of_a_list_deleted_behind_djangos_back_are_purged(tenant_a):
+    """ListRow has no database foreign key (COPY speed): the purge removes rows whose list is gone."""
+    approved_template(tenant_a)
+    kept = upload(tenant_a, HEADER + "0912345678,An,05/12,T1\n")
+    gone = upload(tenant_a, HEADER + "0912345679,Bình,06/12,T2\n")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {RecipientList._meta.db_table} WHERE id = %s", [gone.pk])
+    assert ListRow.objects.filter(recipient_list_id=gone.pk).count() == 1
+    services.personal_data_purge()
+    assert not ListRow.objects.filter(recipient_list_id=gone.pk).exists()
+    assert kept.rows.count() == 1
 
 
 def test_the_fast_path_for_vietnamese_mobiles_agrees_with_phonenumbers():
