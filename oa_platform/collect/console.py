@@ -35,7 +35,8 @@ def _form(request, pk: int) -> Form:
 def forms(request, slug: str):
     rows = []
     for form in selectors.forms_for_account(account=request.account):
-        rows.append({"form": form, "round": selectors.round_for(form)})
+        round_ = selectors.round_for(form)
+        rows.append({"form": form, "round": round_, "progress": round_ and selectors.round_progress(round_)})
     return render(request, "collect/console/forms.html", {"account": request.account, "rows": rows})
 
 

@@ -180,6 +180,9 @@ class Round(models.Model):
     nudged_at = models.DateTimeField(_("reminded now at"), null=True, blank=True)
     audience_count = models.PositiveIntegerField(_("audience"), default=0)
     responded = models.PositiveIntegerField(_("responded"), default=0)
+    # Of ``responded``, those who were in the audience when they first answered (Response.in_audience); the rest
+    # answered from outside it (a shared link, a follower of another topic) and never count towards the progress.
+    responded_in_audience = models.PositiveIntegerField(_("responded in the audience"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -212,6 +215,9 @@ class Response(models.Model):
     answers = models.JSONField(_("answers"), default=dict)
     channel = models.CharField(_("channel"), max_length=10, default=CHANNEL_API)
     is_late = models.BooleanField(_("late"), default=False)
+    # The person was in the form's audience when they first answered (audience.audience_has); recomputed for
+    # open rounds when staff change the audience. Round.responded_in_audience counts these.
+    in_audience = models.BooleanField(_("in the audience"), default=False)
     created_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 

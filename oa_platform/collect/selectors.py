@@ -42,7 +42,7 @@ def round_results(*, form: Form, round_: Round, language: str = "vi") -> dict:
     counts: dict[int, dict[str, int]] = {}
     for question_id, bucket, count in Tally.objects.filter(round=round_).values_list("question_id", "bucket", "count"):
         counts.setdefault(question_id, {})[bucket] = count
-    round_.refresh_from_db(fields=["responded", "audience_count"])
+    round_.refresh_from_db(fields=["responded", "responded_in_audience", "audience_count"])
     questions = list(form.questions.all())
     province_codes = {b for q in questions if q.type == "area" for b in counts.get(q.pk, {})}
     areas = dict(Area.objects.filter(code__in=province_codes).values_list("code", "name"))
@@ -75,8 +75,22 @@ def round_results(*, form: Form, round_: Round, language: str = "vi") -> dict:
         "round": {"id": round_.pk, "opens_at": round_.opens_at, "closes_at": round_.closes_at},
         "audience": round_.audience_count,
         "responded": round_.responded,
+        **round_progress(round_),
         "questions": out,
     }
 
 
-__all__ = ["forms_for_account", "round_for", "round_results", "non_responders"]
+def round_progress(round_: Round) -> dict:
+    """responded_in_audience (never above the audience: someone who joined it after the round opened is not in
+    its count), responded_outside (answers from people outside the audience, e.g. a shared link) and the
+    percent of the audience who answered (0 to 100)."""
+    audience = round_.audience_count
+    inside = min(round_.responded_in_audience, audience)
+    return {
+        "responded_in_audience": inside,
+        "responded_outside": max(round_.responded - round_.responded_in_audience, 0),
+        "percent": round(100 * inside / audience) if audience else 0,
+    }
+
+
+__all__ = ["forms_for_account", "round_for", "round_progress", "round_results", "non_responders"]

@@ -224,7 +224,12 @@ class ResultsOut(serializers.Serializer):
     form = serializers.IntegerField()
     round = RoundOut()
     audience = serializers.IntegerField()
-    responded = serializers.IntegerField()
+    responded = serializers.IntegerField(help_text="every response of the round, from inside and outside the audience")
+    responded_in_audience = serializers.IntegerField(help_text="responses of people in the audience (at most audience)")
+    responded_outside = serializers.IntegerField(
+        help_text="responses of people outside the audience (e.g. someone who got a shared link)"
+    )
+    percent = serializers.IntegerField(help_text="responded_in_audience over audience, 0 to 100")
     questions = QuestionResultOut(many=True)
 
 

@@ -12,7 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -20,7 +21,13 @@ from django.utils.translation import gettext as _
 from oa_platform import live
 from oa_platform.collect import announce
 from oa_platform.collect.answers import answer_buckets, answers_clean
-from oa_platform.collect.audience import answering_as, audience_citizens, audience_clean, non_responders
+from oa_platform.collect.audience import (
+    answering_as,
+    audience_citizens,
+    audience_clean,
+    audience_has,
+    non_responders,
+)
 from oa_platform.collect.models import AnswerLink, Dialogue, Form, Question, Response, Round, Submission, Tally
 from oa_platform.errors import Conflict, ValidationFailed
 from oa_platform.models import Area, Citizen, OfficialAccount
@@ -293,7 +300,9 @@ def form_settings_update(
     form.save()
     now = timezone.now()
     count = audience_citizens(form).count()
-    form.rounds.exclude(closes_at__lte=now).update(audience_count=count)
+    open_rounds = form.rounds.exclude(closes_at__lte=now)
+    open_rounds.update(audience_count=count)
+    _rounds_recount_in_audience(form, open_rounds)
     audit_record(
         action="form_settings_update",
         obj=form,
@@ -303,6 +312,21 @@ def form_settings_update(
         changes=changes,
     )
     return form
+
+
+def _rounds_recount_in_audience(form: Form, rounds) -> None:
+    """After the audience changed: who of the rounds' respondents is in it now, and the rounds' counts of them.
+    Two set-based statements (run when staff save the audience, never per submission)."""
+    inside = audience_citizens(form).filter(pk=OuterRef("citizen_id"))
+    Response.objects.filter(round__in=rounds).update(in_audience=Exists(inside))
+    in_audience = (
+        Response.objects.filter(round=OuterRef("pk"), in_audience=True)
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rounds.update(responded_in_audience=Coalesce(Subquery(in_audience), 0))
 
 
 def _answered_buckets(form: Form, question: Question) -> set[str]:
@@ -517,22 +541,24 @@ def response_submit(
     late = not round_.is_open(now)
     if late and form.late_policy == Form.LATE_REFUSE:
         raise Conflict(_("This round is closed."), code="round_closed")
+    # One indexed lookup of this person (used only if their first answer is stored): never a re-scan.
+    in_audience = audience_has(form, citizen)
     try:
         with transaction.atomic():
-            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now)
+            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience)
     except IntegrityError:
         # The same client id (or the same person's first answer) raced in: what won is the answer.
         seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
         if seen is not None:
             return _replay(seen, form, digest)
         with transaction.atomic():
-            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now)
+            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience)
     round_id = round_.pk
     transaction.on_commit(lambda: live.group_send(live_group(round_id), {"type": "collect.changed", "round": round_id}))
     return result
 
 
-def _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now) -> SubmitResult:
+def _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience) -> SubmitResult:
     counts: dict[tuple[int, str], int] = {}
     response = Response.objects.select_for_update().filter(round=round_, citizen=citizen).first()
     if response is None:
@@ -543,6 +569,7 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
             answers=clean,
             channel=channel,
             is_late=late,
+            in_audience=in_audience,
             created_at=now,
             updated_at=now,
         )
@@ -559,7 +586,9 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
     _tally_add(round_.pk, counts)
     if status == "created":
         # Last: the round's row is the one every submission of the round updates, so hold its lock shortest.
-        Round.objects.filter(pk=round_.pk).update(responded=F("responded") + 1)
+        Round.objects.filter(pk=round_.pk).update(
+            responded=F("responded") + 1, responded_in_audience=F("responded_in_audience") + int(in_audience)
+        )
     return SubmitResult(response=response, status=status)
 
 
@@ -609,7 +638,10 @@ def _response_uncount(response: Response) -> None:
     counts: dict[tuple[int, str], int] = {}
     _bucket_counts(questions, response.answers, -1, counts)
     _tally_add(response.round_id, counts)
-    Round.objects.filter(pk=response.round_id).update(responded=F("responded") - 1)
+    Round.objects.filter(pk=response.round_id).update(
+        responded=F("responded") - 1,
+        responded_in_audience=F("responded_in_audience") - int(response.in_audience),
+    )
 
 
 def responses_purge_expired(*, now: dt.datetime | None = None) -> int:

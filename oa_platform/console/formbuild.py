@@ -269,6 +269,15 @@ def form_question_move(request, slug: str, pk: int, qid: int):
 ROUND_FIELDS = (("opens", _("Mở lúc")), ("closes", _("Đóng lúc")), ("remind", _("Nhắc lúc")))
 
 
+def _answered_text(round_) -> str:
+    """ "in the audience / audience", and how many answered from outside it."""
+    progress = selectors.round_progress(round_)
+    text = f"{progress['responded_in_audience']} / {round_.audience_count}"
+    if progress["responded_outside"]:
+        text += " + " + _("%(n)s ngoài danh sách") % {"n": progress["responded_outside"]}
+    return text
+
+
 def _round_times(data, tz, errors: list) -> dict:
     """opens/closes/remind typed day-first (dd/mm/yyyy and HH:MM) in the account's zone; an empty date is None."""
     times = {}
@@ -309,7 +318,7 @@ def form_round(request, slug: str, pk: int):
         {
             "opens": format_local(r.opens_at, tz),
             "closes": format_local(r.closes_at, tz) or "—",
-            "answered": f"{r.responded} / {r.audience_count}",
+            "answered": _answered_text(r),
         }
         for r in form.rounds.order_by("-opens_at")[:10]
     ]

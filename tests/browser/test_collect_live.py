@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from oa_platform.models import ApiToken, Membership
+from oa_platform.services import follow_create
 from tests import factories
 from tests.browser.axe import assert_accessible
 from tests.collect.builders import GOOD, make_form
@@ -33,10 +34,14 @@ def _submit(base: str, path: str, token: str, citizen_id: str, answers: dict) ->
 
 
 def test_results_fill_in_live_as_answers_arrive(asgi_server, browser):
-    # given: a form and an editor watching its results page
+    # given: a form for three followers and an editor watching its results page
     account = factories.make_account("benhvien-demo", name="Bệnh viện Demo")
     factories.make_staff(account, Membership.ROLE_EDITOR, "theodoi")
     form = make_form(account, key="checkin")
+    # followers added after opening (telling them would push live updates from this thread's event loop)
+    for i in range(3):
+        follow_create(account=account, citizen=factories.make_citizen(f"nv-{i}", account=account))
+    form.rounds.update(audience_count=3)
     token = factories.make_token(account, scopes=[ApiToken.SCOPE_FORMS_RESPOND])
     context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="vi-VN")
     page = context.new_page()
@@ -47,13 +52,15 @@ def test_results_fill_in_live_as_answers_arrive(asgi_server, browser):
     expect(page.locator("#collect-live")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
     expect(page.locator("#collect-responded")).to_have_text("0")
     page.evaluate("() => { window.sameDocument = true; }")
-    # when: five people answer through the API
+    # when: five people answer through the API, the three followers and two who got a shared link
     path = f"/api/v1/accounts/{account.slug}/forms/{form.pk}/responses/"
     for i in range(5):
         answers = GOOD | {"damage": "total" if i < 3 else "partial"}
         assert _submit(asgi_server, path, token, f"nv-{i}", answers) == 201
     # then: within 2 s the page shows them, bars included, in the same document
-    expect(page.locator("#collect-responded")).to_have_text("5", timeout=LIVE_WITHIN_MS)
+    expect(page.locator("#collect-responded")).to_have_text("3", timeout=LIVE_WITHIN_MS)
+    expect(page.locator("#collect-outside")).to_have_text("2", timeout=LIVE_WITHIN_MS)
+    expect(page.locator("progress.bar")).to_have_attribute("value", "3")
     damage = page.locator('[data-question="damage"]')
     expect(damage.locator("text.bar-count").nth(2)).to_have_attribute("data-count", "3", timeout=LIVE_WITHIN_MS)
     assert page.evaluate("() => window.sameDocument === true")
