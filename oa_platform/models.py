@@ -121,6 +121,29 @@ class Membership(models.Model):
         return f"{self.user} · {self.account} · {self.role}"
 
 
+class StaffLinkCode(models.Model):
+    """A one-time code a staff member shows in the console and sends to the account in chat, to make that chat
+    identity their Membership.test_citizen (oa_platform.conversations.staff_link). Stored as an HMAC of the
+    code with the account's id, never the code; one per membership (a new code replaces the old one)."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="+", verbose_name=_("membership")
+    )
+    # The membership's account again: a code is looked up inside the account whose chat received it.
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("account"))
+    code_hash = models.CharField(_("code (HMAC-SHA256)"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff link code")
+        verbose_name_plural = _("staff link codes")
+        constraints = [models.UniqueConstraint(fields=["account", "code_hash"], name="stafflinkcode_unique_code")]
+
+    def __str__(self) -> str:
+        return f"link code of membership {self.membership_id}"
+
+
 class InitialPassword(models.Model):
     """A staff user whose password a manager's creation generated (and saw, once). Until they save a password
     of their own in the admin's change form, staff pages send them there (oa_platform.initial_password)."""

@@ -2,8 +2,8 @@ from django.urls import include, path
 
 from broadcasts.personal import views as personal_views
 from oa_platform import staff_views
+from oa_platform.console import chat_link, inbox, notices, today
 from oa_platform.console import faq as faq_views
-from oa_platform.console import inbox, notices, today
 
 app_name = "staff"
 urlpatterns = [
@@ -59,4 +59,6 @@ urlpatterns = [
     path("<slug:slug>/personal/lists/<id:pk>/cancel/", personal_views.personal_cancel, name="personal-cancel"),
     path("<slug:slug>/personal/lists/<id:pk>/report.csv", personal_views.personal_report, name="personal-report"),
     path("<slug:slug>/forms/", include("oa_platform.collect.console_urls")),
+    # The staff member's own chat identity (oa_platform/console/chat_link.py)
+    path("<slug:slug>/me/chat/", chat_link.chat_link, name="chat-link"),
 ]

@@ -26,6 +26,7 @@ from oa_platform import live, ratelimit
 from oa_platform.collect.dialogue import form_dialogue_reply
 from oa_platform.compiled_queries import CompiledInsert, writes_together
 from oa_platform.conversations.handoff import handoff_request
+from oa_platform.conversations.staff_link import link_attempt_parse, staff_link_answer
 from oa_platform.conversations.text import clean_text, conversation_for, reply_language
 from oa_platform.errors import RateLimited
 from oa_platform.models import Citizen, Conversation, Follow, Message, OfficialAccount, Topic
@@ -167,6 +168,11 @@ def _intent_reply(*, account, citizen, intent, language) -> dict:
     return _payload(text, Message.DECISION_FALLBACK, intent="stop")
 
 
+def _link_reply(account, citizen, link) -> dict | None:
+    text = staff_link_answer(account=account, citizen=citizen, attempt=link)
+    return None if text is None else _payload(text, Message.DECISION_FALLBACK, intent="staff_link")
+
+
 def _faq_reply(*, account, text, language) -> tuple[dict, tuple[str, list] | None]:
     """The FAQ matcher's reply, and the unanswered-question upsert to store with it (suggest and fallback).
 
@@ -255,14 +261,21 @@ def chat_receive(
         if conversation.status != Conversation.STATUS_BOT:
             _exchange_store(conversation=conversation, inbound=inbound)
         else:
-            language = reply_language(citizen, account, language)
+            # A staff member's link code ("liên kết 12345678", "link …", "绑定 …", or the code alone): answered in
+            # the keyword's language; with a keyword before any form being answered, alone only after it.
+            link = link_attempt_parse(text)
+            language = (link and link.language) or reply_language(citizen, account, language)
             intent = detect_intent(text, language=account.language)
-            writes = intent is not None and intent.kind not in _READ_ONLY_INTENTS
+            writes = link is not None or (intent is not None and intent.kind not in _READ_ONLY_INTENTS)
             with transaction.atomic() if writes else nullcontext(), translation.override(language):
-                payload = form_dialogue_reply(account=account, citizen=citizen, text=text, language=language)
+                payload = _link_reply(account, citizen, link) if link is not None and link.prefixed else None
+                if payload is None:
+                    payload = form_dialogue_reply(account=account, citizen=citizen, text=text, language=language)
+                if payload is None and link is not None and not link.prefixed:
+                    payload = _link_reply(account, citizen, link)
                 unanswered = None
                 if payload is not None:
-                    pass  # a form is being answered in chat: the FAQ bot waits (oa_platform.collect.dialogue)
+                    pass  # a link code, or a form being answered in chat: the FAQ bot waits
                 elif intent is not None:
                     payload = _intent_reply(account=account, citizen=citizen, intent=intent, language=language)
                 else:
