@@ -157,6 +157,15 @@ def _audience(request, form: Form, values: dict, errors: list) -> dict:
     return {"kind": kind}
 
 
+def _phones_unreachable(form: Form) -> int:
+    """How many phones of the form's list no follower or citizen of the account has: they cannot be asked. One
+    query (the audience's distinct phones), whatever the list's length."""
+    if form.audience != Form.AUDIENCE_LIST or not form.audience_phones:
+        return 0
+    reached = audience_citizens(form).order_by().values("phone").distinct().count()
+    return max(len(form.audience_phones) - reached, 0)
+
+
 def _context(request, form: Form, values: dict, errors: list) -> dict:
     language = translation.get_language() or "vi"
     province = values.get("province") or ""
@@ -182,6 +191,7 @@ def _context(request, form: Form, values: dict, errors: list) -> dict:
         "list_name": form.audience_list_name or _("số đã nhập"),
         "phones_count": len(form.audience_phones) if form.audience == Form.AUDIENCE_LIST else 0,
         "audience_now": audience_citizens(form).count(),
+        "phones_unreachable": _phones_unreachable(form),
         "has_round": form.rounds.exists(),
         # staff without a chat identity (set in the admin) cannot be asked: say how many
         "staff_missing": Membership.objects.filter(account=request.account, test_citizen__isnull=True).count(),
