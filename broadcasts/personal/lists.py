@@ -16,7 +16,7 @@ from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasts.personal import dispatch, recipients, selectors, sending
+from broadcasts.personal import dispatch, materialize, recipients, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
@@ -99,6 +99,7 @@ def _reach(account: OfficialAccount, rows: list[recipients.CheckedRow], availabl
 
 def _plan_rows(account, version, rows, *, policy, available, used, segments, now) -> list[str]:
     reach = _reach(account, [r for r in rows if not r.problems], available)
+    quotas = selectors.channel_quotas(account)  # the account's own daily quotas (ChannelConfig.daily_quota)
     channels = []
     for row in rows:
         if row.problems:
@@ -112,6 +113,7 @@ def _plan_rows(account, version, rows, *, policy, available, used, segments, now
             caps=policy.daily_caps or {},
             segments=segments,
             now=now,
+            quotas=quotas,
         )
         if choice.channel:
             used[choice.channel] = used.get(choice.channel, 0) + 1
@@ -305,6 +307,11 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
     rows = ListRow.objects.filter(recipient_list=recipient_list, problems=[]).order_by("number")
     created = 0
     batch = []
+    if connection.vendor == "postgresql":  # one INSERT ... SELECT (materialize); the loop below elsewhere
+        created = materialize.list_notifications_create(
+            recipient_list=recipient_list, now=now, scheduled_for=scheduled_for
+        )
+        rows = rows.none()
     for row in rows.iterator(chunk_size=ROW_BATCH):
         citizen = refs.filter(external_id=row.citizen_ref).first() if row.citizen_ref else None
         language = citizen.language if citizen is not None else "vi"

@@ -196,6 +196,13 @@ class Notification(models.Model):
             models.Index(fields=["account", "provider_message_id"], name="personal_provider_id"),
             # a channel's daily quota: what the account sent on it today (selectors.used_today)
             models.Index(fields=["account", "channel", "sent_at"], name="personal_channel_day"),
+            # whether a list still has open notifications (dispatch.list_finish, after every chunk): only the
+            # open ones are in it, so the check stays one index probe however large the list
+            models.Index(
+                fields=["recipient_list"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="personal_list_open",
+            ),
         ]
 
     def __str__(self) -> str:
