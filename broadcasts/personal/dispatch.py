@@ -31,6 +31,7 @@ from broadcasts.personal.models import (
     TokenCallback,
 )
 from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, choose, daily_limit
+from oa_platform.channel_types.quota import QUOTA_REACHED
 from oa_platform.channel_types.signing import signed_headers
 from oa_platform.models import OfficialAccount
 from oa_platform.provider_http import ProviderAddressRefused, provider_post
@@ -179,6 +180,7 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
     except rendering.MissingValues as exc:
         _set(notification, Notification.STATUS_FAILED, reason=f"missing values: {exc}")
         return {"notification": notification_id, "list": notification.recipient_list_id, "status": "failed"}
+    full: list[str] = []  # channels whose daily quota the provider layer found spent meanwhile (not a try)
     while len(tried) < MAX_TRIES:
         choice = choose(
             recipient,
@@ -187,7 +189,7 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
             used_today=selectors.used_today(account=account, now=now, channels=limited),
             caps=policy.daily_caps or {},
             segments=sms.segments,
-            exclude=tuple(tried),
+            exclude=(*tried, *full),
             now=now,
             quotas=context.quotas,
         )
@@ -203,6 +205,13 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
         text = text_for(version, channel=channel, language=notification.language, values=values)
         target = sending.Target(phone=recipient.phone, citizen=targets.get(channel))
         result = sending.send(notification=notification, channel=channel, target=target, text=text)
+        if result.status == sending.RETRY and result.error == QUOTA_REACHED:
+            # Another worker took the channel's last message of the day between the plan and the send: the next
+            # channel takes over now instead of this one waiting for midnight.
+            tried.pop()
+            full.append(channel)
+            status_event(notification, Notification.STATUS_QUEUED, channel=channel, reason=QUOTA_REACHED)
+            continue
         if result.status == sending.RETRY:
             tried.pop()
             _set(

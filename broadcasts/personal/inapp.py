@@ -137,12 +137,18 @@ WITH due AS (
            t.conversation_id, t.language AS web_language
     FROM {_t(Notification)} n
     JOIN LATERAL (
-        SELECT cv.id AS conversation_id, c.language
-        FROM {_t(Conversation)} cv JOIN {_t(Citizen)} c ON c.id = cv.citizen_id
-        WHERE cv.account_id = %(account)s AND c.channel = %(web)s
-          AND (c.account_id = %(account)s OR c.account_id IS NULL)
-          AND (c.id = n.citizen_id OR (n.phone <> '' AND c.phone = n.phone))
-        ORDER BY cv.id DESC LIMIT 1
+        SELECT x.conversation_id, x.language FROM (
+            -- by phone, then by the citizen the row named: two index probes (an OR would scan every citizen)
+            SELECT cv.id AS conversation_id, c.language
+            FROM {_t(Citizen)} c JOIN {_t(Conversation)} cv ON cv.citizen_id = c.id AND cv.account_id = %(account)s
+            WHERE n.phone <> '' AND c.phone <> '' AND c.phone = n.phone AND c.channel = %(web)s
+              AND (c.account_id = %(account)s OR c.account_id IS NULL)
+            UNION ALL
+            SELECT cv.id, c.language
+            FROM {_t(Citizen)} c JOIN {_t(Conversation)} cv ON cv.citizen_id = c.id AND cv.account_id = %(account)s
+            WHERE c.id = n.citizen_id AND c.channel = %(web)s AND (c.account_id = %(account)s OR c.account_id IS NULL)
+        ) x
+        ORDER BY x.conversation_id DESC LIMIT 1
     ) t ON TRUE
     WHERE n.recipient_list_id = %(list)s AND n.id BETWEEN %(first)s AND %(last)s
       AND n.status = %(queued)s AND n.purged_at IS NULL AND n.token_id IS NULL
@@ -150,7 +156,7 @@ WITH due AS (
     ORDER BY n.id {limit_sql}
 ), languaged AS (
     SELECT d.*, {language} AS language FROM due d
-), rendered AS (
+), rendered AS MATERIALIZED (  -- computed once, whatever join the UPDATE below uses
     SELECT d.id, d.conversation_id, d.language, {rendered} AS body FROM languaged d WHERE {ok}
 ), sent AS (
     UPDATE {_t(Notification)} n

@@ -14,6 +14,12 @@ from broadcasts.personal.inapp import body_sql
 from broadcasts.personal.models import ListRow, Notification, RecipientList, StatusEvent
 from oa_platform.models import Citizen
 
+# After creating at least this many notifications, refresh the table's statistics at once: the chunks start right
+# after the commit, long before autovacuum would notice, and with statistics from before the insert the planner
+# takes a list's 5,000 queued rows for one and picks nested loops that rescan them (minutes, not 0.2 s). Below it
+# a stale plan costs at most ~0.1 s per chunk.
+ANALYZE_AFTER = 1_000
+
 
 def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
@@ -63,4 +69,7 @@ SELECT id, %(queued)s, '', '', %(now)s FROM made
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        created = cursor.rowcount
+        if created >= ANALYZE_AFTER:  # sees this transaction's own rows (a sample: ~0.2 s at a million)
+            cursor.execute(f"ANALYZE {_t(Notification)}")
+        return created

@@ -15,6 +15,7 @@ from broadcasts.personal import dispatch, inapp, lists, plan, sending
 from broadcasts.personal.models import Notification, PersonalSettings, RecipientList, StatusEvent
 from broadcasts.personal.rendering import render
 from broadcasts.services import Actor
+from oa_platform import channel_types as ct
 from oa_platform.models import Citizen, Conversation, Message
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
@@ -270,3 +271,23 @@ def test_an_accounts_own_quota_can_also_be_larger(tenant_a, monkeypatch):
         provider(tenant_a, "sms", sms.url)
         checked = approved_list(tenant_a, HEADER + "0912345600,A,05/12,T\n0912345601,B,05/12,T\n")
         assert checked.planned == {"zns": 2}
+
+
+def test_a_quota_spent_by_another_worker_meanwhile_hands_over_to_the_next_channel_at_once(tenant_a):
+    approved_template(tenant_a, zns_template_id="z1", zns_params={"ten": "name"})
+    PersonalSettings.objects.create(account=tenant_a.account, channel_order=["zns", "sms"])
+    with FakeProvider() as zns, FakeProvider() as sms:
+        provider(tenant_a, "zns", zns.url, daily_quota=1)
+        provider(tenant_a, "sms", sms.url)
+        checked = approved_list(tenant_a, HEADER + "0912345600,A,05/12,T\n")
+        # given: another worker sent the day's only ZNS message between this one's plan and its send
+        other = ct.send("zns", tenant_a.account, ct.Recipient(phone="+84912345699"), ct.Message("x", template_id="z1"))
+        assert other.sent
+        # when
+        dispatch.send_list_chunk(checked.pk, *dispatch.list_ranges(list_id=checked.pk)[0])
+        # then: SMS takes it now (not tomorrow), and it is not counted as the one fallback
+        assert (len(zns.requests), len(sms.requests)) == (1, 1)
+    notification = Notification.objects.get()
+    assert (notification.status, notification.channel, notification.tried_channels) == ("sent", "sms", ["sms"])
+    checked.refresh_from_db()
+    assert checked.status == RecipientList.STATUS_SENT
