@@ -5,6 +5,7 @@ in force (an account's ChannelConfig.daily_quota over the channel type's)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import pytest
@@ -14,9 +15,11 @@ from django.db import connection
 from broadcasts.personal import dispatch, inapp, lists, plan, sending
 from broadcasts.personal.models import Notification, PersonalSettings, RecipientList, StatusEvent
 from broadcasts.personal.rendering import render
+from broadcasts.personal.tasks import send_due
 from broadcasts.services import Actor
 from oa_platform import channel_types as ct
 from oa_platform.models import Citizen, Conversation, Message
+from tests.factories import set_quiet_hours
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
 
@@ -291,3 +294,27 @@ def test_a_quota_spent_by_another_worker_meanwhile_hands_over_to_the_next_channe
     assert (notification.status, notification.channel, notification.tried_channels) == ("sent", "sms", ["sms"])
     checked.refresh_from_db()
     assert checked.status == RecipientList.STATUS_SENT
+
+
+def test_a_list_held_by_the_quiet_hours_goes_out_set_based_when_they_end(
+    tenant_a, time_machine, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: quiet hours 21:00-06:00, a list of 3 followers approved at 22:00
+    _no_per_message_inapp(monkeypatch)
+    set_quiet_hours(tenant_a.account, dt.time(21, 0), dt.time(6, 0))
+    time_machine.move_to("2026-12-01 22:00:00+07:00", tick=False)
+    approved_template(tenant_a)
+    for n in range(3):
+        web_person(tenant_a.account, phone=f"+8491234560{n}", external_id=f"w{n}")
+    checked = approved_list(
+        tenant_a,
+        HEADER + "".join(f"091234560{n},P{n},05/12,T\n" for n in range(3)),
+        run_on_commit=django_capture_on_commit_callbacks,
+    )
+    assert send_due() == {"enqueued": 0} and Message.objects.count() == 0
+    # when: the quiet hours end
+    time_machine.move_to("2026-12-02 06:00:30+07:00", tick=False)
+    # then: one chunk task for the list, not one task per notification
+    assert send_due() == {"enqueued": 1}
+    checked.refresh_from_db()
+    assert checked.status == RecipientList.STATUS_SENT and Message.objects.count() == 3
