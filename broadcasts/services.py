@@ -96,6 +96,11 @@ def notice_author_people(notice: Notice) -> set[tuple[str, int]]:
     return _person(user_id=notice.author_id, token=notice.author_token)
 
 
+def approver_people(notice) -> set[tuple[str, int]]:
+    """The people behind whoever approved ``notice`` (or any row with ``approver``/``approver_token``)."""
+    return _person(user_id=notice.approver_id, token=notice.approver_token)
+
+
 def is_own_notice(*, notice: Notice, actor: Actor) -> bool:
     """True when the person behind ``actor`` wrote ``notice`` themself or through one of their tokens."""
     return bool(actor_people(actor) & notice_author_people(notice))

@@ -1,10 +1,12 @@
-"""The production-style server the benchmarks start on this machine (uvicorn on loopback), a free port, and the
-CPU a load run cost the server and PostgreSQL."""
+"""The production-style server the benchmarks start on this machine (uvicorn on loopback), a free port, the CPU a
+load run cost the server and PostgreSQL, and one wrk run measured with both (its latency percentiles in JSON)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 import sys
 import time
 import urllib.request
@@ -82,3 +84,34 @@ def cpu_seconds(root_pid: int) -> dict[str, float]:
         "server": sum(stats[pid][2] for pid in tree) / tick,
         "postgres": sum(ticks for name, _ppid, ticks in stats.values() if name == "postgres") / tick,
     }
+
+
+# Appended to every wrk script: the run's figures as one JSON line (wrk's own summary is text only).
+LUA_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
+    .. '"p50_ms": %.3f, "p99_ms": %.3f}\\n',
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk_run(wrk: str, args: list[str], server_pid: int | None = None) -> dict:
+    """Run ``wrk`` (its script must end with LUA_REPORT) and return its figures: requests, duration_us, errors,
+    non2xx, p50_ms, p99_ms, rps and, with ``server_pid``, the CPU milliseconds per request of the server processes
+    (web_cpu_ms) and of PostgreSQL (db_cpu_ms: every postgres process of the machine). RuntimeError when wrk
+    printed no report."""
+    before = cpu_seconds(server_pid) if server_pid else {}
+    out = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=600).stdout
+    after = cpu_seconds(server_pid) if server_pid else {}
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"wrk printed no report:\n{out}")
+    row = json.loads(lines[-1])
+    row["rps"] = round(row["requests"] / (row["duration_us"] / 1e6), 1) if row["duration_us"] else 0.0
+    for key, name in (("web_cpu_ms", "server"), ("db_cpu_ms", "postgres")):
+        if name in before and row["requests"]:
+            row[key] = round((after[name] - before[name]) * 1000 / row["requests"], 3)
+    return row

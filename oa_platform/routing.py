@@ -7,5 +7,5 @@ urlpatterns: list = []
 websocket_urlpatterns: list = [
     path("ws/oa/<slug:slug>/", consumers.CitizenChatConsumer.as_asgi()),
     path("ws/staff/<slug:slug>/", staff_consumers.StaffInboxConsumer.as_asgi()),
-    path("ws/staff/<slug:slug>/forms/<int:pk>/", FormResultsConsumer.as_asgi()),
+    path("ws/staff/<slug:slug>/forms/<id:pk>/", FormResultsConsumer.as_asgi()),
 ]

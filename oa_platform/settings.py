@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "broadcasts.personal.models.Notification.STATUS_CHOICES",
         "TemplateVersionStatusEnum": "broadcasts.personal.models.TemplateVersion.STATUS_CHOICES",
     },
+    # <id:pk> (oa_platform.converters.IdConverter) is a 64-bit integer in the schema
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}},
 }
 
 # The site's public address (https://oa.example.gov.vn), for links in messages sent with no request at hand (a

@@ -18,7 +18,6 @@ from oa_platform.models import ApiToken
 from oa_platform.schema import NOT_BLANK
 from oa_platform.url_policy import validate_provider_url
 
-ID_MAX = 2**63 - 1  # the largest id a bigint column holds
 ERRORS = {
     403: OpenApiResponse(description="missing scope, other account, or the same person approving"),
     404: OpenApiResponse(description="no such template, notification or citizen in this account"),
@@ -215,14 +214,12 @@ class NotificationDetailView(PersonalView):
         summary="A notification with its status history",
     )
     def get(self, request, slug: str, pk: int):
-        found = None
-        if pk <= ID_MAX:  # the URL takes any digits; PostgreSQL would refuse the comparison (a 500)
-            found = (
-                selectors.notifications_for_account(account=request.auth.account)
-                .select_related("version", "version__template")
-                .filter(pk=pk)
-                .first()
-            )
+        found = (
+            selectors.notifications_for_account(account=request.auth.account)
+            .select_related("version", "version__template")
+            .filter(pk=pk)
+            .first()
+        )
         if found is None:
             raise NotFound("No such notification.")
         return Response({"notification": NotificationDetailOut(found).data})

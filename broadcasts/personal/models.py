@@ -48,7 +48,27 @@ class Template(models.Model):
         return f"{self.key} ({self.name})"
 
 
-class TemplateVersion(models.Model):
+class TwoPersonApproval(models.Model):
+    """Who wrote a row and who approved it, each a staff member or an API token (a token speaks for the user who
+    created it). The services refuse an approval by the author (broadcasts.services.is_own_notice); the author
+    and the approver are also the only staff who see its phones in full (selectors.sees_full_phones)."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class TemplateVersion(TwoPersonApproval):
     """One edit of a template: usable only once a second person approved it; a notification records it."""
 
     STATUS_PENDING = "pending_approval"  # written; waits for a person who is not its author
@@ -68,16 +88,6 @@ class TemplateVersion(models.Model):
     zns_params = models.JSONField(_("ZNS parameters"), default=dict, blank=True)
     sms_text = models.TextField(_("SMS text"), blank=True, help_text=_("empty: the Vietnamese body"))
     status = models.CharField(_("status"), max_length=20, choices=STATUS_CHOICES, default=STATUS_PENDING)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("template version")
@@ -209,7 +219,7 @@ class Notification(models.Model):
         return f"#{self.pk} {self.status}"
 
 
-class RecipientList(models.Model):
+class RecipientList(TwoPersonApproval):
     """An uploaded list of recipients for one template version: checked row by row, then submitted, approved
     by another person, and sent as one notification per valid row."""
 
@@ -239,16 +249,6 @@ class RecipientList(models.Model):
     planned = models.JSONField(_("planned per channel"), default=dict, blank=True)
     problems = models.JSONField(_("problems"), default=dict, blank=True)
     estimated_cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    author_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    approver_token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recipient list")

@@ -17,7 +17,17 @@ from broadcasts.personal.models import (
     TemplateVersion,
 )
 from broadcasts.personal.plan import Recipient
+from broadcasts.services import Actor, actor_people, approver_people, notice_author_people
 from oa_platform.models import ChannelConfig, Citizen, Conversation, Message, OfficialAccount
+
+
+def sees_full_phones(*, item, user) -> bool:
+    """Whether staff member ``user`` sees the phones of ``item`` (a recipient list: a row with the two-person
+    fields) in full: only its author and its approver do, themselves or through a token they created. Everyone
+    else sees them masked (oa_platform.phones.mask_phone); before approval only the author sees them."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(actor_people(Actor(user=user)) & (notice_author_people(item) | approver_people(item)))
 
 
 def templates_for_account(*, account: OfficialAccount) -> QuerySet[Template]:
@@ -28,9 +38,17 @@ def template_by_key(*, account: OfficialAccount, key: str) -> Template | None:
     return templates_for_account(account=account).filter(key=key).first()
 
 
-def approved_version(*, template: Template) -> TemplateVersion | None:
-    """The newest approved version (what is sent while a newer edit waits for approval)."""
-    return template.versions.filter(status=TemplateVersion.STATUS_APPROVED).order_by("-number").first()
+def approved_version_by_key(*, account: OfficialAccount, key: str) -> TemplateVersion | None:
+    """The newest approved version of the account's template ``key`` (with its template), in one query: the
+    one-message API reads it on every request."""
+    return (
+        TemplateVersion.objects.filter(
+            template__account=account, template__key=key, status=TemplateVersion.STATUS_APPROVED
+        )
+        .select_related("template")
+        .order_by("-number")
+        .first()
+    )
 
 
 def notifications_for_account(*, account: OfficialAccount) -> QuerySet[Notification]:

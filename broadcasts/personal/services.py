@@ -40,14 +40,13 @@ WRITERS = (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER)
 
 def approved_version_require(*, account: OfficialAccount, template_key: str) -> TemplateVersion:
     """The version of the account's template ``template_key`` that sending uses: NotFound for an unknown
-    template, Conflict while no version is approved."""
-    template = selectors.template_by_key(account=account, key=template_key)
-    if template is None:
+    template, Conflict while no version is approved. One query when there is one."""
+    version = selectors.approved_version_by_key(account=account, key=template_key)
+    if version is not None:
+        return version
+    if selectors.template_by_key(account=account, key=template_key) is None:
         raise NotFound(_("No such template."), code="unknown_template")
-    version = selectors.approved_version(template=template)
-    if version is None:
-        raise Conflict(_("This template has not been approved yet."), code="template_not_approved")
-    return version
+    raise Conflict(_("This template has not been approved yet."), code="template_not_approved")
 
 
 def _audit(action: str, obj, account: OfficialAccount, actor: Actor, changes: dict | None = None) -> None:
@@ -249,10 +248,6 @@ def notification_create(
     fingerprint = _fingerprint(
         template=template_key, phone=e164, citizen_id=citizen_id, values=values, scheduled_for=scheduled_for
     )
-    if reference:
-        existing = Notification.objects.filter(account=account, reference=reference).first()
-        if existing is not None:
-            return _same_reference(existing, fingerprint), False
     language = citizen.language if citizen is not None else "vi"
     try:
         with transaction.atomic():
@@ -274,8 +269,18 @@ def notification_create(
             dispatch.status_event(notification, Notification.STATUS_QUEUED)
             if scheduled_for is None:
                 transaction.on_commit(lambda: dispatch.send_notification.delay(notification.pk))
-    except IntegrityError:  # the same reference raced in twice: the other request stored it
-        existing = Notification.objects.get(account=account, reference=reference)
+    except IntegrityError:
+        # The reference is not looked up first (a query per request for the rare repeat): its unique constraint
+        # refuses the repeat, or the same reference raced in twice and the other request stored it.
+        existing = (
+            Notification.objects.filter(account=account, reference=reference)
+            .select_related("version__template")
+            .first()
+            if reference
+            else None
+        )
+        if existing is None:
+            raise
         return _same_reference(existing, fingerprint), False
     return notification, True
 

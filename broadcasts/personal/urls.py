@@ -8,5 +8,5 @@ urlpatterns = [
     path(f"{prefix}templates/<slug:key>/approve/", api.TemplateApproveView.as_view(), name="api-personal-approve"),
     path(f"{prefix}notifications/", api.NotificationListView.as_view(), name="api-personal-notifications"),
     path(f"{prefix}notifications/callback/", api.CallbackView.as_view(), name="api-personal-callback"),
-    path(f"{prefix}notifications/<int:pk>/", api.NotificationDetailView.as_view(), name="api-personal-notification"),
+    path(f"{prefix}notifications/<id:pk>/", api.NotificationDetailView.as_view(), name="api-personal-notification"),
 ]

@@ -1,6 +1,7 @@
 """Staff console pages of personal notices: the templates and lists of the account, uploading a list, its
 report (rows checked, first messages as citizens will see them, the plan and its cost), submit, approval by
-another person, cancel and progress. Thin: parse, call one service, render. Phones are shown masked."""
+another person, cancel and progress. Thin: parse, call one service, render. Phones are shown masked, in full
+only to the list's author and approver (selectors.sees_full_phones)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,21 @@ PROBLEM_ROWS_SHOWN = 50
 
 
 def _list(request, pk: int) -> RecipientList:
-    found = lists.lists_for_account(account=request.account).filter(pk=pk).first()
+    found = (
+        lists.lists_for_account(account=request.account)
+        .select_related("author_token", "approver_token")
+        .filter(pk=pk)
+        .first()
+    )
     if found is None:
         raise Http404("No such list.")
     return found
+
+
+def _phone_shown(request, recipient_list: RecipientList):
+    """How this staff member sees the list's phones: in full for its author and approver, masked for others."""
+    full = selectors.sees_full_phones(item=recipient_list, user=request.user)
+    return (lambda phone: phone) if full else mask_phone
 
 
 @console_view(SENDERS)
@@ -127,12 +139,13 @@ def personal_template_approve(request, slug: str, key: str):
 @require_GET
 def personal_list(request, slug: str, pk: int):
     recipient_list = _list(request, pk)
+    shown = _phone_shown(request, recipient_list)
     bad_rows = [
-        {"number": row.number, "phone": mask_phone(row.phone), "problems": row.problems}
+        {"number": row.number, "phone": shown(row.phone), "problems": row.problems}
         for row in recipient_list.rows.exclude(problems=[]).order_by("number")[:PROBLEM_ROWS_SHOWN]
     ]
     preview = [
-        {"number": p["row"].number, "phone": mask_phone(p["row"].phone), "channel": p["channel"], "text": p["text"]}
+        {"number": p["row"].number, "phone": shown(p["row"].phone), "channel": p["channel"], "text": p["text"]}
         for p in lists.list_preview(recipient_list=recipient_list)
     ]
     context = {
@@ -203,8 +216,10 @@ class _Echo:
 @console_view(SENDERS)
 @require_GET
 def personal_report(request, slug: str, pk: int):
-    """The row report as CSV: masked phones, every cell that a spreadsheet would run as a formula prefixed."""
+    """The row report as CSV: phones masked (in full for the list's author and approver), every cell that a
+    spreadsheet would run as a formula prefixed."""
     recipient_list = _list(request, pk)
+    shown = _phone_shown(request, recipient_list)
     names = placeholders(recipient_list.version.body_vi, recipient_list.version.sms_text)
     writer = csv.writer(_Echo())
 
@@ -213,7 +228,7 @@ def personal_report(request, slug: str, pk: int):
         rows = ListRow.objects.filter(recipient_list=recipient_list).order_by("number")
         for row in rows.iterator(chunk_size=2000):
             values = [row.personalisation.get(n, "") for n in names]
-            cells = [row.number, mask_phone(row.phone), row.citizen_ref, *values, row.channel, " ".join(row.problems)]
+            cells = [row.number, shown(row.phone), row.citizen_ref, *values, row.channel, " ".join(row.problems)]
             yield writer.writerow([recipients.safe_cell(str(c)) for c in cells])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

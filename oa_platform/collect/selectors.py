@@ -8,9 +8,6 @@ from oa_platform.collect.models import Form, Round, Tally, option_label
 from oa_platform.collect.services import current_round, non_responders
 from oa_platform.models import Area, OfficialAccount
 
-# The largest id a bigint column holds: a URL takes any digits, and PostgreSQL refuses a larger comparison.
-ID_MAX = 2**63 - 1
-
 
 def forms_for_account(*, account: OfficialAccount) -> QuerySet[Form]:
     return Form.objects.filter(account=account)
@@ -18,7 +15,7 @@ def forms_for_account(*, account: OfficialAccount) -> QuerySet[Form]:
 
 def form_of_account(*, account: OfficialAccount, pk: int) -> Form | None:
     """The account's form ``pk``, or None (another account's form does not exist for this one)."""
-    return forms_for_account(account=account).filter(pk=pk).first() if pk <= ID_MAX else None
+    return forms_for_account(account=account).filter(pk=pk).first()
 
 
 def round_for(form: Form, round_id: int | None = None) -> Round | None:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from oa_platform.collect.models import Form, Question
 from oa_platform.collect.services import MAX_OPTIONS, MAX_QUESTIONS
+from oa_platform.converters import ID_MAX
 from oa_platform.schema import NOT_BLANK
 
 OPTION_SCHEMA = {
@@ -201,4 +202,4 @@ class ResultsOut(serializers.Serializer):
 
 
 class ResultsQuery(serializers.Serializer):
-    round = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    round = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)

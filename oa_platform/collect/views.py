@@ -22,13 +22,12 @@ from oa_platform.selectors import account_by_slug
 from oa_platform.web_state import areas_under
 
 SERVICE_WORKER = Path(__file__).resolve().parents[1] / "static" / "oa" / "collect_sw.js"
-ID_MAX = 2**63 - 1
 
 
 def _form_or_404(slug: str, pk: int) -> Form:
     account = account_by_slug(slug)
     form = None
-    if account is not None and pk <= ID_MAX:
+    if account is not None:
         form = Form.objects.filter(account=account, pk=pk).select_related("account").first()
     if form is None:
         raise Http404(_("Không tìm thấy biểu mẫu."))

@@ -6,6 +6,6 @@ from oa_platform.collect import views
 
 urlpatterns = [
     path("sw.js", views.service_worker, name="collect-service-worker"),
-    path("<slug:slug>/<int:pk>/", views.form_page, name="collect-form-page"),
-    path("<slug:slug>/<int:pk>/responses/", views.form_submit, name="collect-form-submit"),
+    path("<slug:slug>/<id:pk>/", views.form_page, name="collect-form-page"),
+    path("<slug:slug>/<id:pk>/responses/", views.form_submit, name="collect-form-submit"),
 ]

@@ -192,7 +192,7 @@ def form_questions(request, slug: str, pk: int):
 
 
 def _question(form: Form, qid: int) -> Question:
-    question = form.questions.filter(pk=qid).first() if qid <= selectors.ID_MAX else None
+    question = form.questions.filter(pk=qid).first()
     if question is None:
         raise Http404(_("Không tìm thấy câu hỏi."))
     return question

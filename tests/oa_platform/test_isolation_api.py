@@ -40,7 +40,7 @@ def api_routes() -> list[str]:
 
 
 def _fill(route: str, slug: str, pk: int, key: str = "vaccination") -> str:
-    return "/" + route.replace("<slug:slug>", slug).replace("<int:pk>", str(pk)).replace("<slug:key>", key)
+    return "/" + route.replace("<slug:slug>", slug).replace("<id:pk>", str(pk)).replace("<slug:key>", key)
 
 
 def _row_counts() -> dict[str, int]:
@@ -99,7 +99,7 @@ def test_another_agencys_token_is_refused_everywhere(route, tenant_a, tenant_b, 
         on_b = api_client.generic(method.upper(), _fill(route, tenant_b.account.slug, pk_b), body, JSON)
         # then
         assert on_b.status_code in (403, 404, 405), (method, route, on_b.status_code)
-        if "<int:pk>" in route or "<slug:key>" in route:
+        if "<id:pk>" in route or "<slug:key>" in route:
             on_a = api_client.generic(method.upper(), _fill(route, tenant_a.account.slug, pk_b), body, JSON)
             assert on_a.status_code in (404, 405), (method, route, on_a.status_code)
             assert str(title_b) not in on_a.content.decode()

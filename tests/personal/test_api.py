@@ -2,6 +2,9 @@ import json
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from broadcasts.personal.models import Notification, TemplateVersion
 from oa_platform.channel_types import generic, signing
@@ -212,3 +215,50 @@ def test_provider_receipts_on_signed_webhooks(client, tenant_a, tenant_b, django
     assert answer.status_code == 200 and answer.json() == {"ok": True, "known": True}
     notification.refresh_from_db()
     assert notification.status == "delivered"
+
+
+def _statements(queries) -> list[str]:
+    """The SQL of a request without transaction control (the test's own transaction adds savepoints)."""
+    control = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+    return [q["sql"] for q in queries if not q["sql"].startswith(control)]
+
+
+def test_one_notification_costs_five_queries_and_its_status_three(call, tenant_a, django_capture_on_commit_callbacks):
+    # given: an approved template and a follower; the token (in the API's authentication) is looked up per request
+    approved_template(tenant_a)
+    web_person(tenant_a.account)
+    url = f"/api/v1/accounts/{tenant_a.account.slug}/notifications/"
+    body = {"template": "vaccination", "phone": "0912345678", "personalisation": VALUES, "reference": "q-1"}
+    assert call("get", f"{url}1/", tenant_a.token).status_code == 404  # the token's last use is noted (once a while)
+    # when: a new reference is posted
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as enqueued:
+        answer = call("post", url, tenant_a.token, body)
+    # then: the token, the approved version (one join), the account's phone policy, the notification, its first
+    # status; the reference is not looked up first (its unique constraint refuses a repeat)
+    assert answer.status_code == 201
+    statements = _statements(queries)
+    assert len(statements) == 5, "\n".join(statements)
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT"]
+    assert enqueued  # the send task goes after commit
+    # and the same reference again: refused by the constraint, then found
+    with CaptureQueriesContext(connection) as queries:
+        again = call("post", url, tenant_a.token, body)
+    assert again.status_code == 200 and again.json()["notification"]["id"] == answer.json()["notification"]["id"]
+    assert len(_statements(queries)) == 5  # the insert refused, then the first notification with its template
+    assert Notification.objects.count() == 1
+    # the status with its history: the token, the notification with its version and template, the history
+    with CaptureQueriesContext(connection) as queries:
+        detail = call("get", f"{url}{answer.json()['notification']['id']}/", tenant_a.token)
+    assert detail.status_code == 200 and len(_statements(queries)) == 3
+
+
+def test_the_api_benchmark_refuses_a_database_not_meant_for_it_and_writes_valid_scripts(settings):
+    from broadcasts.personal.management.commands import bench_personal_api as bench  # a command, not a library
+
+    notify = bench.LUA_NOTIFY % (4, bench.FOLLOWER_PHONE, bench.TEMPLATE, "congan-hcm", "tok")
+    assert '"phone": "\' .. phone .. \'"' in notify and "counter % phone_only == 0" in notify
+    detail = bench.LUA_DETAIL % (3, 9, "congan-hcm", "tok")
+    assert "local low, high = 3, 9" in detail and '"/api/v1/accounts/congan-hcm/notifications/" ..' in detail
+    settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
+    with pytest.raises(CommandError, match="bench"):
+        call_command("bench_personal_api")

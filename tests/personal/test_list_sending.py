@@ -10,6 +10,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from broadcasts.personal import dispatch, inapp, lists, plan, sending
@@ -318,3 +319,9 @@ def test_a_list_held_by_the_quiet_hours_goes_out_set_based_when_they_end(
     assert send_due() == {"enqueued": 1}
     checked.refresh_from_db()
     assert checked.status == RecipientList.STATUS_SENT and Message.objects.count() == 3
+
+
+def test_the_send_benchmark_refuses_a_database_not_meant_for_it(settings):
+    settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
+    with pytest.raises(CommandError, match="bench"):
+        call_command("bench_personal_send", n=10)

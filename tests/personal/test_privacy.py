@@ -2,12 +2,17 @@ import datetime as dt
 import logging
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
-from broadcasts.personal import dispatch, services
-from broadcasts.personal.models import Notification, TokenCallback
+from broadcasts.personal import dispatch, selectors, services
+from broadcasts.personal.models import Notification, RecipientList, TemplateVersion, TokenCallback
 from broadcasts.personal.tasks import purge, send_due
 from broadcasts.services import Actor
-from oa_platform.models import ApiToken
+from oa_platform.models import ApiToken, Membership
+from oa_platform.services import token_issue
+from tests import factories
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_template, provider, web_person
 
@@ -95,3 +100,81 @@ def test_a_broken_callback_never_breaks_a_send(tenant_a, api_client, django_capt
         )
     assert answer.status_code == 201
     assert Notification.objects.get().status == "sent"
+
+
+LIST_CSV = (
+    "phone,name,date,place\n"
+    "0912345678,An,05/12,Trạm 1\n"  # valid: in the preview
+    "0912345679,,05/12,Trạm 1\n"  # a missing value: in the bad rows
+)
+FULL = ("+84912345678", "+84912345679")
+MASKED = ("+84******678", "+84******679")
+
+
+def _seen(client, user, slug: str, pk: int) -> str:
+    """What ``user`` sees of the list: its page and its row report."""
+    client.force_login(user)
+    page = client.get(reverse("staff:personal-list", args=[slug, pk]))
+    assert page.status_code == 200
+    report = client.get(reverse("staff:personal-report", args=[slug, pk]))
+    return page.content.decode() + b"".join(report.streaming_content).decode("utf-8-sig")
+
+
+def _full(text: str) -> bool:
+    if all(phone in text for phone in FULL):
+        return True
+    assert all(masked in text for masked in MASKED) and "912345678" not in text and "912345679" not in text
+    return False
+
+
+def test_a_lists_phones_are_in_full_for_its_author_and_approver_only(client, tenant_a, caplog):
+    caplog.set_level(logging.DEBUG)
+    slug = tenant_a.account.slug
+    approved_template(tenant_a)
+    web_person(tenant_a.account, phone="+84912345678")
+    other_broadcaster = factories.make_staff(tenant_a.account, Membership.ROLE_BROADCASTER, "a-broadcaster-2")
+    other_approver = factories.make_staff(tenant_a.account, Membership.ROLE_APPROVER, "a-approver-2")
+    # given: the broadcaster uploads a list and submits it
+    client.force_login(tenant_a.broadcaster)
+    client.post(
+        reverse("staff:personal", args=[slug]),
+        {"template": "vaccination", "file": SimpleUploadedFile("l.csv", LIST_CSV.encode())},
+    )
+    checked = RecipientList.objects.get()
+    client.post(reverse("staff:personal-submit", args=[slug, checked.pk]), {"skip_invalid": "1"})
+    # then: before approval only its author sees the phones in full; the manager and every other sender or
+    # approver see them masked
+    assert _full(_seen(client, tenant_a.broadcaster, slug, checked.pk))
+    for user in (tenant_a.manager, tenant_a.approver, other_broadcaster, other_approver):
+        assert not _full(_seen(client, user, slug, checked.pk)), user.username
+    # when: the approver approves it
+    client.force_login(tenant_a.approver)
+    client.post(reverse("staff:personal-approve", args=[slug, checked.pk]))
+    checked.refresh_from_db()
+    assert checked.approver == tenant_a.approver
+    # then: its approver sees them in full too, nobody else does
+    assert _full(_seen(client, tenant_a.approver, slug, checked.pk))
+    assert _full(_seen(client, tenant_a.broadcaster, slug, checked.pk))
+    for user in (tenant_a.manager, other_broadcaster, other_approver):
+        assert not _full(_seen(client, user, slug, checked.pk)), user.username
+    # an editor has no access to the page; another agency's staff do not find it
+    client.force_login(tenant_a.editor)
+    assert client.get(reverse("staff:personal-list", args=[slug, checked.pk])).status_code == 403
+    # and no full phone reached the logs on the way (upload, pages, reports, approval, sending)
+    assert "912345678" not in caplog.text and "912345679" not in caplog.text
+
+
+def test_a_list_written_through_a_token_shows_its_phones_to_the_tokens_creator(tenant_a):
+    # given: a list whose author is a token created by the broadcaster, approved by a token with no creator
+    approved_template(tenant_a)
+    author, _raw = token_issue(
+        account=tenant_a.account, name="back-office", scopes=ApiToken.ALL_SCOPES, created_by=tenant_a.broadcaster
+    )
+    approver, _raw = token_issue(account=tenant_a.account, name="robot", scopes=ApiToken.ALL_SCOPES)
+    checked = RecipientList(
+        account=tenant_a.account, version=TemplateVersion.objects.get(), author_token=author, approver_token=approver
+    )
+    # then: the token's creator sees the phones in full; nobody stands behind the other token
+    assert selectors.sees_full_phones(item=checked, user=tenant_a.broadcaster)
+    for user in (tenant_a.approver, tenant_a.manager, AnonymousUser()):
+        assert not selectors.sees_full_phones(item=checked, user=user)

@@ -21,21 +21,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from oa_platform.local_server import cpu_seconds, free_port, uvicorn_command, wait_until_serving
+from oa_platform.local_server import LUA_REPORT, free_port, uvicorn_command, wait_until_serving, wrk_run
 from oa_platform.models import ApiToken, Conversation, OfficialAccount
 from oa_platform.services import token_issue
 
 QUERIES = Path(settings.BASE_DIR).parent / "shared" / "faq" / "queries_dev.jsonl"
-
-LUA_REPORT = """
-done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
-    .. '"p50_ms": %.3f, "p99_ms": %.3f}\\n',
-    summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
 
 LUA_REFUSED = """
 request = function()
@@ -144,8 +134,6 @@ class Command(BaseCommand):
             server.terminate()
             server.wait(timeout=20)
         rows = {"trivial JSON view": trivial, "chat API (POST messages)": chat, **refused}
-        for row in rows.values():
-            row["rps"] = round(row["requests"] / (row["duration_us"] / 1e6), 1)
         ratio = round(chat["rps"] / trivial["rps"], 3) if trivial["rps"] else 0
         self.stdout.write(
             f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}"
@@ -180,14 +168,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _wrk(self, wrk: str, args: list[str], server_pid: int | None = None) -> dict:
-        before = cpu_seconds(server_pid) if server_pid else {}
-        out = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=600).stdout
-        after = cpu_seconds(server_pid) if server_pid else {}
-        lines = [line for line in out.splitlines() if line.startswith("{")]
-        if not lines:
-            raise CommandError(f"wrk printed no report:\n{out}")
-        row = json.loads(lines[-1])
-        for key, name in (("web_cpu_ms", "server"), ("db_cpu_ms", "postgres")):
-            if name in before and row["requests"]:
-                row[key] = round((after[name] - before[name]) * 1000 / row["requests"], 3)
-        return row
+        try:
+            return wrk_run(wrk, args, server_pid)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
