@@ -325,3 +325,19 @@ def test_the_send_benchmark_refuses_a_database_not_meant_for_it(settings):
     settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
     with pytest.raises(CommandError, match="bench"):
         call_command("bench_personal_send", n=10)
+
+
+def test_a_row_naming_a_citizen_is_rendered_in_their_language_and_sent_in_app(
+    tenant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    _no_per_message_inapp(monkeypatch)
+    approved_template(tenant_a, body_en="Hello ((name)), ((date)) at ((place)).")
+    citizen = web_speaker(tenant_a.account, "", "en", 7)  # no phone: only the citizen id names them
+    checked = approved_list(
+        tenant_a, "citizen_id,name,date,place\nw7,Ann,05/12,T1\n", run_on_commit=django_capture_on_commit_callbacks
+    )
+    notification = Notification.objects.get(recipient_list=checked)
+    assert notification.citizen_id == citizen.pk and notification.language == "en"
+    text = "Hello Ann, 05/12 at T1."
+    assert (notification.status, notification.channel, notification.body) == ("sent", "inapp", text)
+    assert Message.objects.get(conversation__citizen=citizen).text == text
