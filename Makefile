@@ -10,7 +10,7 @@ export PORT
 FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
 export FORWARDED_ALLOW_IPS
 
-.PHONY: run test lint fmt venv bench bench-faq bench-fanout bench-chat bench-live bench-personal bench-personal-api worker beat serve-prod messages
+.PHONY: run test lint fmt venv bench bench-faq bench-fanout bench-chat bench-live bench-personal bench-personal-api bench-personal-send worker beat serve-prod messages
 
 $(VENV)/.runtime: requirements.txt
 	@test -n "$(PYTHON)" || (echo "Python 3.11+ is needed" && exit 1)
@@ -47,7 +47,7 @@ fmt: $(VENV)/.dev
 messages: $(VENV)/.dev
 	cd oa_platform && ../$(PY) ../manage.py makemessages -l vi -l en -l zh_Hans --ignore "*/tests/*" && ../$(PY) ../manage.py compilemessages
 
-bench: bench-faq bench-fanout bench-chat bench-live bench-personal bench-personal-api
+bench: bench-faq bench-fanout bench-chat bench-live bench-personal bench-personal-api bench-personal-send
 
 bench-faq: $(VENV)/.dev
 	$(PY) manage.py migrate --noinput -v0
@@ -68,6 +68,11 @@ bench-live: $(VENV)/.dev
 bench-personal: $(VENV)/.dev
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py bench_personal --rows $(or $(ROWS),100000)
+
+## N personal notices in-app end to end with 2 workers (db name with bench), ZNS + SMS at their rate limits
+bench-personal-send: $(VENV)/.dev
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py bench_personal_send --n $(or $(N),100000)
 
 ## The personal notification API (POST and GET) beside the chat API and a trivial view, same server, same run
 bench-personal-api: $(VENV)/.dev

@@ -115,3 +115,18 @@ def wrk_run(wrk: str, args: list[str], server_pid: int | None = None) -> dict:
         if name in before and row["requests"]:
             row[key] = round((after[name] - before[name]) * 1000 / row["requests"], 3)
     return row
+
+
+def wrk_table(rows: dict[str, dict], *, width: int = 30) -> list[str]:
+    """The lines of a table of wrk_run figures, one row per endpoint name."""
+    lines = [
+        f"{'endpoint':<{width}}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}"
+        f"{'web CPU ms/req':>16}{'db CPU ms/req':>15}"
+    ]
+    for name, row in rows.items():
+        web, db = (f"{row[k]:.2f}" if row.get(k) is not None else "n/a" for k in ("web_cpu_ms", "db_cpu_ms"))
+        lines.append(
+            f"{name:<{width}}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
+            f"{row['errors']:>8}{row['non2xx']:>9}{web:>16}{db:>15}"
+        )
+    return lines

@@ -46,6 +46,8 @@ _QUOTED = re.compile(rb'"(?:[^"]|"")*"')
 _DELIMITERS = b",\r\n"
 # "\." alone on a line ends COPY data: rows after it would be lost silently.
 _END_MARKER = b"\\."
+# What a placeholder name may be (rendering.PLACEHOLDER_RE's group): safe inside an SQL string literal.
+SAFE_NAME = re.compile(r"[\w][\w \-]{0,49}")
 # The three first national digits of every Vietnamese mobile number, valid or not (as recipients.VN_MOBILE_RE).
 _MOBILE_PREFIXES = [f"{first}{rest:02d}" for first in "35789" for rest in range(100)]
 
@@ -192,6 +194,10 @@ def check_and_store(
 
 
 def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) -> tuple[int, int, Counter]:
+    # Placeholder names are written into the SQL as string literals: they are words, spaces and hyphens
+    # (rendering.PLACEHOLDER_RE), never a quote or a %; refuse anything else rather than trust the caller.
+    if not all(SAFE_NAME.fullmatch(name) for name in placeholders):
+        raise ValueError("a placeholder name outside rendering.PLACEHOLDER_RE")
     params = {"ws": WHITESPACE, "list": list_id, "max": VALUE_MAX, "prefixes": _valid_prefixes()}
     recipient = f"c{header.index[header.recipient]}"
     is_phone = header.recipient == recipients.PHONE

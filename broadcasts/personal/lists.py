@@ -18,7 +18,7 @@ from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasts.personal import copy_check, dispatch, recipients, selectors, sending
+from broadcasts.personal import copy_check, dispatch, materialize, recipients, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
@@ -174,6 +174,7 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
     available = sending.available_channels(account=account, zns_template_id=version.zns_template_id)
     used = selectors.used_today(account=account, now=now)
     caps = policy.daily_caps or {}
+    quotas = selectors.channel_quotas(account)  # the account's own daily quotas (ChannelConfig.daily_quota)
     valid = ListRow.objects.filter(recipient_list=recipient_list, problems=[])
     for name in policy.channel_order or DEFAULT_ORDER:
         reach = CHANNELS.get(name)
@@ -182,7 +183,7 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
         reached = _reached(account, reach, now=now)
         if reached is None:
             continue
-        limit = daily_limit(reach, caps)
+        limit = daily_limit(reach, caps, quotas)
         free = valid.filter(reached, channel="").order_by("number")
         if limit is not None:
             room = max(limit - used.get(name, 0), 0)
@@ -416,6 +417,11 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
     rows = ListRow.objects.filter(recipient_list=recipient_list, problems=[]).order_by("number")
     created = 0
     batch = []
+    if connection.vendor == "postgresql":  # one INSERT ... SELECT (materialize); the loop below elsewhere
+        created = materialize.list_notifications_create(
+            recipient_list=recipient_list, now=now, scheduled_for=scheduled_for
+        )
+        rows = rows.none()
     for row in rows.iterator(chunk_size=ROW_BATCH):
         citizen = refs.filter(external_id=row.citizen_ref).first() if row.citizen_ref else None
         language = citizen.language if citizen is not None else "vi"

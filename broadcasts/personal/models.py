@@ -206,6 +206,13 @@ class Notification(models.Model):
             models.Index(fields=["account", "provider_message_id"], name="personal_provider_id"),
             # a channel's daily quota: what the account sent on it today (selectors.used_today)
             models.Index(fields=["account", "channel", "sent_at"], name="personal_channel_day"),
+            # a list's open notifications by id range (a chunk's, dispatch.send_list_chunk) and whether any is
+            # left (dispatch.list_finish, after every chunk): only open ones are in it, so both stay index probes
+            models.Index(
+                fields=["recipient_list", "id"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="personal_list_open",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -80,9 +80,12 @@ def can_reach(reach: ChannelReach, recipient: Recipient, *, now: dt.datetime) ->
     return False
 
 
-def daily_limit(reach: ChannelReach, caps: dict[str, int]) -> int | None:
-    """The smaller of the channel's own quota and the account's cap (None: unlimited)."""
-    limits = [n for n in (reach.daily_quota, caps.get(reach.channel)) if n is not None]
+def daily_limit(reach: ChannelReach, caps: dict[str, int], quotas: dict[str, int] | None = None) -> int | None:
+    """The smaller of the channel's quota in force and the account's cap (None: unlimited). The quota in force
+    is the account's own where its channel configuration sets one (``quotas``: channel -> the provider raised or
+    lowered it for this account, ``ChannelConfig.daily_quota``), else the one the channel type declares."""
+    quota = (quotas or {}).get(reach.channel) or reach.daily_quota
+    limits = [n for n in (quota, caps.get(reach.channel)) if n is not None]
     return min(limits) if limits else None
 
 
@@ -104,10 +107,13 @@ def choose(
     exclude: tuple[str, ...] = (),
     now: dt.datetime,
     channels: dict[str, ChannelReach] = CHANNELS,
+    quotas: dict[str, int] | None = None,
 ) -> Choice:
     """The first channel of ``order`` that is ``available`` (configured for the account), not excluded (tried
     already), can reach the recipient and is within its daily limit. ``used_today`` is what was planned or sent
-    on each channel today; the caller adds the choice to it when planning a list."""
+    on each channel today; the caller adds the choice to it when planning a list. ``quotas``: the account's
+    own daily quota per channel where its configuration overrides the channel type's (selectors.channel_quotas).
+    """
     caps = caps or {}
     reasons = []
     for name in order or DEFAULT_ORDER:
@@ -116,7 +122,7 @@ def choose(
             continue
         if not can_reach(reach, recipient, now=now):
             continue
-        limit = daily_limit(reach, caps)
+        limit = daily_limit(reach, caps, quotas)
         if limit is not None and used_today.get(name, 0) >= limit:
             reasons.append(f"{name}: daily limit {limit} reached")
             continue

@@ -18,7 +18,7 @@ from broadcasts.personal.models import (
 )
 from broadcasts.personal.plan import Recipient
 from broadcasts.services import Actor, actor_people, approver_people, notice_author_people
-from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
+from oa_platform.models import ChannelConfig, Citizen, Conversation, Message, OfficialAccount
 
 
 def sees_full_phones(*, item, user) -> bool:
@@ -58,6 +58,14 @@ def notifications_for_account(*, account: OfficialAccount) -> QuerySet[Notificat
 def settings_for(account: OfficialAccount) -> PersonalSettings:
     found = PersonalSettings.objects.filter(account=account).first()
     return found or PersonalSettings(account=account)
+
+
+def channel_quotas(account: OfficialAccount) -> dict[str, int]:
+    """Channel -> the account's own daily quota, where an enabled configuration sets one (a provider raised or
+    lowered it for this account: ``ChannelConfig.daily_quota``); the planner uses it instead of the type's."""
+    rows = ChannelConfig.objects.filter(account=account, is_enabled=True, daily_quota__isnull=False)
+    pairs = rows.values_list("kind", "daily_quota")
+    return {(CHANNEL_INAPP if kind == "web" else kind): quota for kind, quota in pairs}
 
 
 def day_start(account: OfficialAccount, now: dt.datetime) -> dt.datetime:

@@ -24,10 +24,7 @@ NON_RESPONDERS_SHOWN = 50
 
 
 def _form(request, pk: int) -> Form:
-    form = selectors.form_of_account(account=request.account, pk=pk)
-    if form is None:
-        raise Http404(_("Không tìm thấy biểu mẫu."))
-    return form
+    return selectors.form_of_account_or_404(account=request.account, pk=pk)
 
 
 @console_view(EDITORS)

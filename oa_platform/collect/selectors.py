@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from oa_platform.collect.models import Form, Round, Tally, option_label
 from oa_platform.collect.services import current_round, non_responders
@@ -16,6 +18,14 @@ def forms_for_account(*, account: OfficialAccount) -> QuerySet[Form]:
 def form_of_account(*, account: OfficialAccount, pk: int) -> Form | None:
     """The account's form ``pk``, or None (another account's form does not exist for this one)."""
     return forms_for_account(account=account).filter(pk=pk).first()
+
+
+def form_of_account_or_404(*, account: OfficialAccount, pk: int) -> Form:
+    """form_of_account for a page: Http404 when the account has no such form."""
+    form = form_of_account(account=account, pk=pk)
+    if form is None:
+        raise Http404(_("Không tìm thấy biểu mẫu."))
+    return form
 
 
 def round_for(form: Form, round_id: int | None = None) -> Round | None:

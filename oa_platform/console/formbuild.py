@@ -27,10 +27,7 @@ NEW_FORM_AUDIENCES = [choice for choice in Form.AUDIENCE_CHOICES if choice[0] !=
 
 
 def _form(request, pk: int) -> Form:
-    form = selectors.form_of_account(account=request.account, pk=pk)
-    if form is None:
-        raise Http404(_("Không tìm thấy biểu mẫu."))
-    return form
+    return selectors.form_of_account_or_404(account=request.account, pk=pk)
 
 
 def _error_text(exc: DomainError) -> str:

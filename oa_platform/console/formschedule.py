@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages as flash
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -43,10 +42,7 @@ LISTS_SHOWN = 30
 
 
 def _form(request, pk: int) -> Form:
-    form = selectors.form_of_account(account=request.account, pk=pk)
-    if form is None:
-        raise Http404(_("Không tìm thấy biểu mẫu."))
-    return form
+    return selectors.form_of_account_or_404(account=request.account, pk=pk)
 
 
 def _time(raw: str, label: str, errors: list) -> dt.time | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oa_platform.local_server import cpu_seconds
+from oa_platform.local_server import cpu_seconds, wrk_table
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 
@@ -42,3 +42,11 @@ def test_cpu_seconds_of_a_process_that_is_gone_is_zero():
     gone = _start("pass")
     gone.wait()
     assert cpu_seconds(gone.pid)["server"] == 0.0
+
+
+def test_the_wrk_table_names_each_endpoint_and_says_when_cpu_was_not_measured():
+    figures = {"requests": 10, "rps": 5.0, "p50_ms": 1.234, "p99_ms": 9.0, "errors": 0, "non2xx": 1}
+    lines = wrk_table({"trivial": figures | {"web_cpu_ms": 2.0, "db_cpu_ms": 0.5}, "chat": figures}, width=12)
+    assert lines[0].split()[:2] == ["endpoint", "req/s"]
+    assert lines[1].split() == ["trivial", "5.0", "1.23", "9.00", "0", "1", "2.00", "0.50"]
+    assert lines[2].split()[-2:] == ["n/a", "n/a"]

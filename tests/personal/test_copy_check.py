@@ -218,3 +218,11 @@ def test_sms_costs_in_sql_are_what_sms_length_says(tenant_a, value):
     checked = upload(tenant_a, f"phone,name,date,place\n0912345678,{value},05/12,T\n", python=True)
     text = f"Lich tiem 05/12 tai T: {value}\nhttps://x.vn/a"
     assert checked.estimated_cost == 800 * rendering.sms_length(text).segments
+
+
+def test_a_placeholder_name_that_could_break_out_of_an_sql_literal_is_refused():
+    header = recipients.check_header(["phone", "x"], ["x"])
+    with pytest.raises(ValueError):
+        copy_check._store(None, "stage", 1, header, 2, ["x', 'y"], True)
+    with pytest.raises(ValueError):
+        copy_check._store(None, "stage", 1, header, 2, ["50%"], True)

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from oa_platform.local_server import LUA_REPORT, free_port, uvicorn_command, wait_until_serving, wrk_run
+from oa_platform.local_server import LUA_REPORT, free_port, uvicorn_command, wait_until_serving, wrk_run, wrk_table
 from oa_platform.models import ApiToken, Conversation, OfficialAccount
 from oa_platform.services import token_issue
 
@@ -135,16 +135,8 @@ class Command(BaseCommand):
             server.wait(timeout=20)
         rows = {"trivial JSON view": trivial, "chat API (POST messages)": chat, **refused}
         ratio = round(chat["rps"] / trivial["rps"], 3) if trivial["rps"] else 0
-        self.stdout.write(
-            f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}"
-            f"{'web CPU ms/req':>16}{'db CPU ms/req':>15}"
-        )
-        for name, row in rows.items():
-            web, db = (f"{row[k]:.2f}" if row.get(k) is not None else "n/a" for k in ("web_cpu_ms", "db_cpu_ms"))
-            self.stdout.write(
-                f"{name:<28}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
-                f"{row['errors']:>8}{row['non2xx']:>9}{web:>16}{db:>15}"
-            )
+        for line in wrk_table(rows, width=28):
+            self.stdout.write(line)
         traffic = (
             f"citizens drawn at random from a pool of {opts['citizens']}"
             if opts["citizens"] > 0

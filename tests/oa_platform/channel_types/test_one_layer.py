@@ -70,11 +70,12 @@ def test_the_scan_sees_every_spelling_of_a_redis_client():
 
 
 def test_no_app_registers_channels_at_start_up():
-    """Nothing to forget: no AppConfig.ready() mentions channel types, adapters or a register call."""
+    """Nothing to forget: no AppConfig.ready() mentions channel types, adapters or a register call (Django's
+    register_converter, for the <id:...> path converter of every URLconf, is not a channel registry)."""
     for name, tree in _trees():
         if not name.endswith(".apps"):
             continue
-        source = ast.unparse(tree)
+        source = ast.unparse(tree).replace("register_converter", "")
         assert "channel_types" not in source and "register" not in source and "adapter" not in source, name
 
 

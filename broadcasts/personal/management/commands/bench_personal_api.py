@@ -33,7 +33,7 @@ from broadcasts.personal.models import Notification, Template
 from broadcasts.personal.services import template_approve, template_save
 from broadcasts.services import Actor
 from oa_platform.celery import app as celery_app
-from oa_platform.local_server import LUA_REPORT, free_port, uvicorn_command, wait_until_serving, wrk_run
+from oa_platform.local_server import LUA_REPORT, free_port, uvicorn_command, wait_until_serving, wrk_run, wrk_table
 from oa_platform.management.commands.bench_chat import LUA_POST, QUERIES
 from oa_platform.models import ApiToken, Citizen, OfficialAccount
 from oa_platform.services import citizen_conversation_get_or_create, token_issue
@@ -175,16 +175,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _print(self, rows: dict[str, dict], opts: dict, stored: int, purged: int) -> None:
-        self.stdout.write(
-            f"{'endpoint':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'non-2xx':>9}"
-            f"{'web CPU ms/req':>16}{'db CPU ms/req':>15}"
-        )
-        for name, row in rows.items():
-            web, db = (f"{row[k]:.2f}" if row.get(k) is not None else "n/a" for k in ("web_cpu_ms", "db_cpu_ms"))
-            self.stdout.write(
-                f"{name:<30}{row['rps']:>10}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
-                f"{row['errors']:>8}{row['non2xx']:>9}{web:>16}{db:>15}"
-            )
+        for line in wrk_table(rows, width=30):
+            self.stdout.write(line)
         trivial, chat, notify, detail = (rows[k] for k in rows)
 
         def ratio(a: dict, b: dict) -> float:
