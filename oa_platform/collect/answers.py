@@ -208,3 +208,12 @@ def number_bin(question, value) -> str:
         index = min(int((value - low) // width), NUMBER_BINS - 1)
         return f"{low + index * width:g}"
     return f"{math.floor(value):d}"
+
+
+def number_bin_label(question, start: str) -> str:
+    """What a bin of number_bin shows: its range ("2.9–4.8") where the question has a min and a max, else the
+    whole number it counts."""
+    low, high = question.min_value, question.max_value
+    if low is not None and high is not None and high > low:
+        return f"{start}–{min(float(start) + (high - low) / NUMBER_BINS, high):g}"
+    return start

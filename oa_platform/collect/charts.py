@@ -6,7 +6,7 @@ from __future__ import annotations
 # Geometry of one chart, in SVG user units (the SVG scales to its container's width).
 WIDTH = 600
 LABEL_WIDTH = 200  # the option's label, left of its bar
-COUNT_WIDTH = 60  # the count, right of the bar
+COUNT_WIDTH = 100  # the count and its percent, right of the bar: "1234 (100%)" at 13px
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from oa_platform.collect.answers import number_bin_label
 from oa_platform.collect.models import Form, Round, Tally, option_label
 from oa_platform.collect.services import current_round, non_responders
 from oa_platform.models import Area, OfficialAccount
@@ -42,6 +44,11 @@ def _bucket_label(question, bucket: str, language: str, areas: dict) -> str:
         return option_label(option, language) if option else bucket
     if question.type == "area":
         return areas.get(bucket, bucket)
+    if question.type == "number":
+        return number_bin_label(question, bucket)
+    if question.type == "yes_no":
+        with translation.override(language):
+            return _("Có") if bucket == "yes" else _("Không")
     return bucket
 
 
