@@ -18,10 +18,11 @@ class Section:
     url_name: str  # reversed with the account's slug
     label: str
     roles: tuple[str, ...] | None  # None: every member of the account
+    exact: bool = False  # current only on its own address (Today's /staff/<slug>/ begins every other one)
 
 
 SECTIONS = (
-    Section("staff:today", _("Hôm nay"), None),
+    Section("staff:today", _("Hôm nay"), None, exact=True),
     Section("staff:inbox", _("Hộp thư"), None),
     Section("staff:faq", _("Hỏi đáp"), EDITORS),
     Section("staff:notices", _("Thông báo"), SENDERS),
@@ -46,7 +47,7 @@ def nav_items(*, request, account, role: str | None) -> list[NavItem]:
             url = reverse(section.url_name, args=[account.slug])
         except NoReverseMatch:
             continue
-        current = request.path == url or (url != reverse("staff:home") and request.path.startswith(url))
+        current = request.path == url or (not section.exact and request.path.startswith(url))
         items.append(NavItem(url=url, label=str(section.label), current=current))
     # The longest matching prefix is the current section (/staff/x/ is a prefix of /staff/x/faq/).
     currents = [item for item in items if item.current]

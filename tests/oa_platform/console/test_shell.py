@@ -67,6 +67,20 @@ def test_nav_lists_only_resolvable_sections_the_role_covers():
 
 
 @pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/staff/agency-a/", ["/staff/agency-a/"]),
+        ("/staff/agency-a/faq/review/", ["/staff/agency-a/faq/"]),
+        ("/staff/agency-a/me/chat/", []),  # a page of no section: Today is not lit for it
+    ],
+)
+def test_nav_lights_the_section_of_the_page_and_today_only_on_its_own_page(path, current):
+    a = make_account("agency-a")
+    items = nav_items(request=RequestFactory().get(path), account=a, role=Membership.ROLE_MANAGER)
+    assert [i.url for i in items if i.current] == current
+
+
+@pytest.mark.parametrize(
     ("language", "title"), [("vi", "Chọn tài khoản"), ("en", "Choose an account"), ("zh-hans", "选择账号")]
 )
 def test_home_lists_accounts_in_the_staff_language(client, language, title):
