@@ -439,9 +439,13 @@ def _schedule_audit(recipient_list: RecipientList) -> dict:
     """What the sender chose and the approver approved, as the audit records it (ISO times, UTC)."""
     return {
         "severity": recipient_list.severity,
-        "send_at": recipient_list.send_at.isoformat() if recipient_list.send_at else None,
-        "expires_at": recipient_list.expires_at.isoformat() if recipient_list.expires_at else None,
+        "send_at": _utc(recipient_list.send_at),
+        "expires_at": _utc(recipient_list.expires_at),
     }
+
+
+def _utc(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
 
 
 @transaction.atomic
@@ -519,7 +523,7 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
         {
             "notifications": created,
             **_schedule_audit(recipient_list),
-            "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+            "scheduled_for": _utc(scheduled_for),
         },
     )
     if scheduled_for is None:
