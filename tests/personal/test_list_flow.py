@@ -281,8 +281,8 @@ def test_the_sender_chooses_and_the_approver_sees_severity_time_and_expiry(
     # bad input: a clear message on the page, nothing stored
     for form, message in (
         ({"when": "later", "send_date": "2026-12-01", "send_time": "09:00"}, "ngày/tháng/năm"),
-        ({"when": "later", "send_date": "01/12/2026", "send_time": "09:00"}, "This time has passed"),
-        ({"when": "later", "send_date": "03/01/2027", "send_time": "09:00"}, "At most 30 days ahead"),
+        ({"when": "later", "send_date": "01/12/2026", "send_time": "09:00"}, "Thời điểm này đã qua"),
+        ({"when": "later", "send_date": "03/01/2027", "send_time": "09:00"}, "Tối đa 30 ngày tới"),
         ({"when": "now", "expires_date": "31/11/2026", "expires_time": "09:00"}, "không có trong lịch"),
         ({"when": "now", "severity": "apocalyptic"}, "Chọn một mức độ"),
     ):
