@@ -316,3 +316,20 @@ def test_the_sender_chooses_and_the_approver_sees_severity_time_and_expiry(
     assert set(Notification.objects.values_list("scheduled_for", flat=True)) == {local("2026-12-02 08:00")}
     submitted = AuditLog.objects.get(action="submit", object_type="personal.recipientlist")
     assert submitted.changes["severity"] == "severe"
+
+
+# --- the API  ---
+def test_the_api_shows_an_expired_notification_and_documents_the_status(
+    api_client, tenant_a, time_machine, django_capture_on_commit_callbacks
+):
+    checked = scheduled_and_approved(tenant_a, time_machine, django_capture_on_commit_callbacks)
+    time_machine.move_to(local("2026-12-01 12:00"), tick=False)
+    send_due()
+    pk = Notification.objects.filter(recipient_list=checked).order_by("id").values_list("id", flat=True)[0]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {tenant_a.token}")
+    detail = api_client.get(f"/api/v1/accounts/{tenant_a.account.slug}/notifications/{pk}/").json()["notification"]
+    assert detail["status"] == "expired"
+    assert [(h["status"], h["reason"]) for h in detail["history"]] == [("queued", ""), ("expired", "expired")]
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    statuses = [s["enum"] for s in schema["components"]["schemas"].values() if "delivered" in (s.get("enum") or [])]
+    assert statuses and all("expired" in enum for enum in statuses)  # the notifications' documented statuses
