@@ -53,6 +53,8 @@ SEND_CHUNK = 200
 # The same check stops a chunk whose list's expiry passed (every message is also claimed only before it).
 CANCEL_CHECK_EVERY = 10
 CALLBACK_TIMEOUT_S = 5.0
+# Ids per UPDATE when a list expires on SQLite (under its limit of bound variables per statement).
+EXPIRE_BATCH = 500
 
 
 @shared_task(name="personal.send_notification", ignore_result=True, acks_late=True)
@@ -421,16 +423,25 @@ def list_expire(*, list_id: int, now: dt.datetime | None = None) -> int:
                     },
                 )
                 stopped = cursor.rowcount
-        else:
+        else:  # SQLite (the embedded default): the same, EXPIRE_BATCH ids per UPDATE
             ids = list(queued.values_list("id", flat=True))
-            stopped = queued.filter(id__in=ids).update(
-                status=Notification.STATUS_EXPIRED, reason=Notification.STATUS_EXPIRED
-            )
-            StatusEvent.objects.bulk_create(
-                StatusEvent(
-                    notification_id=pk, status=Notification.STATUS_EXPIRED, reason=Notification.STATUS_EXPIRED, at=now
+            stopped = 0
+            for start in range(0, len(ids), EXPIRE_BATCH):
+                batch = ids[start : start + EXPIRE_BATCH]
+                stopped += queued.filter(id__in=batch).update(
+                    status=Notification.STATUS_EXPIRED, reason=Notification.STATUS_EXPIRED
                 )
-                for pk in ids
+            StatusEvent.objects.bulk_create(
+                (
+                    StatusEvent(
+                        notification_id=pk,
+                        status=Notification.STATUS_EXPIRED,
+                        reason=Notification.STATUS_EXPIRED,
+                        at=now,
+                    )
+                    for pk in ids
+                ),
+                batch_size=EXPIRE_BATCH,
             )
     logger.info("personal list %s expired: %s notifications not sent", list_id, stopped)
     return stopped

@@ -1,6 +1,7 @@
 """Staff console pages of personal notices: the templates and lists of the account, uploading a list, its
-report (rows checked, first messages as citizens will see them, the plan and its cost), submit, approval by
-another person, cancel and progress. Thin: parse, call one service, render. Phones are shown masked, in full
+report (rows checked, first messages as citizens will see them, the plan and its cost), submit with a severity,
+a sending time and an expiry (broadcasts.personal.forms), approval by another person of what the page shows,
+cancel and progress. Thin: parse, call one service, render. Phones are shown masked, in full
 only to the list's author and approver (selectors.sees_full_phones)."""
 
 from __future__ import annotations
