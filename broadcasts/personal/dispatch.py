@@ -8,6 +8,7 @@ is never logged: log lines name notification ids.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
@@ -49,8 +50,11 @@ LIST_CHUNK = 5000
 SEND_CHUNK = 200
 # A chunk re-reads its list's status every this many messages: a cancel stops each chunk within 10 messages
 # (cancelling also marks every queued notification cancelled at once, so those are never claimed anyway).
+# The same check stops a chunk whose list's expiry passed (every message is also claimed only before it).
 CANCEL_CHECK_EVERY = 10
 CALLBACK_TIMEOUT_S = 5.0
+# Ids per UPDATE when a list expires on SQLite (under its limit of bound variables per statement).
+EXPIRE_BATCH = 500
 
 
 @shared_task(name="personal.send_notification", ignore_result=True, acks_late=True)
@@ -155,9 +159,20 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
     claimed = (
         Notification.objects.filter(pk=notification_id, status=Notification.STATUS_QUEUED, purged_at=None)
         .filter(Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now))
+        .exclude(recipient_list__expires_at__lte=now)
         .update(status=Notification.STATUS_SENDING)
     )
     if not claimed:
+        expired_list = (
+            Notification.objects.filter(
+                pk=notification_id, status=Notification.STATUS_QUEUED, recipient_list__expires_at__lte=now
+            )
+            .values_list("recipient_list_id", flat=True)
+            .first()
+        )
+        if expired_list is not None:  # its list's "do not send after" passed: the list stops, this one with it
+            list_expire(list_id=expired_list, now=now)
+            return {"notification": notification_id, "list": expired_list, "status": Notification.STATUS_EXPIRED}
         return {"notification": notification_id, "skipped": True}
     notification = Notification.objects.select_related("account", "version", "version__template", "citizen").get(
         pk=notification_id
@@ -336,6 +351,8 @@ def send_list_chunk(list_id: int, first_id: int, last_id: int) -> dict:
     recipient_list = RecipientList.objects.select_related("account", "version").filter(pk=list_id).first()
     if recipient_list is None:
         return {"list": list_id, "stopped": "deleted", **counts}
+    if list_expire(list_id=list_id):
+        return {"list": list_id, "stopped": RecipientList.STATUS_EXPIRED, **counts}
     context = send_context(account=recipient_list.account, version=recipient_list.version)
     if recipient_list.status == RecipientList.STATUS_SENDING:
         counts["sent"] += list_send_inapp(
@@ -355,7 +372,12 @@ def send_list_chunk(list_id: int, first_id: int, last_id: int) -> dict:
         return {"list": list_id, **counts, "handed_on": len(rest)}
     for position, pk in enumerate(rest):
         if position % CANCEL_CHECK_EVERY == 0:
-            status = RecipientList.objects.filter(pk=list_id).values_list("status", flat=True).first()
+            status, expires_at = RecipientList.objects.filter(pk=list_id).values_list(
+                "status", "expires_at"
+            ).first() or (None, None)
+            if status == RecipientList.STATUS_SENDING and expires_at is not None and expires_at <= timezone.now():
+                list_expire(list_id=list_id)
+                status = RecipientList.STATUS_EXPIRED
             if status != RecipientList.STATUS_SENDING:
                 return {"list": list_id, "stopped": status, **counts}
         result = notification_send(notification_id=pk, context=context)
@@ -363,6 +385,66 @@ def send_list_chunk(list_id: int, first_id: int, last_id: int) -> dict:
             counts[result["status"]] += 1
     list_finish(list_id=list_id)
     return {"list": list_id, **counts}
+
+
+def list_expire(*, list_id: int, now: dt.datetime | None = None) -> int:
+    """Stop a list whose "do not send after" time has passed, like a cancel by the clock: the list ends "expired"
+    and each of its still queued notifications ends "expired" (reason "expired", with that step in its status
+    history), in one statement on PostgreSQL. A notification being posted at that moment finishes. Returns how
+    many were stopped; 0 (and nothing changes) when the list is not waiting or sending, or has not expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        found = (
+            RecipientList.objects.select_for_update()
+            .filter(
+                pk=list_id,
+                status__in=(RecipientList.STATUS_PENDING, RecipientList.STATUS_SENDING),
+                expires_at__lte=now,
+            )
+            .first()
+        )
+        if found is None:
+            return 0
+        RecipientList.objects.filter(pk=list_id).update(status=RecipientList.STATUS_EXPIRED)
+        queued = Notification.objects.filter(recipient_list_id=list_id, status=Notification.STATUS_QUEUED)
+        if connection.vendor == "postgresql":
+            table, events = (connection.ops.quote_name(m._meta.db_table) for m in (Notification, StatusEvent))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH done AS (UPDATE {table} SET status = %(expired)s, reason = %(expired)s"
+                    f" WHERE recipient_list_id = %(list)s AND status = %(queued)s RETURNING id)"
+                    f" INSERT INTO {events} (notification_id, status, channel, reason, at)"
+                    f" SELECT id, %(expired)s, '', %(expired)s, %(now)s FROM done",
+                    {
+                        "expired": Notification.STATUS_EXPIRED,
+                        "list": list_id,
+                        "queued": Notification.STATUS_QUEUED,
+                        "now": now,
+                    },
+                )
+                stopped = cursor.rowcount
+        else:  # SQLite (the embedded default): the same, EXPIRE_BATCH ids per UPDATE
+            ids = list(queued.values_list("id", flat=True))
+            stopped = 0
+            for start in range(0, len(ids), EXPIRE_BATCH):
+                batch = ids[start : start + EXPIRE_BATCH]
+                stopped += queued.filter(id__in=batch).update(
+                    status=Notification.STATUS_EXPIRED, reason=Notification.STATUS_EXPIRED
+                )
+            StatusEvent.objects.bulk_create(
+                (
+                    StatusEvent(
+                        notification_id=pk,
+                        status=Notification.STATUS_EXPIRED,
+                        reason=Notification.STATUS_EXPIRED,
+                        at=now,
+                    )
+                    for pk in ids
+                ),
+                batch_size=EXPIRE_BATCH,
+            )
+    logger.info("personal list %s expired: %s notifications not sent", list_id, stopped)
+    return stopped
 
 
 def list_finish(*, list_id: int) -> bool:

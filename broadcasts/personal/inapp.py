@@ -15,8 +15,10 @@ limit reached) is left queued for the per-message path, which plans another chan
 
 Exactly once: the UPDATE keeps only rows still queued (re-checked on each row after its lock), and the messages
 and events are inserted from what that UPDATE returned, so a chunk run twice, or two workers on one range, send
-each message once; a cancelled list's notifications are no longer queued. A message id is drawn with
-``nextval`` in the UPDATE and written as the notification's ``provider_message_id`` ("msg-<id>", as before).
+each message once; a cancelled list's notifications are no longer queued, and the statement itself sends nothing
+for a list that is no longer sending or whose "do not send after" time (``expires_at``) has passed. A message id
+is drawn with ``nextval`` in the UPDATE and written as the notification's ``provider_message_id``
+("msg-<id>", as before).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import zlib
 
 from django.db import connection
 
-from broadcasts.personal.models import CHANNEL_INAPP, Notification, StatusEvent, TemplateVersion
+from broadcasts.personal.models import CHANNEL_INAPP, Notification, RecipientList, StatusEvent, TemplateVersion
 from broadcasts.personal.rendering import PLACEHOLDER_RE
 from oa_platform.models import Citizen, Conversation, Message
 
@@ -153,6 +155,9 @@ WITH due AS (
     WHERE n.recipient_list_id = %(list)s AND n.id BETWEEN %(first)s AND %(last)s
       AND n.status = %(queued)s AND n.purged_at IS NULL AND n.token_id IS NULL
       AND (n.scheduled_for IS NULL OR n.scheduled_for <= %(now)s)
+      -- the list as it is now: still sending (not cancelled) and not past its "do not send after" time
+      AND EXISTS (SELECT 1 FROM {_t(RecipientList)} l WHERE l.id = %(list)s AND l.status = %(sending)s
+                  AND (l.expires_at IS NULL OR l.expires_at > %(now)s))
     ORDER BY n.id {limit_sql}
 ), languaged AS (
     SELECT d.*, {language} AS language FROM due d
@@ -185,6 +190,7 @@ SELECT COUNT(*) FROM sent
         "first": first_id,
         "last": last_id,
         "queued": Notification.STATUS_QUEUED,
+        "sending": RecipientList.STATUS_SENDING,
         "now": now,
         "sent": Notification.STATUS_SENT,
         "inapp": CHANNEL_INAPP,

@@ -18,6 +18,7 @@ from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadcasts.models import Notice
 from broadcasts.personal import copy_check, dispatch, materialize, recipients, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
@@ -373,13 +374,52 @@ def _locked(recipient_list: RecipientList) -> RecipientList:
     return RecipientList.objects.select_for_update().select_related("account", "version").get(pk=recipient_list.pk)
 
 
+# How far ahead a list may be scheduled (and its expiry set): an appointment list older than a month is stale,
+# and a later date is more likely a typo (a year or a month swapped) than a plan.
+MAX_SCHEDULE_AHEAD = dt.timedelta(days=30)
+
+
+def _clean_schedule(*, severity: str, send_at: dt.datetime | None, expires_at: dt.datetime | None, now: dt.datetime):
+    """Check the sender's choice of severity, time and expiry; raise ValidationFailed naming each bad field."""
+    errors = {}
+    if severity not in dict(Notice.SEVERITY_CHOICES):
+        errors["severity"] = _("Unknown severity.")
+    for key, value in (("send_at", send_at), ("expires_at", expires_at)):
+        if value is not None and (not isinstance(value, dt.datetime) or timezone.is_naive(value)):
+            errors[key] = _("A date and time with a time zone is expected.")
+    if errors:
+        raise ValidationFailed(_("The list's schedule is not valid."), fields=errors)
+    limit = now + MAX_SCHEDULE_AHEAD
+    if send_at is not None and send_at <= now:
+        errors["send_at"] = _("This time has passed. Choose a time after now.")
+    elif send_at is not None and send_at > limit:
+        errors["send_at"] = _("At most %(days)s days ahead.") % {"days": MAX_SCHEDULE_AHEAD.days}
+    if expires_at is not None and expires_at <= (send_at or now):
+        errors["expires_at"] = _("The expiry must be after the sending time.")
+    elif expires_at is not None and expires_at > limit:
+        errors["expires_at"] = _("At most %(days)s days ahead.") % {"days": MAX_SCHEDULE_AHEAD.days}
+    if errors:
+        raise ValidationFailed(_("The list's schedule is not valid."), fields=errors)
+
+
 @transaction.atomic
-def list_submit(*, recipient_list: RecipientList, actor: Actor, skip_invalid: bool = False) -> RecipientList:
-    """Ask for approval. Refused while a row is invalid, unless the sender chose to skip those rows."""
+def list_submit(
+    *,
+    recipient_list: RecipientList,
+    actor: Actor,
+    skip_invalid: bool = False,
+    severity: str = Notice.SEVERITY_MODERATE,
+    send_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> RecipientList:
+    """Ask for approval, with the sender's severity (quiet hours as notices), sending time (None: as soon as
+    approved; at most MAX_SCHEDULE_AHEAD ahead) and expiry ("do not send after", optional). Refused while a row
+    is invalid, unless the sender chose to skip those rows; nothing is stored when any choice is refused."""
     recipient_list = _locked(recipient_list)
     _require(actor, recipient_list.account, WRITERS, SCOPE_WRITE)
     if recipient_list.status != RecipientList.STATUS_CHECKED:
         raise Conflict(_("Only a checked list can be submitted."), code="wrong_status")
+    _clean_schedule(severity=severity, send_at=send_at, expires_at=expires_at, now=timezone.now())
     if recipient_list.rows_invalid and not skip_invalid:
         raise Conflict(
             _("%(n)s rows are invalid: correct the file, or choose to skip them.") % {"n": recipient_list.rows_invalid},
@@ -389,15 +429,32 @@ def list_submit(*, recipient_list: RecipientList, actor: Actor, skip_invalid: bo
         raise Conflict(_("No row is valid."), code="invalid_rows")
     recipient_list.skip_invalid = bool(recipient_list.rows_invalid)
     recipient_list.status = RecipientList.STATUS_PENDING
-    recipient_list.save(update_fields=["skip_invalid", "status"])
-    _audit("submit", recipient_list, recipient_list.account, actor)
+    recipient_list.severity, recipient_list.send_at, recipient_list.expires_at = severity, send_at, expires_at
+    recipient_list.save(update_fields=["skip_invalid", "status", "severity", "send_at", "expires_at"])
+    _audit("submit", recipient_list, recipient_list.account, actor, _schedule_audit(recipient_list))
     return recipient_list
+
+
+def _schedule_audit(recipient_list: RecipientList) -> dict:
+    """What the sender chose and the approver approved, as the audit records it (ISO times, UTC)."""
+    return {
+        "severity": recipient_list.severity,
+        "send_at": _utc(recipient_list.send_at),
+        "expires_at": _utc(recipient_list.expires_at),
+    }
+
+
+def _utc(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
 
 
 @transaction.atomic
 def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
-    """Approve (never one's own list) and start sending: one notification per valid row, created in batches,
-    sent by chunk tasks after the commit. Moved past the account's quiet hours like a moderate notice."""
+    """Approve (never one's own list) what the list page shows (severity, sending time, expiry) and start sending:
+    one notification per valid row, created in batches, sent by chunk tasks after the commit, or held until the
+    sending time (the due sweep, tasks.send_due, hands them on). A time inside the account's quiet hours moves to
+    their end for a moderate or minor list, as for a notice; a severe or extreme list goes at once. A sending time
+    already passed means now; an expiry already passed is refused (the sender cancels or submits again)."""
     recipient_list = _locked(recipient_list)
     account = recipient_list.account
     _require(actor, account, (Membership.ROLE_APPROVER,), SCOPE_APPROVE)
@@ -408,10 +465,22 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
     if recipient_list.status != RecipientList.STATUS_PENDING:
         raise Conflict(_("Only a list waiting for approval can be approved."), code="wrong_status")
     now = timezone.now()
+    if recipient_list.expires_at is not None and recipient_list.expires_at <= now:
+        raise Conflict(_("This list's expiry has passed: it can no longer be approved."), code="expired")
     at = quiet_hours_dispatch_at(
-        notice=SimpleNamespace(severity="moderate", account=account), policy=broadcast_settings_for(account), at=now
+        notice=SimpleNamespace(severity=recipient_list.severity, account=account),
+        policy=broadcast_settings_for(account),
+        at=max(now, recipient_list.send_at or now),
     )
     scheduled_for = at if at > now else None
+    if (
+        scheduled_for is not None
+        and recipient_list.expires_at is not None
+        and scheduled_for >= recipient_list.expires_at
+    ):
+        raise Conflict(
+            _("The quiet hours hold this list until after its expiry: nothing would be sent."), code="expired"
+        )
     version = recipient_list.version
     refs = Citizen.objects.filter(account=account)
     rows = ListRow.objects.filter(recipient_list=recipient_list, problems=[]).order_by("number")
@@ -446,7 +515,17 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
     recipient_list.status = RecipientList.STATUS_SENDING
     recipient_list.approver, recipient_list.approver_token, recipient_list.approved_at = actor.user, actor.token, now
     recipient_list.save(update_fields=["status", "approver", "approver_token", "approved_at"])
-    _audit("approve", recipient_list, account, actor, {"notifications": created})
+    _audit(
+        "approve",
+        recipient_list,
+        account,
+        actor,
+        {
+            "notifications": created,
+            **_schedule_audit(recipient_list),
+            "scheduled_for": _utc(scheduled_for),
+        },
+    )
     if scheduled_for is None:
         list_id = recipient_list.pk
         transaction.on_commit(lambda: dispatch.list_enqueue(list_id=list_id))
@@ -471,8 +550,8 @@ def list_cancel(*, recipient_list: RecipientList, actor: Actor) -> RecipientList
     a chunk task re-checks the list between messages."""
     recipient_list = _locked(recipient_list)
     _require(actor, recipient_list.account, WRITERS, SCOPE_WRITE)
-    if recipient_list.status in (RecipientList.STATUS_SENT, RecipientList.STATUS_CANCELLED):
-        raise Conflict(_("This list was already sent or cancelled."), code="wrong_status")
+    if recipient_list.status in RecipientList.FINAL_STATUSES:
+        raise Conflict(_("This list was already sent, cancelled or expired."), code="wrong_status")
     recipient_list.status = RecipientList.STATUS_CANCELLED
     recipient_list.save(update_fields=["status"])
     stopped = Notification.objects.filter(recipient_list=recipient_list, status=Notification.STATUS_QUEUED).update(

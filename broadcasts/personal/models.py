@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from broadcasts.models import Notice
 from oa_platform.models import ApiToken, Citizen, OfficialAccount
 from oa_platform.url_policy import validate_provider_url, validate_web_url
 
@@ -151,6 +152,7 @@ class Notification(models.Model):
     STATUS_DELIVERED = "delivered"  # the provider confirmed delivery (a signed receipt)
     STATUS_FAILED = "failed"  # refused for good on every channel tried; reason says why
     STATUS_CANCELLED = "cancelled"  # its list was cancelled before it was sent
+    STATUS_EXPIRED = "expired"  # its list's "do not send after" time passed before it was sent
     STATUS_CHOICES = [
         (STATUS_QUEUED, _("queued")),
         (STATUS_SENDING, _("sending")),
@@ -158,6 +160,7 @@ class Notification(models.Model):
         (STATUS_DELIVERED, _("delivered")),
         (STATUS_FAILED, _("failed")),
         (STATUS_CANCELLED, _("cancelled")),
+        (STATUS_EXPIRED, _("expired")),
     ]
 
     account = models.ForeignKey(
@@ -228,13 +231,16 @@ class RecipientList(TwoPersonApproval):
     STATUS_SENDING = "sending"  # approved; its notifications exist and are being sent
     STATUS_SENT = "sent"  # every notification reached a final status
     STATUS_CANCELLED = "cancelled"  # stopped; queued notifications were not sent
+    STATUS_EXPIRED = "expired"  # expires_at passed before everything was sent; the rest was not sent
     STATUS_CHOICES = [
         (STATUS_CHECKED, _("checked")),
         (STATUS_PENDING, _("pending approval")),
         (STATUS_SENDING, _("sending")),
         (STATUS_SENT, _("sent")),
         (STATUS_CANCELLED, _("cancelled")),
+        (STATUS_EXPIRED, _("expired")),
     ]
+    FINAL_STATUSES = (STATUS_SENT, STATUS_CANCELLED, STATUS_EXPIRED)
 
     account = models.ForeignKey(
         OfficialAccount, on_delete=models.CASCADE, related_name="recipient_lists", verbose_name=_("account")
@@ -249,6 +255,14 @@ class RecipientList(TwoPersonApproval):
     planned = models.JSONField(_("planned per channel"), default=dict, blank=True)
     problems = models.JSONField(_("problems"), default=dict, blank=True)
     estimated_cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    # Chosen by the sender on submitting, approved as shown: the notice severities and their quiet-hours rules
+    # (broadcasts.services.quiet_hours_dispatch_at: severe and extreme go during quiet hours, the others wait).
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Notice.SEVERITY_CHOICES, default=Notice.SEVERITY_MODERATE
+    )
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True, help_text=_("empty: as soon as approved"))
+    # Not sent after this: what is still queued then ends "expired", and the list stops like a cancel.
+    expires_at = models.DateTimeField(_("do not send after"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recipient list")

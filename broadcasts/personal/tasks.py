@@ -32,6 +32,12 @@ def send_due() -> dict:
     notifications go out as the list's chunk tasks (in-app set-based), not one task each. Returns the number of
     tasks enqueued."""
     now = timezone.now()
+    # Lists past their "do not send after" time stop first (their queued notifications end "expired").
+    expired = RecipientList.objects.filter(
+        status__in=(RecipientList.STATUS_PENDING, RecipientList.STATUS_SENDING), expires_at__lte=now
+    )
+    for list_id in expired.values_list("pk", flat=True)[:DUE_LISTS]:
+        dispatch.list_expire(list_id=list_id, now=now)
     queued = Notification.objects.filter(status=Notification.STATUS_QUEUED, purged_at=None)
     list_ids = list(
         queued.filter(scheduled_for__lte=now, recipient_list__status=RecipientList.STATUS_SENDING)

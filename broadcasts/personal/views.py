@@ -1,6 +1,7 @@
 """Staff console pages of personal notices: the templates and lists of the account, uploading a list, its
-report (rows checked, first messages as citizens will see them, the plan and its cost), submit, approval by
-another person, cancel and progress. Thin: parse, call one service, render. Phones are shown masked, in full
+report (rows checked, first messages as citizens will see them, the plan and its cost), submit with a severity,
+a sending time and an expiry (broadcasts.personal.forms), approval by another person of what the page shows,
+cancel and progress. Thin: parse, call one service, render. Phones are shown masked, in full
 only to the list's author and approver (selectors.sees_full_phones)."""
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from broadcasts.models import Notice
 from broadcasts.personal import lists, recipients, selectors, services
+from broadcasts.personal.forms import FIELD_INPUTS, ListSendForm
 from broadcasts.personal.models import ListRow, RecipientList, TemplateVersion
 from broadcasts.personal.rendering import placeholders, sms_length
 from broadcasts.services import Actor
 from oa_platform.console.access import APPROVERS, SENDERS, console_view
+from oa_platform.console.notice_forms import SEVERITY_LABELS, format_local, zone_label
 from oa_platform.errors import DomainError
 from oa_platform.phones import mask_phone
 
@@ -139,7 +144,13 @@ def personal_template_approve(request, slug: str, key: str):
 @require_GET
 def personal_list(request, slug: str, pk: int):
     recipient_list = _list(request, pk)
+    form = ListSendForm(tz=request.account.tzinfo)
+    return render(request, "staff/personal/list.html", _list_context(request, recipient_list, form))
+
+
+def _list_context(request, recipient_list: RecipientList, form: ListSendForm) -> dict:
     shown = _phone_shown(request, recipient_list)
+    tz = request.account.tzinfo
     bad_rows = [
         {"number": row.number, "phone": shown(row.phone), "problems": row.problems}
         for row in recipient_list.rows.exclude(problems=[]).order_by("number")[:PROBLEM_ROWS_SHOWN]
@@ -148,7 +159,7 @@ def personal_list(request, slug: str, pk: int):
         {"number": p["row"].number, "phone": shown(p["row"].phone), "channel": p["channel"], "text": p["text"]}
         for p in lists.list_preview(recipient_list=recipient_list)
     ]
-    context = {
+    return {
         "account": request.account,
         "list": recipient_list,
         "bad_rows": bad_rows,
@@ -156,8 +167,15 @@ def personal_list(request, slug: str, pk: int):
         "progress": lists.list_progress(recipient_list=recipient_list),
         "can_approve": request.role in (*APPROVERS, "manager"),
         "live": recipient_list.status == RecipientList.STATUS_SENDING,
+        "form": form,
+        "severity_label": SEVERITY_LABELS[recipient_list.severity],
+        "urgent": recipient_list.severity in Notice.URGENT_SEVERITIES,
+        "send_at": format_local(recipient_list.send_at, tz) if recipient_list.send_at else _("Ngay khi được duyệt"),
+        "expires_at": format_local(recipient_list.expires_at, tz) if recipient_list.expires_at else _("Không hết hạn"),
+        "zone": zone_label(tz),
+        "now_local": format_local(timezone.now(), tz, with_zone=False),
+        "max_days": lists.MAX_SCHEDULE_AHEAD.days,
     }
-    return render(request, "staff/personal/list.html", context)
 
 
 def _act(request, slug: str, pk: int, action, done: str):
@@ -174,14 +192,32 @@ def _act(request, slug: str, pk: int, action, done: str):
 @console_view(SENDERS)
 @require_POST
 def personal_submit(request, slug: str, pk: int):
-    skip = request.POST.get("skip_invalid") == "1"
-    return _act(
-        request,
-        slug,
-        pk,
-        lambda rl: lists.list_submit(recipient_list=rl, actor=Actor(user=request.user), skip_invalid=skip),
-        _("Đã gửi để duyệt."),
-    )
+    """Submit with the severity, sending time and expiry chosen on the list page. A bad choice shows the page
+    again (400) with the message at its input; nothing is stored."""
+    recipient_list = _list(request, pk)
+    form = ListSendForm(request.POST, tz=request.account.tzinfo)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            lists.list_submit(
+                recipient_list=recipient_list,
+                actor=Actor(user=request.user),
+                skip_invalid=data["skip_invalid"],
+                severity=data["severity"],
+                send_at=data["send_at"],
+                expires_at=data["expires_at"],
+            )
+        except DomainError as exc:
+            if not exc.fields:
+                messages.error(request, str(exc.message))
+                return redirect("staff:personal-list", slug=slug, pk=pk)
+            for key, message in exc.fields.items():
+                form.add_error(FIELD_INPUTS.get(key), str(message))
+        else:
+            messages.success(request, _("Đã gửi để duyệt."))
+            return redirect("staff:personal-list", slug=slug, pk=pk)
+    recipient_list.refresh_from_db()
+    return render(request, "staff/personal/list.html", _list_context(request, recipient_list, form), status=400)
 
 
 @console_view(APPROVERS)
