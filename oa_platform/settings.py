@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "oa_platform.db_release.DbReleaseMiddleware",  # outermost: its connection back to the pool first
     "oa_platform.nul_bytes.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oa_platform.static_middleware.StaticFilesMiddleware",

@@ -282,7 +282,9 @@ class LiveWatch:
         try:
             async with (
                 httpx.AsyncClient(base_url=self.base, cookies=self.cookies, timeout=30) as client,
-                websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": self.base}) as socket,
+                websockets.connect(
+                    url, additional_headers={"Cookie": cookie, "Origin": self.base}, ping_interval=None
+                ) as socket,
             ):
                 await self._fetch(client)
                 self._ready.set()
