@@ -13,17 +13,32 @@ read the database while it is sent: it is left to request_finished."""
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.db import connections
 
+from oa_platform.hybrid_middleware import HybridMiddleware
 
-class DbReleaseMiddleware:
+
+def release_pooled_connections() -> None:
+    """Give this request's pooled connections back (on the thread that holds them)."""
+    for connection in connections.all(initialized_only=True):
+        if "pool" in connection.settings_dict.get("OPTIONS", {}) and not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+class DbReleaseMiddleware(HybridMiddleware):
     def __init__(self, get_response):
-        self.get_response = get_response
+        self._set_mode(get_response)
 
-    def __call__(self, request):
+    def _call(self, request):
         response = self.get_response(request)
         if not getattr(response, "streaming", False):
-            for connection in connections.all(initialized_only=True):
-                if "pool" in connection.settings_dict.get("OPTIONS", {}) and not connection.in_atomic_block:
-                    connection.close_if_unusable_or_obsolete()
+            release_pooled_connections()
+        return response
+
+    async def _acall(self, request):
+        response = await self.get_response(request)
+        if not getattr(response, "streaming", False):
+            # the request's own sync thread (thread-sensitive, per request under ASGI): where its connection lives
+            await sync_to_async(release_pooled_connections, thread_sensitive=True)()
         return response

@@ -133,6 +133,10 @@ elif env_bool("DB_POOL", True):
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# HTTP requests of one server process inside Django at once (oa_platform.asgi_limit); the others wait in the event
+# loop. By default the database pool's size: more would only wait for a connection, each on a thread. 0: no bound.
+_pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
+HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", str(_pool["max_size"] if _pool else 0)))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker  ---
