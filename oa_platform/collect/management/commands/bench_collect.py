@@ -253,6 +253,7 @@ class LiveWatch:
         self.cookies = {settings.SESSION_COOKIE_NAME: session_key}
         self.seen: list[tuple[float, int]] = []
         self.pushes = 0
+        self.failed_fetches = 0
         self.error = ""
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -271,7 +272,11 @@ class LiveWatch:
         return next((at for at, seen in self.seen if seen >= count), None)
 
     async def _fetch(self, client: httpx.AsyncClient) -> None:
-        response = await client.get(self.live_path)
+        try:
+            response = await client.get(self.live_path)
+        except httpx.HTTPError:  # waited behind the burst longer than the client's timeout: the page tries again
+            self.failed_fetches += 1
+            return
         match = self.RESPONDED.search(response.text) if response.status_code == 200 else None
         if match:
             self.seen.append((time.time(), int(match.group(1))))
@@ -530,6 +535,7 @@ class Command(BaseCommand):
             "seen_before_last_response": seen_at is not None and seen_at < burst["ended_at"],
             "pushes": live.pushes,
             "fetches": len(live.seen),
+            "failed_fetches": live.failed_fetches,
             "error": live.error,
         }
         return {"trivial": trivial, "burst": burst, "resent": resent, "ids_201": (ids_201, other_ids), "live": live_row}
