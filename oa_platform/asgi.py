@@ -1,12 +1,12 @@
-"""ASGI entry point: HTTP through Django (bodies capped first, oa_platform.body_limit), WebSockets through
-Channels (Origin-checked, session-aware)."""
+"""ASGI entry point: HTTP through Django (bodies capped first, oa_platform.body_limit; a bounded number at once,
+oa_platform.asgi_limit), WebSockets through Channels (Origin-checked, session-aware)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from oa_platform.asgi_limit import bounded_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oa_platform.settings")
-django_asgi_app = get_asgi_application()
+django_asgi_app = bounded_asgi_application()  # at most HTTP_CONCURRENCY requests in Django at once (why: there)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "oa_platform.db_release.DbReleaseMiddleware",  # outermost: its connection back to the pool first
     "oa_platform.nul_bytes.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oa_platform.static_middleware.StaticFilesMiddleware",
@@ -132,6 +133,10 @@ elif env_bool("DB_POOL", True):
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# HTTP requests of one server process inside Django at once (oa_platform.asgi_limit); the others wait in the event
+# loop. By default the database pool's size: more would only wait for a connection, each on a thread. 0: no bound.
+_pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
+HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", str(_pool["max_size"] if _pool else 0)))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker  ---
@@ -244,6 +249,12 @@ CHAT_MAX_TEXT = 2000
 # Chat flood control per citizen and per client IP: (requests, seconds).
 CHAT_RATE_CITIZEN = (int(os.environ.get("CHAT_RATE_CITIZEN", "20")), 60)
 CHAT_RATE_IP = (int(os.environ.get("CHAT_RATE_IP", "600")), 60)
+# Web form submissions (/f/<slug>/<id>/responses/) per browser (its web identity) and per client IP: (requests,
+# seconds). A person sends a form a few times at most (a retry resends the same client id); an IP may be a
+# hospital's or a ward office's NAT with hundreds answering the 8:00 check-in. The form benchmark does not use
+# this path (it posts to the API), so it does not raise them.
+COLLECT_RATE_CITIZEN = (int(os.environ.get("COLLECT_RATE_CITIZEN", "10")), 60)
+COLLECT_RATE_IP = (int(os.environ.get("COLLECT_RATE_IP", "1200")), 60)
 # WebSocket frames larger than this are refused (close code 1009).
 WS_MAX_FRAME = 8 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -4,8 +4,10 @@ endpoint and the service worker. The citizen is this browser's web identity (oa_
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -14,10 +16,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from oa_platform import web_identity
+from oa_platform import ratelimit, web_identity
 from oa_platform.collect import services
 from oa_platform.collect.models import Form, Response, option_label
-from oa_platform.errors import DomainError, ValidationFailed
+from oa_platform.errors import DomainError, RateLimited, ValidationFailed
 from oa_platform.selectors import account_by_slug
 from oa_platform.web_state import areas_under
 
@@ -69,13 +71,33 @@ def form_page(request, slug: str, pk: int):
 
 
 def _json_error(exc: DomainError) -> JsonResponse:
-    return JsonResponse(exc.as_dict(), status=exc.status)
+    response = JsonResponse(exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _submit_rate_check(request) -> None:
+    """Flood control of the submit endpoint through the one rate limiter: per client IP and per browser (its web
+    identity; none yet: the IP alone), settings.COLLECT_RATE_IP / COLLECT_RATE_CITIZEN. Raises RateLimited."""
+    checks = [(f"collect:ip:{request.META.get('REMOTE_ADDR', '')}", settings.COLLECT_RATE_IP)]
+    cid = web_identity.cid_from_request(request)
+    if cid:
+        checks.append((f"collect:cz:{cid}", settings.COLLECT_RATE_CITIZEN))
+    wait = ratelimit.try_take(*((key, count / window, count) for key, (count, window) in checks))
+    if wait > 0:
+        raise RateLimited(_("Too many submissions; please wait a moment."), retry_after=max(1, math.ceil(wait)))
 
 
 @require_POST
 def form_submit(request, slug: str, pk: int):
-    """{"client_id": uuid, "answers": {...}} -> 201 (stored) or 200 (this client id was stored before)."""
+    """{"client_id": uuid, "answers": {...}} -> 201 (stored) or 200 (this client id was stored before); 429 with
+    Retry-After when this browser or its IP sends too many (the page keeps the answers and sends them later)."""
     form = _form_or_404(slug, pk)
+    try:
+        _submit_rate_check(request)
+    except RateLimited as exc:
+        return _json_error(exc)
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):

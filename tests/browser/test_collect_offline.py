@@ -87,3 +87,29 @@ def test_a_form_filled_offline_arrives_once_when_the_network_returns(asgi_server
     expect(status).to_have_attribute("data-state", "received", timeout=WAIT_MS)
     assert Response.objects.count() == 1
     context.close()
+
+
+def test_a_submission_refused_with_429_stays_on_the_phone_and_is_sent_after_retry_after(asgi_server, browser, settings):
+    from oa_platform import ratelimit  # the server's limiter, to spend this IP's only token before the page sends
+
+    # given: one submission per 3 s from an IP, and that one just spent
+    settings.COLLECT_RATE_IP = (1, 3)
+    form = make_form(factories.make_account("flood-rate", name="UBND Phường Demo"), questions=QUESTIONS)
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{asgi_server}/f/{form.account.slug}/{form.pk}/")
+    assert ratelimit.try_take(("collect:ip:127.0.0.1", 1 / 3, 1)) == 0
+    # when: the citizen sends the form
+    page.fill('input[name="people"]', "3")
+    page.check('input[name="damage"][value="partial"]')
+    with page.expect_response(lambda r: r.url.endswith("/responses/")) as refused:
+        page.click(".collect-submit")
+    # then: the server said 429 with Retry-After, the page says "saved on this phone", nothing is stored
+    assert refused.value.status == 429 and int(refused.value.headers["retry-after"]) >= 1
+    status = page.locator("#collect-status")
+    expect(status).to_have_attribute("data-state", "saved")
+    assert Response.objects.count() == 0
+    # and after Retry-After (well before the page's 15 s retry) it is sent again and received, once
+    expect(status).to_have_attribute("data-state", "received", timeout=10_000)
+    assert Response.objects.count() == 1 and Submission.objects.count() == 1
+    context.close()

@@ -251,3 +251,25 @@ def test_a_daily_check_in_tells_its_audience_at_8_and_reminds_the_others_at_9(te
     assert rounds_remind_due() == 0
     reminded = Message.objects.filter(sender=Message.SENDER_SYSTEM, text__startswith="Nhắc")
     assert sorted(m.conversation.citizen_id for m in reminded) == sorted(p.pk for p in people[1:])
+
+
+def _cost_of_one_more(account, prior: int) -> list[str]:
+    form = make_form(account, key=f"cost-{prior}")
+    for _ in range(prior):
+        citizen = factories.make_citizen(account=account)
+        response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=GOOD)
+    citizen = factories.make_citizen(account=account)
+    with CaptureQueriesContext(connection) as queries:
+        result = response_submit(form=form, citizen=citizen, client_id=uuid.uuid4(), answers=GOOD)
+    assert result.status == "created" and Round.objects.get(form=form).responded == prior + 1
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_cost_of_a_submission_is_pinned_and_the_same_after_1_or_50_responses(tenant_a):
+    # given: one form with 1 response and one with 50
+    # when: one more submission to each
+    after_one, after_fifty = _cost_of_one_more(tenant_a.account, 1), _cost_of_one_more(tenant_a.account, 50)
+    # then: the same statements, so many and no more (counters kept as answers arrive: nothing re-scans responses;
+    # the eleventh is the one indexed check that the person is in the round's audience)
+    assert len(after_one) == len(after_fifty) == 11, after_fifty
+    assert not any("COUNT(" in sql.upper() for sql in after_fifty)

@@ -91,3 +91,27 @@ def test_another_accounts_form_is_not_found_under_this_slug(client, tenant_a, te
     assert post(client, url, {"client_id": str(uuid.uuid4()), "answers": GOOD}).status_code == 404
     assert client.get(f"/f/{tenant_a.account.slug}/99999999999999999999999/").status_code == 404
     assert not Response.objects.exists()
+
+
+def test_submissions_from_one_browser_or_one_ip_are_rate_limited_with_retry_after(client, tenant_a, settings):
+    from django.test import Client  # a second browser on the same IP; the fixture's client is the first
+
+    # given: at most 2 submissions per browser and 4 per IP per minute
+    settings.COLLECT_RATE_CITIZEN, settings.COLLECT_RATE_IP = (2, 60), (4, 60)
+    form = make_form(tenant_a.account)
+    page, url = f"/f/{tenant_a.account.slug}/{form.pk}/", f"/f/{tenant_a.account.slug}/{form.pk}/responses/"
+    client.get(page)
+    # when: the browser sends three different submissions
+    statuses = [post(client, url, {"client_id": str(uuid.uuid4()), "answers": GOOD}).status_code for _ in range(2)]
+    refused = post(client, url, {"client_id": str(uuid.uuid4()), "answers": GOOD})
+    # then: the third is refused with 429 and a Retry-After (30 s: a token every 60/2 s), nothing more stored
+    assert statuses == [201, 200] and refused.status_code == 429
+    assert refused["Retry-After"] == "30" and refused.json()["error"]["code"] == "rate_limited"
+    assert Response.objects.count() == 1
+    # and another browser behind the same IP gets the IP's last token (the refused one spent one), then the limit
+    other = Client()
+    other.get(page)
+    assert post(other, url, {"client_id": str(uuid.uuid4()), "answers": GOOD}).status_code == 201
+    blocked = post(other, url, {"client_id": str(uuid.uuid4()), "answers": GOOD})
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) >= 1
+    assert Response.objects.count() == 2

@@ -144,6 +144,11 @@
           return outboxDelete(item.client_id).then(function () { return { refused: body.error || {} }; });
         });
       }
+      if (response.status === 429) {
+        // Too many from this phone or its network: kept on the phone, sent again once the server says it may be
+        var after = parseInt(response.headers.get("Retry-After"), 10);
+        if (after > 0) setTimeout(flush, Math.min(after, 600) * 1000);
+      }
       return "retry"; // 403 (an expired page), 429, 5xx: the server did not take it; try again later
     }, function () { return "retry"; }); // no network
   }

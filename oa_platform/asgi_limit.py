@@ -1,0 +1,37 @@
+"""Django's ASGI handler with a bound on the requests of this process that run Django's code at once
+(settings.HTTP_CONCURRENCY, by default the size of the database pool); the others wait in the event loop, which
+costs a few hundred bytes each, not a thread and a database connection.
+
+Why: Django runs each request's sync code on a thread of its own (one per request context). Under a burst of
+thousands of clients, thousands of threads then ran at once, all waiting for the pool's 8 connections; those that
+waited more than the pool's timeout (10 s) failed with a 500 (bench_collect, 10,000 clients: 3,840 of them). The
+bound is taken after the request's body was read (a slow upload holds no place) and given back once the
+response is built, before it is sent (oa_platform.db_release gave the connection back just before)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+
+
+class BoundedASGIHandler(ASGIHandler):
+    def __init__(self):
+        super().__init__()
+        limit = settings.HTTP_CONCURRENCY
+        self._places = asyncio.Semaphore(limit) if limit > 0 else None
+
+    async def run_get_response(self, request):
+        if self._places is None:
+            return await super().run_get_response(request)
+        async with self._places:
+            return await super().run_get_response(request)
+
+
+def bounded_asgi_application() -> BoundedASGIHandler:
+    """What django.core.asgi.get_asgi_application does, with the bounded handler."""
+    import django  # noqa: PLC0415 - set up here, as get_asgi_application does, after DJANGO_SETTINGS_MODULE is set
+
+    django.setup(set_prefix=False)
+    return BoundedASGIHandler()
