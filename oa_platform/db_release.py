@@ -13,6 +13,8 @@ read the database while it is sent: it is left to request_finished."""
 
 from __future__ import annotations
 
+import time
+
 from asgiref.sync import sync_to_async
 from django.db import connections
 
@@ -20,10 +22,19 @@ from oa_platform.hybrid_middleware import HybridMiddleware
 
 
 def release_pooled_connections() -> None:
-    """Give this request's pooled connections back (on the thread that holds them)."""
+    """Give this request's pooled connections back (on the thread that holds them): those whose age has run out,
+    as close_if_unusable_or_obsolete would, without its autocommit check, which opens a connection again (and a
+    test without database access refuses that)."""
+    now = time.monotonic()
     for connection in connections.all(initialized_only=True):
-        if "pool" in connection.settings_dict.get("OPTIONS", {}) and not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
+        if (
+            "pool" in connection.settings_dict.get("OPTIONS", {})
+            and connection.connection is not None
+            and not connection.in_atomic_block
+            and connection.close_at is not None
+            and now >= connection.close_at
+        ):
+            connection.close()
 
 
 class DbReleaseMiddleware(HybridMiddleware):
