@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 from celery import shared_task
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from broadcasts.personal import inapp, rendering, selectors, sending
@@ -156,10 +156,14 @@ def notification_send(*, notification_id: int, context: SendContext | None = Non
     take over once (the reason is recorded). Claimed with a status guard: a second run does nothing.
     ``context``: the account's settings and channels when the caller sends many of the same list."""
     now = timezone.now()
+    # Every condition is on the claimed row itself (the list's expiry as EXISTS, not a join): with a join Django
+    # writes "id IN (SELECT …)", whose status check PostgreSQL does not repeat after waiting for another worker's
+    # claim of the same row, and both workers would send.
+    expired = RecipientList.objects.filter(pk=OuterRef("recipient_list_id"), expires_at__lte=now)
     claimed = (
         Notification.objects.filter(pk=notification_id, status=Notification.STATUS_QUEUED, purged_at=None)
         .filter(Q(scheduled_for__isnull=True) | Q(scheduled_for__lte=now))
-        .exclude(recipient_list__expires_at__lte=now)
+        .exclude(Exists(expired))
         .update(status=Notification.STATUS_SENDING)
     )
     if not claimed:

@@ -1,6 +1,11 @@
 import datetime as dt
+import threading
+import time
 
+import psycopg
 import pytest
+from django.db import connections
+from django.utils import timezone
 
 from broadcasts.personal import dispatch, services
 from broadcasts.personal.models import Notification, PersonalSettings, TemplateVersion
@@ -235,3 +240,44 @@ def test_an_account_with_notifications_and_lists_can_be_deleted(tenant_a):
     send(tenant_a, phone="0912345678")
     tenant_a.account.delete()
     assert not Notification.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_claimed_by_another_worker_meanwhile_is_not_sent_again(tenant_a):
+    """Two workers run the same notification at once: the second claim waits for the first worker's row lock and
+    then finds it no longer queued (READ COMMITTED re-checks only conditions on the updated row itself)."""
+    approved_template(tenant_a)
+    # queued, not sent on creation (as a scheduled one), then due
+    notification, _ = send(tenant_a, phone="0912345678", scheduled_for=timezone.now() + dt.timedelta(hours=1))
+    Notification.objects.filter(pk=notification.pk).update(scheduled_for=None)
+    db = connections["default"].settings_dict
+    result = {}
+
+    def run():
+        try:
+            result.update(dispatch.notification_send(notification_id=notification.pk))
+        finally:
+            connections.close_all()
+
+    # the other worker: its own connection, its claim of the row not yet committed
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"] or None
+    ) as other:
+        other.execute("UPDATE personal_notification SET status = 'sending' WHERE id = %s", [notification.pk])
+        worker = threading.Thread(target=run)
+        worker.start()
+        # when: this worker's claim is waiting for the row (seen in pg_stat_activity), the other one commits
+        deadline = time.monotonic() + 10
+        waiting = 0
+        while not waiting and time.monotonic() < deadline:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s"
+            other.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
+            waiting = other.execute(query, [db["NAME"]]).fetchone()[0]
+            time.sleep(0.01)
+        other.commit()
+    worker.join(10)
+    # then: it was waiting, and sent nothing once it could see the other claim
+    assert waiting == 1
+    assert result == {"notification": notification.pk, "skipped": True}
+    assert list(notification.events.values_list("status", flat=True)) == ["queued"]
