@@ -1,12 +1,16 @@
 """Django's ASGI handler with a bound on the requests of this process that run Django's code at once
-(settings.HTTP_CONCURRENCY, by default the size of the database pool); the others wait in the event loop, which
-costs a few hundred bytes each, not a thread and a database connection.
+(settings.HTTP_CONCURRENCY, by default DB_POOL_MAX, the database pool less the staff lane); the others wait in the
+event loop, which costs a few hundred bytes each, not a thread and a database connection.
 
 Why: Django runs each request's sync code on a thread of its own (one per request context). Under a burst of
 thousands of clients, thousands of threads then ran at once, all waiting for the pool's 8 connections; those that
 waited more than the pool's timeout (10 s) failed with a 500 (bench_collect, 10,000 clients: 3,840 of them). The
 bound is taken after the request's body was read (a slow upload holds no place) and given back once the
-response is built, before it is sent (oa_platform.db_release gave the connection back just before)."""
+response is built, before it is sent (oa_platform.db_release gave the connection back just before).
+
+The staff console and the admin (settings.HTTP_STAFF_PATHS) have places of their own
+(settings.HTTP_STAFF_CONCURRENCY, with as many more database connections): during a citizens' burst an
+operator's page, and the live results it fetches, wait for staff only."""
 
 from __future__ import annotations
 
@@ -21,11 +25,15 @@ class BoundedASGIHandler(ASGIHandler):
         super().__init__()
         limit = settings.HTTP_CONCURRENCY
         self._places = asyncio.Semaphore(limit) if limit > 0 else None
+        staff = settings.HTTP_STAFF_CONCURRENCY
+        self._staff_places = asyncio.Semaphore(staff) if limit > 0 and staff > 0 else self._places
+        self._staff_paths = tuple(settings.HTTP_STAFF_PATHS)
 
     async def run_get_response(self, request):
-        if self._places is None:
+        places = self._staff_places if request.path.startswith(self._staff_paths) else self._places
+        if places is None:
             return await super().run_get_response(request)
-        async with self._places:
+        async with places:
             return await super().run_get_response(request)
 
 

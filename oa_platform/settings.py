@@ -128,15 +128,22 @@ elif env_bool("DB_POOL", True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DB_POOL_MIN", "1")),
-        "max_size": int(os.environ.get("DB_POOL_MAX", "8")),
+        # the staff lane's places (below) have connections of their own
+        "max_size": int(os.environ.get("DB_POOL_MAX", "8")) + int(os.environ.get("HTTP_STAFF_CONCURRENCY", "2")),
         "timeout": 10,
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # HTTP requests of one server process inside Django at once (oa_platform.asgi_limit); the others wait in the event
-# loop. By default the database pool's size: more would only wait for a connection, each on a thread. 0: no bound.
+# loop. By default DB_POOL_MAX (the pool without the staff lane's connections): more would only wait for a
+# connection, each on a thread. 0: no bound.
 _pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
-HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", str(_pool["max_size"] if _pool else 0)))
+HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", os.environ.get("DB_POOL_MAX", "8") if _pool else "0"))
+# Places of their own for the staff console and the admin (paths below): a citizens' burst (a form at 8:00, a
+# flood of chat during a storm) never queues an operator's page behind thousands of citizens' requests. Used
+# only when HTTP_CONCURRENCY bounds the rest.
+HTTP_STAFF_CONCURRENCY = int(os.environ.get("HTTP_STAFF_CONCURRENCY", "2"))
+HTTP_STAFF_PATHS = ("/staff/", "/admin/")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker  ---
