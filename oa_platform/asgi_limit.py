@@ -15,12 +15,26 @@ import asyncio
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
+# The event loop of this server process, recorded on its first request (oa_platform.live hands pushes to it).
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop serving this process's requests; None outside an ASGI server (tests, workers, commands)."""
+    return _server_loop
+
 
 class BoundedASGIHandler(ASGIHandler):
     def __init__(self):
         super().__init__()
         limit = settings.HTTP_CONCURRENCY
         self._places = asyncio.Semaphore(limit) if limit > 0 else None
+
+    async def __call__(self, scope, receive, send):
+        global _server_loop
+        if _server_loop is None:
+            _server_loop = asyncio.get_running_loop()
+        return await super().__call__(scope, receive, send)
 
     async def run_get_response(self, request):
         if self._places is None:
