@@ -19,6 +19,14 @@ import asyncio
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
+# The event loop of this server process, recorded on its first request (oa_platform.live hands pushes to it).
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop serving this process's requests; None outside an ASGI server (tests, workers, commands)."""
+    return _server_loop
+
 
 class BoundedASGIHandler(ASGIHandler):
     def __init__(self):
@@ -28,6 +36,12 @@ class BoundedASGIHandler(ASGIHandler):
         staff = settings.HTTP_STAFF_CONCURRENCY
         self._staff_places = asyncio.Semaphore(staff) if limit > 0 and staff > 0 else self._places
         self._staff_paths = tuple(settings.HTTP_STAFF_PATHS)
+
+    async def __call__(self, scope, receive, send):
+        global _server_loop
+        if _server_loop is None:
+            _server_loop = asyncio.get_running_loop()
+        return await super().__call__(scope, receive, send)
 
     async def run_get_response(self, request):
         places = self._staff_places if request.path.startswith(self._staff_paths) else self._places

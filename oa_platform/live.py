@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from oa_platform.asgi_limit import server_loop
 from oa_platform.models import Conversation
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,71 @@ def group_send(group: str, event: dict) -> bool:
         logger.warning("live push to %s failed", group, exc_info=True)
         return False
     return True
+
+
+# Per group, in the server's event loop only (one thread: no lock): when it was last sent, and the groups whose
+# next send is already scheduled; the sends under way (a task nobody holds may be collected before it ends).
+_last_sent: dict[str, float] = {}
+_due: set[str] = set()
+_sending: set[asyncio.Task] = set()
+
+
+def group_send_coalesced(group: str, event: dict, *, every_s: float) -> None:
+    """Send ``event`` to ``group`` at most once per ``every_s`` seconds from this process: the first change at
+    once, later ones in the window by one send at its end (so the last change is always told, at most
+    ``every_s`` late). For events that say only "something changed" (each carries the same content). In a
+    server process the caller does not wait for Redis (the send runs in the server's event loop); elsewhere it
+    is group_send, at once and every time. Best effort like group_send."""
+    loop = server_loop()
+    if loop is None or loop.is_closed() or not loop.is_running():
+        group_send(group, event)
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _coalesce(loop, group, event, every_s)
+    else:
+        loop.call_soon_threadsafe(_coalesce, loop, group, event, every_s)
+
+
+def _coalesce(loop: asyncio.AbstractEventLoop, group: str, event: dict, every_s: float) -> None:
+    """In the server loop: send now, or make sure one send follows at the end of the window."""
+    if group in _due:
+        return  # the send already scheduled tells this change too
+    wait = _last_sent.get(group, -math.inf) + every_s - loop.time()
+    if wait <= 0:
+        _send_now(loop, group, event)
+    else:
+        _due.add(group)
+        loop.call_later(wait, _send_due, loop, group, event)
+
+
+def _send_due(loop: asyncio.AbstractEventLoop, group: str, event: dict) -> None:
+    _due.discard(group)
+    _send_now(loop, group, event)
+
+
+def _send_now(loop: asyncio.AbstractEventLoop, group: str, event: dict) -> None:
+    _last_sent[group] = loop.time()
+    if len(_last_sent) > 10_000:  # groups of rounds long closed: forget those not sent to within a minute
+        for name, at in list(_last_sent.items()):
+            if at < loop.time() - 60:
+                del _last_sent[name]
+    task = loop.create_task(_send_async(group, event))
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+
+
+async def _send_async(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, event)
+    except Exception:  # noqa: BLE001 - live push is best effort; pages catch up when they reconnect
+        logger.warning("live push to %s failed", group, exc_info=True)
 
 
 def group_send_many(sends: list[tuple[str, dict]]) -> int:

@@ -19,26 +19,32 @@ import time
 import redis
 from django.conf import settings
 
-# KEYS[1] bucket; ARGV: rate (tokens/s), burst. Returns 0 when a token was taken, else ms to wait.
+# KEYS: the buckets; ARGV: rate (tokens/s) and burst of each, in turn. Returns per bucket 0 when a token was
+# taken, else ms to wait. All buckets in one call: one round trip (a pipeline of scripts costs a SCRIPT EXISTS
+# round trip more on every execute).
 TOKEN_BUCKET_LUA = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil then tokens = burst; ts = now end
-tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = math.ceil((1 - tokens) * 1000 / rate)
+local waits = {}
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1])
+  local ts = tonumber(state[2])
+  if tokens == nil then tokens = burst; ts = now end
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  local wait = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+  else
+    wait = math.ceil((1 - tokens) * 1000 / rate)
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+  waits[i] = wait
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return wait
+return waits
 """
 
 BUCKET_PREFIX = "oa:bucket:"
@@ -75,18 +81,19 @@ def _take_local(key: str, rate: float, burst: int) -> float:
 
 
 def try_take(*buckets: tuple[str, float, int]) -> float:
-    """Take one token from each bucket ``(key, rate per second, burst)`` (one Redis round trip for all).
+    """Take one token from each bucket ``(key, rate per second, burst)`` (one Redis call for all: one script).
 
     Returns 0.0 when every bucket gave one, else the longest wait in seconds before trying again. A bucket that
     gave its token keeps it taken even when another refused (a flood is counted everywhere)."""
     client = redis_client()
     if client is None:
         waits = [_take_local(key, rate, burst) for key, rate, burst in buckets]
+    elif buckets:
+        keys = [BUCKET_PREFIX + key for key, _rate, _burst in buckets]
+        args = [value for _key, rate, burst in buckets for value in (rate, burst)]
+        waits = [ms / 1000.0 for ms in _script(keys=keys, args=args)]
     else:
-        pipe = client.pipeline(transaction=False)
-        for key, rate, burst in buckets:
-            _script(keys=[BUCKET_PREFIX + key], args=[rate, burst], client=pipe)
-        waits = [ms / 1000.0 for ms in pipe.execute()]
+        waits = []
     return max(waits, default=0.0)
 
 

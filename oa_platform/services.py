@@ -240,16 +240,85 @@ def citizen_get_or_create(
     )
     if account is None and channel != Citizen.CHANNEL_WEB:
         raise ValueError(f"A {channel} citizen belongs to the account that received it.")
-    # get_or_create reads first, creates in a savepoint, and re-reads when a concurrent first message won.
-    citizen, created = Citizen.objects.get_or_create(
-        account=account, channel=channel, external_id=external_id, defaults=defaults
-    )
+    found = None
+    if connections["default"].vendor == "postgresql":
+        # A compiled read, then an insert that cannot fail on a concurrent first write: two round trips for a new
+        # citizen (get_or_create: four, with its savepoint), one for a known one.
+        try:
+            found = _citizen_find_or_insert(
+                Citizen(account=account, channel=channel, external_id=external_id, **defaults)
+            )
+        except NotSupportedError:  # signal listeners on Citizen: the ORM below
+            pass
+    if found is not None:
+        citizen, created = found
+    else:
+        # get_or_create reads first, creates in a savepoint, and re-reads when a concurrent first message won.
+        citizen, created = Citizen.objects.get_or_create(
+            account=account, channel=channel, external_id=external_id, defaults=defaults
+        )
     if not created:
         _citizen_refresh(citizen, e164=e164, display_name=display_name)
     return citizen, created
 
 
 _CITIZEN_COLUMNS = [f.attname for f in Citizen._meta.concrete_fields]
+_citizen_insert = CompiledInsert(Citizen)
+# A citizen by its identity, compiled once per process: an account's own (API, webhooks) and a browser's (no
+# account, which compiles to IS NULL, hence a query of its own). Form submissions and follows run it per request.
+_account_citizen = CompiledQuery(
+    lambda account_id, channel, external_id: (
+        Citizen.objects.filter(account_id=account_id, channel=channel, external_id=external_id)
+        .order_by("pk")
+        .values_list(*_CITIZEN_COLUMNS)[:1]
+    ),
+    account_id=-730_002,
+    channel="\x00channel",
+    external_id="\x00external_id",
+)
+_shared_citizen = CompiledQuery(
+    lambda channel, external_id: (
+        Citizen.objects.filter(account__isnull=True, channel=channel, external_id=external_id)
+        .order_by("pk")
+        .values_list(*_CITIZEN_COLUMNS)[:1]
+    ),
+    channel="\x00channel",
+    external_id="\x00external_id",
+)
+
+
+def _citizen_find(*, account: OfficialAccount | None, channel: str, external_id: str) -> Citizen | None:
+    if account is None:
+        row = _shared_citizen.first(channel=channel, external_id=external_id)
+    else:
+        row = _account_citizen.first(account_id=account.pk, channel=channel, external_id=external_id)
+    if row is None:
+        return None
+    citizen = Citizen.from_db("default", _CITIZEN_COLUMNS, row)
+    if account is not None:
+        citizen.account = account
+    return citizen
+
+
+def _citizen_find_or_insert(new: Citizen) -> tuple[Citizen, bool] | None:
+    """The citizen of ``new``'s identity, else ``new`` inserted (PostgreSQL: ON CONFLICT DO NOTHING, so a
+    concurrent first write of the same citizen needs no savepoint and aborts nothing: the row it stored is read
+    then). (citizen, created). Raises NotSupportedError where the compiled INSERT cannot be used."""
+    identity = {"account": new.account, "channel": new.channel, "external_id": new.external_id}
+    citizen = _citizen_find(**identity)
+    if citizen is not None:
+        return citizen, False
+    sql, params = _citizen_insert.statement(new)
+    head, returning, tail = sql.rpartition(" RETURNING ")
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"{head} ON CONFLICT DO NOTHING{returning}{tail}", params)
+        row = cursor.fetchone()
+    if row is not None:
+        return _citizen_insert.stored(new, row), True
+    citizen = _citizen_find(**identity)
+    return None if citizen is None else (citizen, False)  # None: gone again meanwhile, the ORM's way decides
+
+
 _CONVERSATION_COLUMNS = [f.attname for f in Conversation._meta.concrete_fields]
 # An account's citizen LEFT JOIN their conversation with that account, compiled once per process (the chat API
 # runs it for every message). Conversation columns are all NULL when the citizen has not written yet.
@@ -266,7 +335,6 @@ _citizen_with_conversation = CompiledQuery(
     channel="\x00channel",
     external_id="\x00external_id",
 )
-_citizen_insert = CompiledInsert(Citizen)
 _conversation_insert = CompiledInsert(Conversation)
 
 

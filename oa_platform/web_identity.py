@@ -90,9 +90,11 @@ def citizen_lookup(cid: str | None) -> Citizen | None:
 
 def citizen_for_write(request: HttpRequest) -> Citizen:
     """The web citizen of this browser, created now if this is its first write."""
+    return citizen_get_or_create_for_write(request)[0]
+
+
+def citizen_get_or_create_for_write(request: HttpRequest) -> tuple[Citizen, bool]:
+    """citizen_for_write, and whether the citizen was created now."""
     cid = cid_ensure(request)
     language = getattr(request, "LANGUAGE_CODE", None)
-    citizen, _created = citizen_get_or_create(
-        account=None, channel=Citizen.CHANNEL_WEB, external_id=cid, language=language
-    )
-    return citizen
+    return citizen_get_or_create(account=None, channel=Citizen.CHANNEL_WEB, external_id=cid, language=language)

@@ -63,7 +63,7 @@ def response_body(result: services.SubmitResult, client_id) -> dict:
 
 class FormView(APIView):
     def form(self, pk: int) -> Form:
-        form = selectors.forms_for_account(account=self.request.auth.account).filter(pk=pk).first()
+        form = selectors.form_of_account(account=self.request.auth.account, pk=pk)
         if form is None:
             raise NotFound("No such form.")
         return form
@@ -148,11 +148,15 @@ class FormResponsesView(FormView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         with transaction.atomic():  # a refused submission leaves no new citizen behind
-            citizen, _created = citizen_get_or_create(
+            citizen, created = citizen_get_or_create(
                 account=request.auth.account, channel=Citizen.CHANNEL_WEB, external_id=values["citizen_id"]
             )
             result = services.response_submit(
-                form=form, citizen=citizen, client_id=values["client_id"], answers=values["answers"]
+                form=form,
+                citizen=citizen,
+                client_id=values["client_id"],
+                answers=values["answers"],
+                citizen_created=created,
             )
         code = status.HTTP_201_CREATED if result.status == "created" else status.HTTP_200_OK
         return Response(response_body(result, values["client_id"]), status=code)

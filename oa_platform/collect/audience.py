@@ -39,20 +39,21 @@ def _audience_follows(form: Form) -> QuerySet[Follow]:
     return follows
 
 
-def audience_has(form: Form, citizen: Citizen) -> bool:
+def audience_has(form: Form, citizen: Citizen, *, created: bool = False) -> bool:
     """Whether ``citizen`` is in the audience of ``form``'s rounds now (as ``audience_citizens`` says), by one
     indexed lookup of this one person: its cost does not grow with the audience or the responses (a list's
-    phones are already loaded with the form)."""
+    phones are already loaded with the form). ``created``: the citizen was created in this transaction, so no
+    follow and no staff membership names them yet: known without a query."""
     account = form.account
     if form.audience == Form.AUDIENCE_STAFF:
-        return Membership.objects.filter(account=account, test_citizen=citizen).exists()
+        return not created and Membership.objects.filter(account=account, test_citizen=citizen).exists()
     if form.audience == Form.AUDIENCE_LIST:
         if not citizen.phone or citizen.phone not in set(form.audience_phones or ()):
             return False
         if citizen.account_id == account.pk:
             return True
-        return Follow.objects.filter(account=account, citizen=citizen, is_active=True).exists()
-    return _audience_follows(form).filter(citizen=citizen).exists()
+        return not created and Follow.objects.filter(account=account, citizen=citizen, is_active=True).exists()
+    return not created and _audience_follows(form).filter(citizen=citizen).exists()
 
 
 def non_responders(*, form: Form, round_: Round) -> QuerySet[Citizen]:

@@ -5,13 +5,14 @@ running tallies the results read."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, NotSupportedError, connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,6 +30,7 @@ from oa_platform.collect.audience import (
     non_responders,
 )
 from oa_platform.collect.models import AnswerLink, Dialogue, Form, Question, Response, Round, Submission, Tally
+from oa_platform.compiled_queries import CompiledInsert, CompiledQuery, writes_together
 from oa_platform.errors import Conflict, ValidationFailed
 from oa_platform.models import Area, Citizen, OfficialAccount
 from oa_platform.services import audit_record
@@ -42,6 +44,12 @@ QUESTION_FIELDS = ("label_vi", "label_en", "label_zh", "help_vi", "help_en", "he
 def area_path(code: str) -> str | None:
     """The stored area's path ("province/ward"), None for an unknown code."""
     return Area.objects.filter(code=code).values_list("path", flat=True).first()
+
+
+# A round's live results page is told at most this often by each server process (the page's socket itself
+# pushes at most every 0.5 s, oa_platform.collect.consumers): a burst costs a few Redis sends a second, not one
+# per submission, and the last change is still told at most this late.
+LIVE_PUSH_EVERY_S = 0.25
 
 
 def live_group(round_id: int) -> str:
@@ -445,10 +453,73 @@ def rounds_open_due(*, now: dt.datetime | None = None) -> int:
     return opened
 
 
+_ROUND_COLUMNS = [f.attname for f in Round._meta.concrete_fields]
+_QUESTION_COLUMNS = [f.attname for f in Question._meta.concrete_fields]
+_SUBMISSION_COLUMNS = [f.attname for f in Submission._meta.concrete_fields]
+_RESPONSE_COLUMNS = [f.attname for f in Response._meta.concrete_fields]
+# The reads every submission makes, compiled once per process on PostgreSQL (oa_platform.compiled_queries: the
+# ORM's SQL building cost more CPU than PostgreSQL's answer); the ORM elsewhere (markers of dates and UUIDs
+# stay as they are in PostgreSQL's parameters only).
+_current_round = CompiledQuery(
+    lambda form_id, now: (
+        Round.objects.filter(form_id=form_id, opens_at__lte=now)
+        .order_by("-opens_at", "-id")
+        .values_list(*_ROUND_COLUMNS)[:1]
+    ),
+    form_id=-730_101,
+    now=dt.datetime(1901, 2, 3, 4, 5, 6, 730_101, tzinfo=dt.UTC),
+)
+_form_questions = CompiledQuery(
+    lambda form_id: Question.objects.filter(form_id=form_id).values_list(*_QUESTION_COLUMNS),
+    form_id=-730_102,
+)
+_submission_with_response = CompiledQuery(
+    lambda client_id: (
+        Submission.objects.filter(client_id=client_id)
+        .order_by("pk")
+        .values_list(*_SUBMISSION_COLUMNS, *(f"response__{name}" for name in _RESPONSE_COLUMNS))[:1]
+    ),
+    client_id=uuid.UUID(int=730_103),
+)
+
+
+def _compiled_reads() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
 def current_round(form: Form, now: dt.datetime | None = None) -> Round | None:
     """The round answers go to: the latest one that has opened."""
     now = now or timezone.now()
-    return form.rounds.filter(opens_at__lte=now).order_by("-opens_at", "-id").first()
+    if not _compiled_reads():
+        return form.rounds.filter(opens_at__lte=now).order_by("-opens_at", "-id").first()
+    row = _current_round.first(form_id=form.pk, now=now)
+    if row is None:
+        return None
+    round_ = Round.from_db("default", _ROUND_COLUMNS, row)
+    round_.form = form
+    return round_
+
+
+def form_questions(form: Form) -> list[Question]:
+    """The form's questions in their order."""
+    if not _compiled_reads():
+        return list(form.questions.all())
+    questions = [Question.from_db("default", _QUESTION_COLUMNS, row) for row in _form_questions.rows(form_id=form.pk)]
+    for question in questions:
+        question.form = form
+    return questions
+
+
+def _submission_seen(client_id: uuid.UUID) -> Submission | None:
+    """The submission stored under ``client_id``, its response loaded with it."""
+    if not _compiled_reads():
+        return Submission.objects.filter(client_id=client_id).select_related("response").first()
+    row = _submission_with_response.first(client_id=client_id)
+    if row is None:
+        return None
+    submission = Submission.from_db("default", _SUBMISSION_COLUMNS, row[: len(_SUBMISSION_COLUMNS)])
+    submission.response = Response.from_db("default", _RESPONSE_COLUMNS, row[len(_SUBMISSION_COLUMNS) :])
+    return submission
 
 
 # --- submissions  ---
@@ -479,29 +550,39 @@ def _replay(submission: Submission, form: Form, digest: str) -> SubmitResult:
     return SubmitResult(response=submission.response, status="duplicate")
 
 
-def _tally_add(round_id: int, counts: dict[tuple[int, str], int]) -> None:
-    """Add ``counts`` ((question id, bucket) -> delta) to the round's tallies: one upsert statement, rows in a
-    fixed order so that concurrent submissions lock them in the same order (no deadlock)."""
+def _tally_upsert(round_id: int, counts: dict[tuple[int, str], int], *, only_if: str = "") -> tuple[str, list] | None:
+    """The upsert adding ``counts`` ((question id, bucket) -> delta) to the round's tallies as (sql, params), None
+    when nothing moves. Rows in a fixed order so that concurrent submissions lock them in the same order (no
+    deadlock). ``only_if``: an SQL condition (trusted, from the code) the rows are added under."""
     rows = sorted((key, delta) for key, delta in counts.items() if delta)
     if not rows:
-        return
-    table = Tally._meta.db_table
-    connection = connections["default"]
-    qn = connection.ops.quote_name
+        return None
+    qn = connections["default"].ops.quote_name
+    table = qn(Tally._meta.db_table)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     params = [p for (question_id, bucket), delta in rows for p in (round_id, question_id, bucket, delta)]
+    source = f"VALUES {values}"
+    if only_if:
+        source = f"SELECT * FROM ({source}) AS v WHERE {only_if}"
     sql = (
-        f"INSERT INTO {qn(table)} ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}, {qn('count')}) "
-        f"VALUES {values} ON CONFLICT ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}) "
-        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + excluded.{qn('count')}"
+        f"INSERT INTO {table} ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}, {qn('count')}) "
+        f"{source} ON CONFLICT ({qn('round_id')}, {qn('question_id')}, {qn('bucket')}) "
+        f"DO UPDATE SET {qn('count')} = {table}.{qn('count')} + excluded.{qn('count')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
-def _bucket_counts(questions: list[Question], answers: dict, sign: int, into: dict) -> None:
+def _tally_add(round_id: int, counts: dict[tuple[int, str], int]) -> None:
+    """Add ``counts`` ((question id, bucket) -> delta) to the round's tallies: one upsert statement."""
+    statement = _tally_upsert(round_id, counts)
+    if statement is not None:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(*statement)
+
+
+def _bucket_counts(questions: list[Question], answers: dict, sign: int, into: dict, paths=area_path) -> None:
     for question in questions:
-        for bucket in answer_buckets(question, answers.get(question.key), area_path=area_path):
+        for bucket in answer_buckets(question, answers.get(question.key), area_path=paths):
             into[(question.pk, bucket[:80])] = into.get((question.pk, bucket[:80]), 0) + sign
 
 
@@ -513,6 +594,7 @@ def response_submit(
     answers,
     channel: str = Response.CHANNEL_API,
     now: dt.datetime | None = None,
+    citizen_created: bool = False,
 ) -> SubmitResult:
     """Store ``citizen``'s answers to the form's current round, once per ``client_id``.
 
@@ -520,19 +602,23 @@ def response_submit(
     first stands). A second submission of the same person in an open round replaces their answers
     ("updated"). Raises ValidationFailed naming each invalid answer, Conflict when no round is open (after
     closing: refused, or stored as late when the form accepts late answers). All or nothing; the tallies move
-    by the difference, in the same transaction."""
+    by the difference, in the same transaction. ``citizen_created``: the caller created ``citizen`` in this
+    transaction (nothing can name them yet: no follow, no staff membership, no personal link), which spares
+    the audience and personal-link lookups."""
     now = now or timezone.now()
     try:
         client_id = uuid.UUID(str(client_id))
     except ValueError:
         raise ValidationFailed(_("Invalid client id."), fields={"client_id": _("Must be a UUID.")}) from None
     digest = _digest(answers)
-    seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
+    seen = _submission_seen(client_id)
     if seen is not None:
         return _replay(seen, form, digest)
-    citizen = answering_as(account=form.account, citizen=citizen)
-    questions = list(form.questions.all())
-    clean, errors = answers_clean(questions, answers, area_path=area_path)
+    if not citizen_created:
+        citizen = answering_as(account=form.account, citizen=citizen)
+    questions = form_questions(form)
+    paths = functools.cache(area_path)  # an area answer is looked up once, to check it and to count it
+    clean, errors = answers_clean(questions, answers, area_path=paths)
     if errors:
         raise ValidationFailed(_("Some answers are invalid."), fields={"answers": errors})
     round_ = current_round(form, now)
@@ -542,20 +628,92 @@ def response_submit(
     if late and form.late_policy == Form.LATE_REFUSE:
         raise Conflict(_("This round is closed."), code="round_closed")
     # One indexed lookup of this person (used only if their first answer is stored): never a re-scan.
-    in_audience = audience_has(form, citizen)
+    in_audience = audience_has(form, citizen, created=citizen_created)
+    args = (form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience)
     try:
         with transaction.atomic():
-            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience)
+            result = _store_first(*args, paths=paths) or _store(*args)
     except IntegrityError:
         # The same client id (or the same person's first answer) raced in: what won is the answer.
-        seen = Submission.objects.filter(client_id=client_id).select_related("response").first()
+        seen = _submission_seen(client_id)
         if seen is not None:
             return _replay(seen, form, digest)
         with transaction.atomic():
-            result = _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience)
+            result = _store(*args)
     round_id = round_.pk
-    transaction.on_commit(lambda: live.group_send(live_group(round_id), {"type": "collect.changed", "round": round_id}))
+    transaction.on_commit(
+        lambda: live.group_send_coalesced(
+            live_group(round_id), {"type": "collect.changed", "round": round_id}, every_s=LIVE_PUSH_EVERY_S
+        )
+    )
     return result
+
+
+_response_insert = CompiledInsert(Response)
+
+
+def _store_first(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience, paths):
+    """The person's first answer in the round (the usual case) in one PostgreSQL statement, run in the caller's
+    savepoint: the response (unless they answered the round already), its submission, the tallies and the
+    round's counters, each write only when the response was stored. Returns the SubmitResult, or None when the
+    person has a response in the round already (nothing written: ``_store`` replaces their answers) or where
+    the statement cannot be composed (another database, signal listeners). Raises IntegrityError when the
+    client id was stored meanwhile, as ``_store`` does."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return None
+    response = Response(
+        form=form,
+        round=round_,
+        citizen=citizen,
+        answers=clean,
+        channel=channel,
+        is_late=late,
+        in_audience=in_audience,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        insert, params = _response_insert.statement(response)
+    except NotSupportedError:
+        return None
+    qn = connection.ops.quote_name
+    head, returning, tail = insert.rpartition(" RETURNING ")
+    stored = "EXISTS (SELECT 1 FROM response)"
+    received = Submission._meta.get_field("received_at").get_db_prep_save(now, connection)
+    uuid_field = Submission._meta.get_field("client_id")
+    parts = [
+        ("response", (f"{head} ON CONFLICT DO NOTHING{returning}{tail}", params)),
+        (
+            "submission",
+            (
+                f"INSERT INTO {qn(Submission._meta.db_table)} ({qn('client_id')}, {qn('response_id')}, "
+                f"{qn('digest')}, {qn('received_at')}) SELECT %s, {qn('id')}, %s, %s FROM response",
+                [uuid_field.get_db_prep_save(client_id, connection), digest, received],
+            ),
+        ),
+    ]
+    counts: dict[tuple[int, str], int] = {}
+    _bucket_counts(questions, clean, +1, counts, paths)
+    tallies = _tally_upsert(round_.pk, counts, only_if=stored)
+    if tallies is not None:
+        parts.append(("tally", tallies))
+    # Last: the round's row is the one every submission of the round updates.
+    parts.append(
+        (
+            "counted",
+            (
+                f"UPDATE {qn(Round._meta.db_table)} SET {qn('responded')} = {qn('responded')} + 1, "
+                f"{qn('responded_in_audience')} = {qn('responded_in_audience')} + %s WHERE {qn('id')} = %s "
+                f"AND {stored}",
+                [int(in_audience), round_.pk],
+            ),
+        )
+    )
+    (response_id,) = writes_together(parts, "(SELECT id FROM response)", savepoint=False)
+    if response_id is None:
+        return None
+    return SubmitResult(response=_response_insert.stored(response, (response_id,)), status="created")
 
 
 def _store(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience) -> SubmitResult:

@@ -20,17 +20,14 @@ from oa_platform import ratelimit, web_identity
 from oa_platform.collect import services
 from oa_platform.collect.models import Form, Response, option_label
 from oa_platform.errors import DomainError, RateLimited, ValidationFailed
-from oa_platform.selectors import account_by_slug
 from oa_platform.web_state import areas_under
 
 SERVICE_WORKER = Path(__file__).resolve().parents[1] / "static" / "oa" / "collect_sw.js"
 
 
 def _form_or_404(slug: str, pk: int) -> Form:
-    account = account_by_slug(slug)
-    form = None
-    if account is not None:
-        form = Form.objects.filter(account=account, pk=pk).select_related("account").first()
+    # One query: the form of this id under the active account of this slug (another account's id is not found).
+    form = Form.objects.filter(account__slug=slug, account__is_active=True, pk=pk).select_related("account").first()
     if form is None:
         raise Http404(_("Không tìm thấy biểu mẫu."))
     return form
@@ -106,13 +103,14 @@ def form_submit(request, slug: str, pk: int):
         return _json_error(ValidationFailed(_("Invalid input."), fields={"client_id": _("Must be a UUID.")}))
     try:
         with transaction.atomic():  # a refused submission leaves no new citizen behind
-            citizen = web_identity.citizen_for_write(request)
+            citizen, created = web_identity.citizen_get_or_create_for_write(request)
             result = services.response_submit(
                 form=form,
                 citizen=citizen,
                 client_id=body["client_id"],
                 answers=body.get("answers"),
                 channel=Response.CHANNEL_WEB,
+                citizen_created=created,
             )
     except DomainError as exc:
         return _json_error(exc)

@@ -326,3 +326,21 @@ def test_a_forms_schedule_and_audience_are_set_by_put(api_client, client_a, tena
     reader = factories.make_token(tenant_a.account, scopes=[ApiToken.SCOPE_READ], name="reader")
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {reader}")
     assert api_client.put(url, body, format="json").status_code == 403
+
+
+def test_a_person_new_to_the_api_is_outside_the_audience_and_a_follower_inside(client_a, tenant_a):
+    # given: a follower the agency's app knows as "known-1", and a person it names for the first time
+    from oa_platform.services import citizen_get_or_create, follow_create
+
+    form = make_form(tenant_a.account)
+    known, _created = citizen_get_or_create(account=tenant_a.account, channel="web", external_id="known-1")
+    follow_create(account=tenant_a.account, citizen=known)
+    # when: both answer
+    first = submit(client_a, tenant_a, form, GOOD, citizen_id="new-1")
+    second = submit(client_a, tenant_a, form, GOOD, citizen_id="known-1")
+    # then: both stored; only the follower counts within the audience
+    assert (first.status_code, second.status_code) == (201, 201), (first.content, second.content)
+    stored = dict(Response.objects.filter(form=form).values_list("citizen__external_id", "in_audience"))
+    assert stored == {"new-1": False, "known-1": True}
+    round_ = form.rounds.get()
+    assert (round_.responded, round_.responded_in_audience) == (2, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 
 from oa_platform import erasure, services
 from oa_platform.errors import NotFound, ValidationFailed
@@ -143,6 +144,34 @@ def test_invalid_phone_for_known_citizen_changes_nothing():
         services.citizen_get_or_create(account=None, channel="web", external_id="k1", phone="999")
     citizen.refresh_from_db()
     assert citizen.phone == "+84912345678"
+
+
+def test_citizen_get_or_create_costs_two_round_trips_new_and_one_known(tenant_a, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("the compiled read and the insert that cannot fail are PostgreSQL's")
+    # given/when: a new citizen of the account: a read, then the insert (no savepoint)
+    with django_assert_num_queries(2):
+        citizen, created = services.citizen_get_or_create(account=tenant_a.account, channel="web", external_id="n1")
+    # then: a known one is one read, of this account only
+    with django_assert_num_queries(1):
+        again, created_again = services.citizen_get_or_create(account=tenant_a.account, channel="web", external_id="n1")
+    assert created and not created_again and again.pk == citizen.pk and again.account is tenant_a.account
+    shared, shared_created = services.citizen_get_or_create(account=None, channel="web", external_id="n1")
+    assert shared_created and shared.pk != citizen.pk and shared.account_id is None
+
+
+def test_a_citizen_inserted_meanwhile_by_another_request_is_found_and_nothing_aborts(tenant_a, monkeypatch):
+    # given: the citizen exists, but the first read happened before it did
+    stored, _ = services.citizen_get_or_create(account=tenant_a.account, channel="web", external_id="race")
+    reads = iter([None])
+    find = services._citizen_find
+    monkeypatch.setattr(services, "_citizen_find", lambda **identity: next(reads, None) or find(**identity))
+    # when: the insert meets the stored row
+    with transaction.atomic():
+        citizen, created = services.citizen_get_or_create(account=tenant_a.account, channel="web", external_id="race")
+        # then: the stored citizen, and the transaction goes on (no error aborted it)
+        assert not created and citizen.pk == stored.pk
+        assert Citizen.objects.filter(external_id="race").count() == 1
 
 
 def test_citizen_conversation_get_or_create_new_then_known(django_assert_max_num_queries):

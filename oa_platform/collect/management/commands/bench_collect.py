@@ -247,7 +247,10 @@ class LiveWatch:
     each push the results block fetched over HTTP with the same session, as collect_results.js does. Records
     (monotonic time, responded) for each fetch, in a thread of its own."""
 
+    # The page shows the responses within the audience and those from outside it apart; the bench's citizens are
+    # all new (outside the audience): the round's count is the sum.
     RESPONDED = re.compile(r'id="collect-responded">(\d+)<')
+    OUTSIDE = re.compile(r'id="collect-outside">(\d+)<')
 
     def __init__(self, base: str, ws_path: str, live_path: str, session_key: str):
         self.base, self.ws_path, self.live_path = base, ws_path, live_path
@@ -278,9 +281,10 @@ class LiveWatch:
         except httpx.HTTPError:  # waited behind the burst longer than the client's timeout: the page tries again
             self.failed_fetches += 1
             return
-        match = self.RESPONDED.search(response.text) if response.status_code == 200 else None
-        if match:
-            self.seen.append((time.time(), int(match.group(1))))
+        page = response.text if response.status_code == 200 else ""
+        matches = [pattern.search(page) for pattern in (self.RESPONDED, self.OUTSIDE)]
+        if all(matches):
+            self.seen.append((time.time(), sum(int(match.group(1)) for match in matches)))
 
     async def _run(self) -> None:
         url = "ws" + self.base.removeprefix("http") + self.ws_path
