@@ -69,6 +69,10 @@ LIVE_WATCH_S = 15.0
 # A wrk run is stopped after this many seconds whatever happens (each thread normally stops after its share): an
 # hour, as 100,000 submissions at 40 a second on a loaded machine took more than the 30 minutes it was before.
 WRK_CAP_S = 3600
+# A request unanswered after this long is a wrk timeout (an error). 10,000 clients over a few dozen answers a second
+# wait minutes each (p99 382 s in a 100,000 run). wrk sizes its latency histogram by it (8 bytes per microsecond:
+# an hour asked for 28.8 GB and wrk stopped).
+WRK_TIMEOUT_S = 1200
 
 # One wrk script for the three loads. Each thread sends ``share`` requests and stops once all are answered; a
 # connection that finishes after the thread's share is out is parked (delay) rather than sent anything more.
@@ -488,7 +492,7 @@ class Command(BaseCommand):
         threads,
     ) -> dict:
         threads = min(threads, concurrency)
-        timeout = f"{WRK_CAP_S}s"  # 10,000 clients over a few hundred answers a second wait tens of seconds each
+        timeout = f"{WRK_TIMEOUT_S}s"
 
         def connections(total: int) -> int:
             return max(threads, min(concurrency, total) // threads * threads)
