@@ -8,8 +8,10 @@ What it sends is exactly what the per-message path (``dispatch.notification_send
 - text: the version's body in the person's language (the named citizen's, else the web-page citizen's) with
   every ((placeholder)) replaced once, left to right, by the row's value as plain text (``rendering.render``: a
   value that itself looks like ((x)) or holds HTML stays as it is), then the link on its own line;
-- a system message in that conversation (the web type sends nothing over HTTP: the page fetches it, and the
-  per-message path pushes nothing live either).
+- a system message in that conversation (the web type sends nothing over HTTP), and once committed the
+  person's open chat pages are told to fetch it (``live.citizens_conversations_changed``: for the whole chunk,
+  one Redis call finds who has a page open, then one ``conversation.changed`` group send per open page; the
+  per-message path tells the one page the same way).
 Everything else (no web-page conversation, a missing value, in-app not first in the account's order, its daily
 limit reached) is left queued for the per-message path, which plans another channel.
 
@@ -27,10 +29,11 @@ import datetime as dt
 import json
 import zlib
 
-from django.db import connection
+from django.db import connection, transaction
 
 from broadcasts.personal.models import CHANNEL_INAPP, Notification, RecipientList, StatusEvent, TemplateVersion
 from broadcasts.personal.rendering import PLACEHOLDER_RE
+from oa_platform import live
 from oa_platform.models import Citizen, Conversation, Message
 
 # Characters Python's str.strip() removes that matter in a spreadsheet cell: a value of only these is missing.
@@ -126,7 +129,9 @@ def send_range(
 ) -> int:
     """Send in-app, in one statement, the queued notifications of list ``list_id`` with ids in [first_id,
     last_id] whose person has a web-page conversation in the account (at most ``limit`` of them: the daily
-    limit left). Returns how many were sent. Call inside a transaction; PostgreSQL only."""
+    limit left). Returns how many were sent. Call inside a transaction; PostgreSQL only. Once it commits, the
+    citizens who have the chat page open get their message live (one Redis call for the chunk, then one group send
+    per open page; ids only, never the text, go through the channel layer)."""
     if limit is not None and limit <= 0:
         return 0
     language = "CASE WHEN d.own_citizen IS NOT NULL THEN d.own_language ELSE d.web_language END"
@@ -136,17 +141,17 @@ def send_range(
     sql = f"""
 WITH due AS (
     SELECT n.id, n.citizen_id AS own_citizen, n.language AS own_language, n.personalisation AS v,
-           t.conversation_id, t.language AS web_language
+           t.conversation_id, t.citizen_id, t.language AS web_language
     FROM {_t(Notification)} n
     JOIN LATERAL (
-        SELECT x.conversation_id, x.language FROM (
+        SELECT x.conversation_id, x.citizen_id, x.language FROM (
             -- by phone, then by the citizen the row named: two index probes (an OR would scan every citizen)
-            SELECT cv.id AS conversation_id, c.language
+            SELECT cv.id AS conversation_id, c.id AS citizen_id, c.language
             FROM {_t(Citizen)} c JOIN {_t(Conversation)} cv ON cv.citizen_id = c.id AND cv.account_id = %(account)s
             WHERE n.phone <> '' AND c.phone <> '' AND c.phone = n.phone AND c.channel = %(web)s
               AND (c.account_id = %(account)s OR c.account_id IS NULL)
             UNION ALL
-            SELECT cv.id, c.language
+            SELECT cv.id, c.id, c.language
             FROM {_t(Citizen)} c JOIN {_t(Conversation)} cv ON cv.citizen_id = c.id AND cv.account_id = %(account)s
             WHERE c.id = n.citizen_id AND c.channel = %(web)s AND (c.account_id = %(account)s OR c.account_id IS NULL)
         ) x
@@ -162,7 +167,7 @@ WITH due AS (
 ), languaged AS (
     SELECT d.*, {language} AS language FROM due d
 ), rendered AS MATERIALIZED (  -- computed once, whatever join the UPDATE below uses
-    SELECT d.id, d.conversation_id, d.language, {rendered} AS body FROM languaged d WHERE {ok}
+    SELECT d.id, d.conversation_id, d.citizen_id, d.language, {rendered} AS body FROM languaged d WHERE {ok}
 ), sent AS (
     UPDATE {_t(Notification)} n
     SET status = %(sent)s, channel = %(inapp)s, tried_channels = %(tried)s::jsonb, language = r.language,
@@ -170,7 +175,7 @@ WITH due AS (
         provider_message_id = 'msg-' || nextval(%(sequence)s::regclass)
     FROM rendered r
     WHERE n.id = r.id AND n.status = %(queued)s
-    RETURNING n.id, r.conversation_id, r.body, n.provider_message_id
+    RETURNING n.id, r.conversation_id, r.citizen_id, r.body, n.provider_message_id
 ), messages AS (
     INSERT INTO {_t(Message)} (id, conversation_id, direction, sender, channel, text, created_at, faq_key,
         decision, suggestions, delivery_status, delivery_attempts, delivery_error)
@@ -181,7 +186,8 @@ WITH due AS (
     INSERT INTO {_t(StatusEvent)} (notification_id, status, channel, reason, at)
     SELECT s.id, %(sent)s, %(inapp)s, '', %(now)s FROM sent s
 )
-SELECT COUNT(*) FROM sent
+-- who got a message, for the live push (ids only: two arrays in one row, no row per message for Python)
+SELECT COUNT(*), array_agg(s.citizen_id), array_agg(s.conversation_id) FROM sent s
 """
     params |= {
         "account": account_id,
@@ -202,4 +208,9 @@ SELECT COUNT(*) FROM sent
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        count, citizens, conversations = cursor.fetchone()
+    if count:
+        # Once committed, the citizens' open chat pages fetch their message (ids only go through the channel layer).
+        changed = dict(zip(citizens, conversations, strict=True))
+        transaction.on_commit(lambda: live.citizens_conversations_changed(account_id=account_id, conversations=changed))
+    return count

@@ -1,7 +1,8 @@
 """The ONE place personal notices leave the platform. Everything else in this app calls ``send`` and
 ``available_channels``; both go through the single channel layer (``oa_platform.channel_types``).
 
-In-app writes the text into the citizen's conversation on the web page (the web type sends nothing over HTTP);
+In-app writes the text into the citizen's conversation on the web page (the web type sends nothing over HTTP)
+and tells the citizen's open chat pages (``oa_platform.live``);
 Zalo OA, WeChat, ZNS and SMS go through ``channel_types.send`` with the account's ``ChannelConfig`` of that
 kind (its retries, rate limiter and error classes). ZNS carries the template's own ZNS id and its parameters
 filled from the personalisation (``Message.template_id`` / ``template_data``). Answers are the layer's one
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
@@ -21,6 +24,7 @@ from broadcasts.personal.models import (
     Notification,
 )
 from oa_platform import channel_types as ct
+from oa_platform import live
 from oa_platform.models import Citizen, Conversation, Message, OfficialAccount
 
 SENT = ct.SENT
@@ -84,6 +88,11 @@ def _inapp(notification: Notification, target: Target, text: str) -> ct.SendResu
         sender=Message.SENDER_SYSTEM,
         channel=Citizen.CHANNEL_WEB,
         text=text,
+    )
+    # the citizen's open chat pages fetch it once committed (as a list chunk's messages: inapp.send_range)
+    changed = {conversation.citizen_id: conversation.pk}
+    transaction.on_commit(
+        lambda: live.citizens_conversations_changed(account_id=notification.account_id, conversations=changed)
     )
     return ct.SendResult(SENT, provider_id=f"msg-{message.pk}", attempts=0)
 
