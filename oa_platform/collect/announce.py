@@ -91,12 +91,9 @@ def tell(*, form: Form, citizens, kind: str, base_url: str = "") -> int:
     Message.objects.bulk_create(messages)
     for message in messages:
         outbound_enqueue(message)
-    # the person's own chat page only: the staff inbox is not woken once per person of a large audience
-    sends = [
-        (live.citizen_group(account.pk, c.pk), {"type": "conversation.changed", "conversation_id": conversations[c.pk]})
-        for c in citizens
-    ]
-    transaction.on_commit(lambda: live.group_send_many(sends))
+    # the open chat pages of these people only (one Redis call finds them): not the staff inbox once per person
+    changed = {c.pk: conversations[c.pk] for c in citizens}
+    transaction.on_commit(lambda: live.citizens_conversations_changed(account_id=account.pk, conversations=changed))
     return len(messages)
 
 

@@ -4,11 +4,15 @@ channel layer (a real loopback provider), in chunks that resume where a stopped 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 
+from oa_platform import live
 from oa_platform.collect import announce
 from oa_platform.collect.audience import audience_citizens, non_responders
 from oa_platform.collect.models import Form, Round
@@ -283,3 +287,26 @@ def test_each_person_is_told_in_their_language_with_the_way_to_answer_in_chat(te
     text = Message.objects.get(conversation__citizen=person).text
     assert text.startswith(opening) and title in text and chat in text
     assert f"/f/{tenant_a.account.slug}/{form.pk}/p/" in text
+
+
+def test_a_round_opened_now_wakes_the_open_chat_pages_of_its_audience_only(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    # given: two web followers, one with the chat page open (its socket joined their group), and the staff inbox
+    layer = get_channel_layer()
+    online, offline = (factories.make_follower(tenant_a.account, channel="web") for _ in range(2))
+    page, inbox = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live.citizen_group(tenant_a.account.pk, online.pk), page)
+    async_to_sync(layer.group_add)(live.staff_group(tenant_a.account.pk), inbox)
+    form = make_form(tenant_a.account, key="flood", audience={"kind": "followers"})
+    form.rounds.update(announced_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        round_open(form=form)
+    # then: the open page is told its own conversation changed (ids only); the inbox is not woken per person
+    conversation = Message.objects.get(conversation__citizen=online).conversation_id
+    event = async_to_sync(asyncio.wait_for)(layer.receive(page), 5)
+    assert event == {"type": "conversation.changed", "conversation_id": conversation}
+    assert Message.objects.filter(conversation__citizen=offline).count() == 1
+    with pytest.raises(TimeoutError):
+        async_to_sync(asyncio.wait_for)(layer.receive(inbox), 0.3)
