@@ -15,6 +15,7 @@ operator's page, and the live results it fetches, wait for staff only."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
@@ -31,11 +32,21 @@ def server_loop() -> asyncio.AbstractEventLoop | None:
 class BoundedASGIHandler(ASGIHandler):
     def __init__(self):
         super().__init__()
-        limit = settings.HTTP_CONCURRENCY
-        self._places = asyncio.Semaphore(limit) if limit > 0 else None
-        staff = settings.HTTP_STAFF_CONCURRENCY
-        self._staff_places = asyncio.Semaphore(staff) if limit > 0 and staff > 0 else self._places
         self._staff_paths = tuple(settings.HTTP_STAFF_PATHS)
+        # (everyone's places, the staff's) per event loop: a semaphore that once waited is bound to its loop, and
+        # one process may serve from several loops in turn (the test servers, each on a thread of its own).
+        self._lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _places_for(self, request) -> asyncio.Semaphore | None:
+        limit, staff = settings.HTTP_CONCURRENCY, settings.HTTP_STAFF_CONCURRENCY
+        if limit <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        lanes = self._lanes.get(loop)
+        if lanes is None:
+            everyone = asyncio.Semaphore(limit)
+            lanes = self._lanes[loop] = (everyone, asyncio.Semaphore(staff) if staff > 0 else everyone)
+        return lanes[1] if request.path.startswith(self._staff_paths) else lanes[0]
 
     async def __call__(self, scope, receive, send):
         global _server_loop
@@ -44,7 +55,7 @@ class BoundedASGIHandler(ASGIHandler):
         return await super().__call__(scope, receive, send)
 
     async def run_get_response(self, request):
-        places = self._staff_places if request.path.startswith(self._staff_paths) else self._places
+        places = self._places_for(request)
         if places is None:
             return await super().run_get_response(request)
         async with places:

@@ -80,3 +80,22 @@ def test_the_staff_console_has_places_of_its_own_during_a_burst(settings, monkey
 def test_without_the_lane_the_console_waits_behind_the_burst(settings, monkeypatch):
     finished = _finish_order(settings, monkeypatch, staff_places=0)
     assert finished.index("/staff/a/forms/1/live/") >= 20
+
+
+def test_one_handler_serves_from_one_event_loop_after_another(settings, monkeypatch):
+    # a burst that waited on one loop (its places bound to it), then another loop (the next test server): no error
+    settings.HTTP_CONCURRENCY = 1
+    settings.HTTP_STAFF_CONCURRENCY = 1
+
+    async def slow_response(self, request):
+        await asyncio.sleep(0.001)
+        return request
+
+    monkeypatch.setattr(ASGIHandler, "run_get_response", slow_response)
+    handler = BoundedASGIHandler()
+
+    async def burst():
+        paths = ["/f/1/", "/f/2/", "/staff/a/", "/staff/b/"]
+        return [r.path for r in await asyncio.gather(*(handler.run_get_response(_Request(p)) for p in paths))]
+
+    assert asyncio.run(burst()) == asyncio.run(burst()) == ["/f/1/", "/f/2/", "/staff/a/", "/staff/b/"]
