@@ -34,9 +34,9 @@ def test_no_bucket_is_no_wait(limiter):
     assert ratelimit.try_take() == 0.0
 
 
-def test_one_redis_call_for_all_buckets(limiter, monkeypatch):
-    if limiter != "redis":
-        pytest.skip("Redis only")
+@pytest.mark.redis
+def test_one_redis_call_for_all_buckets(monkeypatch):
+    ratelimit.reset()
     calls = []
     script = ratelimit._script
     monkeypatch.setattr(ratelimit, "_script", lambda **kwargs: calls.append(kwargs) or script(**kwargs))
