@@ -652,17 +652,9 @@ def response_submit(
 _response_insert = CompiledInsert(Response)
 
 
-def _store_first(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience, paths):
-    """The person's first answer in the round (the usual case) in one PostgreSQL statement, run in the caller's
-    savepoint: the response (unless they answered the round already), its submission, the tallies and the
-    round's counters, each write only when the response was stored. Returns the SubmitResult, or None when the
-    person has a response in the round already (nothing written: ``_store`` replaces their answers) or where
-    the statement cannot be composed (another database, signal listeners). Raises IntegrityError when the
-    client id was stored meanwhile, as ``_store`` does."""
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        return None
-    response = Response(
+def _new_response(form, round_, citizen, clean, channel, late, now, in_audience) -> Response:
+    """A person's first response in the round, not yet stored."""
+    return Response(
         form=form,
         round=round_,
         citizen=citizen,
@@ -673,6 +665,19 @@ def _store_first(form, round_, citizen, questions, clean, client_id, digest, cha
         created_at=now,
         updated_at=now,
     )
+
+
+def _store_first(form, round_, citizen, questions, clean, client_id, digest, channel, late, now, in_audience, paths):
+    """The person's first answer in the round (the usual case) in one PostgreSQL statement, run in the caller's
+    savepoint: the response (unless they answered the round already), its submission, the tallies and the
+    round's counters, each write only when the response was stored. Returns the SubmitResult, or None when the
+    person has a response in the round already (nothing written: ``_store`` replaces their answers) or where
+    the statement cannot be composed (another database, signal listeners). Raises IntegrityError when the
+    client id was stored meanwhile, as ``_store`` does."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return None
+    response = _new_response(form, round_, citizen, clean, channel, late, now, in_audience)
     try:
         insert, params = _response_insert.statement(response)
     except NotSupportedError:
@@ -720,17 +725,8 @@ def _store(form, round_, citizen, questions, clean, client_id, digest, channel, 
     counts: dict[tuple[int, str], int] = {}
     response = Response.objects.select_for_update().filter(round=round_, citizen=citizen).first()
     if response is None:
-        response = Response.objects.create(
-            form=form,
-            round=round_,
-            citizen=citizen,
-            answers=clean,
-            channel=channel,
-            is_late=late,
-            in_audience=in_audience,
-            created_at=now,
-            updated_at=now,
-        )
+        response = _new_response(form, round_, citizen, clean, channel, late, now, in_audience)
+        response.save(force_insert=True)
         status = "created"
     else:
         if late:
