@@ -26,9 +26,9 @@ from oa_platform.collect.services import (
     rounds_remind_due,
 )
 from oa_platform.errors import Conflict, ValidationFailed
-from oa_platform.models import Area, Message, Topic
-from oa_platform.services import follow_create, subscriptions_set
+from oa_platform.models import Message, Topic
 from tests import factories
+from tests.broadcasts.conftest import follower
 from tests.collect.builders import GOOD, QUESTIONS, make_form
 from tests.fakes.fake_messaging_api import FakeMessagingApi
 from tests.webhooks.conftest import make_channels
@@ -36,17 +36,6 @@ from tests.webhooks.conftest import make_channels
 pytestmark = pytest.mark.django_db
 
 HCM, HANOI, HCM_WARD = "79", "01", "25747"
-
-
-def follower(account, *, topics=None, areas=None, home=None, **kw):
-    citizen = factories.make_citizen_of(account, **kw)
-    if home:
-        citizen.home_area = Area.objects.get(code=home)
-        citizen.save(update_fields=["home_area"])
-    follow = follow_create(account=account, citizen=citizen)
-    if topics is not None or areas is not None:
-        subscriptions_set(follow=follow, topic_keys=topics, area_codes=areas)
-    return citizen
 
 
 @pytest.fixture

@@ -12,20 +12,17 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from rest_framework.test import APIClient
 
-from broadcasts.personal import lists
 from broadcasts.personal.models import Notification
-from broadcasts.services import Actor
 from oa_platform import live, web_identity
 from oa_platform.asgi import application
 from oa_platform.models import Citizen, Conversation
 from oa_platform.services import citizen_get_or_create
 from tests.factories import set_quiet_hours
 from tests.oa_platform.web_support import cookie_header
-from tests.personal.conftest import VALUES, approved_template
+from tests.personal.conftest import VALUES, approved_list, approved_template
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 ORIGIN = (b"origin", b"http://testserver")
@@ -62,18 +59,7 @@ def people(tenant_a, tenant_b):
 def send_list(tenant, rows: list[tuple[str, str]]) -> int:
     """Upload, submit and approve a list of (phone, name); the chunks run after the approval's commit."""
     text = HEADER + "".join(f"{phone},{name},{VALUES['date']},{VALUES['place']}\n" for phone, name in rows)
-    checked = lists.list_upload(
-        account=tenant.account,
-        actor=Actor(user=tenant.broadcaster),
-        template_key="vaccination",
-        fileobj=SimpleUploadedFile("l.csv", text.encode()),
-        file_name="l.csv",
-        max_bytes=1 << 20,
-    )
-    assert checked.rows_invalid == 0, checked.problems
-    lists.list_submit(recipient_list=checked, actor=Actor(user=tenant.broadcaster))
-    lists.list_approve(recipient_list=checked, actor=Actor(user=tenant.approver))
-    return checked.pk
+    return approved_list(tenant, text).pk
 
 
 def expected(name: str) -> str:

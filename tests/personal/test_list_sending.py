@@ -9,7 +9,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -22,7 +21,7 @@ from oa_platform import channel_types as ct
 from oa_platform.models import Citizen, Conversation, Message
 from tests.factories import set_quiet_hours
 from tests.fakes.fake_provider import FakeProvider
-from tests.personal.conftest import approved_template, provider, web_person
+from tests.personal.conftest import approved_list, approved_template, provider, web_person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -44,26 +43,6 @@ def _no_per_message_inapp(monkeypatch):
         raise AssertionError("in-app sent one by one")
 
     monkeypatch.setattr(sending, "_inapp", refuse)
-
-
-def approved_list(tenant, text: str, *, run_on_commit=None) -> RecipientList:
-    checked = lists.list_upload(
-        account=tenant.account,
-        actor=Actor(user=tenant.broadcaster),
-        template_key="vaccination",
-        fileobj=SimpleUploadedFile("l.csv", text.encode()),
-        file_name="l.csv",
-        max_bytes=1 << 20,
-    )
-    assert checked.rows_invalid == 0, checked.problems
-    lists.list_submit(recipient_list=checked, actor=Actor(user=tenant.broadcaster))
-    if run_on_commit is not None:
-        with run_on_commit(execute=True):
-            lists.list_approve(recipient_list=checked, actor=Actor(user=tenant.approver))
-    else:  # the chunk tasks are not run: the test runs them
-        lists.list_approve(recipient_list=checked, actor=Actor(user=tenant.approver))
-    checked.refresh_from_db()
-    return checked
 
 
 def web_speaker(account, phone: str, language: str, n: int) -> Citizen:
