@@ -1,13 +1,18 @@
-"""Checking and storing an uploaded CSV list on PostgreSQL in a few set-based statements, never a Python loop per
-row: the file is streamed into ``COPY ... FROM STDIN (FORMAT csv)`` (a temporary table of raw text, one column
-per CSV column), the phones that are not plain Vietnamese mobiles (few) are checked by ``phonenumbers`` in
-Python, and one ``INSERT ... SELECT`` computes each row's E.164 phone, its problems and the duplicates (a window
-function) and stores the rows.
+"""Checking and storing an uploaded CSV list on PostgreSQL at the speed of COPY: the file is streamed by
+``COPY ... FROM STDIN (FORMAT csv)`` straight into the list's own rows table (``rowstore``), in the file's shape,
+while this process checks the same bytes as they go by, a block at a time (the two run at once, on two cores).
+
+Most rows of a list are plain (a Vietnamese mobile number as usually written, every value present, short and
+not padded): one regular expression over a block tells them apart and gives their numbers, whose duplicates a set
+finds. The other rows (padded, quoted, invalid, repeated) are checked one by one by ``recipients.check_row``, as
+the Python path does; only those whose stored cells differ from what the check says (a problem, a duplicate, a
+phone or value to normalise) are rewritten afterwards, with one UPDATE. Rows of empty cells are deleted.
 
 The answers are those of the Python path (``recipients.check_row`` and ``lists._mark_duplicates``), which stays
 for SQLite, XLSX and the CSV files that PostgreSQL's CSV reader would read differently from Python's: a blank
-line inside the file, a quote inside an unquoted cell, a line ``\\.``, rows of different lengths, a NUL byte.
-For those ``check_and_store`` answers None before storing anything and the caller uses the Python path.
+line inside the file, a quote inside an unquoted cell, a line ``\\.``, rows of different lengths, a NUL byte, a
+byte that is not UTF-8. For those ``check_and_store`` answers None before storing anything and the caller uses the
+Python path.
 """
 
 from __future__ import annotations
@@ -15,26 +20,28 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
+import operator
 import re
+import tempfile
 from collections import Counter
 
 import psycopg
 from django.db import connection, transaction
+from psycopg.copy import QueuedLibpqWriter
 
-from broadcasts.personal import recipients
-from broadcasts.personal.models import ListRow
+from broadcasts.personal import recipients, rowstore
+from broadcasts.personal.models import VALUE_COLUMNS, to_e164
 from broadcasts.personal.rendering import VALUE_MAX
 from oa_platform.phones import InvalidPhone
 
 # Bytes per COPY write: large enough that the per-write overhead is nothing next to PostgreSQL's parsing, small
 # enough that memory stays flat (one chunk in memory at a time).
 COPY_CHUNK = 1 << 20
-# work_mem of the statement that stores the rows (its sort by recipient finds the duplicates).
-SORT_MEMORY = "256MB"
-# Phones checked by phonenumbers per batch (the rows whose phone is not a plain Vietnamese mobile).
-FIX_BATCH = 5000
-# What Python's str.strip() removes (every character for which str.isspace() is true): btrim() gets the same
-# set so a cell is trimmed exactly as the Python path trims it (a test checks the list is complete).
+# Rewritten rows held in memory before they go to a temporary file (a file of odd rows stays flat too).
+FIXES_IN_MEMORY = 8 << 20
+# What Python's str.strip() removes (every character for which str.isspace() is true): a plain cell starts and
+# ends with none of them, so it is stored as the Python path would store it (a test checks the list is complete).
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -46,10 +53,12 @@ _QUOTED = re.compile(rb'"(?:[^"]|"")*"')
 _DELIMITERS = b",\r\n"
 # "\." alone on a line ends COPY data: rows after it would be lost silently.
 _END_MARKER = b"\\."
-# What a placeholder name may be (rendering.PLACEHOLDER_RE's group): safe inside an SQL string literal.
-SAFE_NAME = re.compile(r"[\w][\w \-]{0,49}")
 # The three first national digits of every Vietnamese mobile number, valid or not (as recipients.VN_MOBILE_RE).
 _MOBILE_PREFIXES = [f"{first}{rest:02d}" for first in "35789" for rest in range(100)]
+# The longest citizen id kept (recipients.check_row keeps its first 128 characters).
+REF_MAX = 128
+# The first three digits of a national number (a key of a phone list).
+_PREFIX = operator.itemgetter(slice(0, 3))
 
 
 class _UsePython(Exception):
@@ -91,19 +100,15 @@ def _read_header(fileobj) -> tuple[list[str], bytes]:
 
 
 def _chunks(fileobj, first: bytes):
-    """The data bytes in chunks, checked: valid UTF-8 (else FileRefused, naming the likely encodings), nothing
-    that PostgreSQL reads differently (else _UsePython). Trailing blank lines are dropped (COPY refuses an
-    empty line; the Python path skips it, and at the end of the file it numbers nothing)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """The data bytes in chunks, checked for anything that PostgreSQL reads differently (else _UsePython).
+    Trailing blank lines are dropped (COPY refuses an empty line; the Python path skips it, and at the end of the
+    file it numbers nothing). UTF-8 is checked by COPY itself (a file in another encoding fails it and goes to
+    the Python path, which names the likely encodings)."""
     carry = b""  # the unfinished cell at the end of the previous chunk (for the quote check)
     last = b""  # the previous chunk's last byte (for the end marker check)
     held = b""  # newlines at the end of the previous chunk, written only if data follows
     chunk = first
     while chunk:
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            raise recipients.not_utf8() from exc
         if b"\x00" in chunk or _END_MARKER in last + chunk:
             raise _UsePython
         carry = _check_quotes(carry + chunk)
@@ -115,10 +120,6 @@ def _chunks(fileobj, first: bytes):
         else:
             held += chunk
         chunk = fileobj.read(COPY_CHUNK)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise recipients.not_utf8() from exc
     if held:  # the last line's own line ending (PostgreSQL refuses a file mixing \r\n and \n)
         yield held[:2] if held.startswith(b"\r\n") else held[:1]
 
@@ -153,8 +154,159 @@ def _carry(cell: bytes) -> bytes:
     return cell
 
 
-def _trim(column: str) -> str:
-    return f"coalesce(btrim({column}, %(ws)s), '')"
+def _any_of(chars: str) -> list[bytes]:
+    """Regular expressions (bytes) matching one of ``chars`` in UTF-8, one per encoded length (a look-behind
+    needs alternatives of one width)."""
+    by_width: dict[int, list[bytes]] = {}
+    for char in chars:
+        encoded = char.encode()
+        by_width.setdefault(len(encoded), []).append(re.escape(encoded))
+    return [b"|".join(alternatives) for _width, alternatives in sorted(by_width.items())]
+
+
+def _plain_cell(longest: int) -> bytes:
+    """A cell stored as written: 1 to ``longest`` bytes (so at most as many characters), no quote, not starting
+    or ending with what str.strip() removes."""
+    spaces = _any_of(WHITESPACE)
+    ahead = b"(?!" + b"|".join(spaces) + b")"
+    behind = b"".join(b"(?<!" + alternatives + b")" for alternatives in spaces)
+    return ahead + b'[^,"\\r\\n]{1,%d}' % longest + behind
+
+
+def _line_pattern(header: recipients.Header, width: int) -> re.Pattern:
+    """A plain line (see the module): its recipient captured, as the duplicate key. A Vietnamese mobile number
+    written 0912345678, 84912345678 or +84912345678 (recipients.VN_MOBILE_RE): its nine national digits (whose
+    first three the caller checks against the valid prefixes: an alternation of them here costs more than the
+    rest of the line); a citizen id: the cell."""
+    cells = []
+    for position in range(width):
+        if position != header.index[header.recipient]:
+            cells.append(_plain_cell(VALUE_MAX))
+        elif header.recipient == recipients.PHONE:
+            cells.append(b"(?:\\+?84|0)([35789][0-9]{8})")
+        else:
+            cells.append(b"(" + _plain_cell(REF_MAX) + b")")
+    return re.compile(b"^" + b",".join(cells) + b"\\r?$", re.MULTILINE)
+
+
+def _copy_text(value) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class _Checker:
+    """Checks the data bytes of a CSV list as they are COPYed (``feed`` each chunk, then ``finish``): the
+    number of rows, the invalid ones and their problems, and the rows to rewrite once stored (``fixes``, in
+    COPY text format: number, phone, citizen id, problems, the values) or to delete (``blank``). Memory: the
+    block being read, the recipients seen (for duplicates) and FIXES_IN_MEMORY of rewritten rows."""
+
+    def __init__(self, header: recipients.Header, width: int, placeholders: list[str], *, vietnam_only: bool):
+        self.header, self.width, self.placeholders, self.vietnam_only = header, width, placeholders, vietnam_only
+        self.line = _line_pattern(header, width)
+        # the keys of a phone list whose first three digits are a valid prefix (any key of a citizen id list)
+        self.valid = (
+            {prefix.encode() for prefix in _valid_prefixes()}.issuperset
+            if header.recipient == recipients.PHONE
+            else lambda _prefixes: True
+        )
+        self.recipient = header.index[header.recipient]
+        self.value_at = [header.index[name] for name in placeholders]
+        self.seen: set[bytes] = set()
+        self.number = rowstore.FIRST_ROW  # of the next row
+        self.total = self.invalid = 0
+        self.problems: Counter[str] = Counter()
+        self.fixes = tempfile.SpooledTemporaryFile(max_size=FIXES_IN_MEMORY, mode="w+", encoding="utf-8")
+        self.fixed = 0
+        self.blank: list[int] = []
+        self.pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.pending + chunk
+        cut = _record_end(data)
+        self.pending = data[cut:]
+        if cut:
+            self._block(data[:cut])
+
+    def finish(self) -> None:
+        if self.pending:
+            self._block(self.pending)
+        self.fixes.seek(0)
+
+    def _block(self, block: bytes) -> None:
+        if b'"' in block:
+            try:
+                text = block.decode()
+            except UnicodeDecodeError as exc:
+                raise recipients.not_utf8() from exc
+            for cells in csv.reader(io.StringIO(text, newline="")):
+                self._row(cells)
+            return
+        keys = self.line.findall(block)
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
+        if len(keys) == lines:
+            new = set(keys)
+            # every line plain, every recipient new and, for phones, every prefix valid
+            if len(new) == lines and self.seen.isdisjoint(new) and self.valid(map(_PREFIX, new)):
+                self.seen |= new
+                self.number += lines
+                self.total += lines
+                return
+        for line in block.split(b"\n")[:lines]:
+            match = self.line.match(line)
+            if match is not None and match.group(1) not in self.seen and self.valid((_PREFIX(match.group(1)),)):
+                self.seen.add(match.group(1))
+                self.number += 1
+                self.total += 1
+                continue
+            try:
+                text = line.removesuffix(b"\r").decode()
+            except UnicodeDecodeError as exc:
+                raise recipients.not_utf8() from exc
+            self._row(text.split(",") if text else [])
+
+    def _row(self, cells: list[str]) -> None:
+        """A row that is not plain: checked as the Python path checks it."""
+        number = self.number
+        self.number += 1
+        if len(cells) != self.width:
+            raise _UsePython  # an empty line inside the file, or a row of another length: COPY refuses it
+        if not any(cell.strip() for cell in cells):
+            self.blank.append(number)  # skipped, as the Python path skips it (its number stays taken)
+            return
+        row = recipients.check_row(
+            cells, self.header, placeholders=self.placeholders, vietnam_only=self.vietnam_only, seen=None
+        )
+        self.total += 1
+        key = (row.phone.removeprefix("+84") or row.citizen_ref).encode()
+        if not row.problems:
+            if key in self.seen:
+                row.problems.append(recipients.DUPLICATE)
+            else:
+                self.seen.add(key)
+        if row.problems:
+            self.invalid += 1
+            self.problems.update(problem.split(":")[0] for problem in row.problems)
+        values = [row.values.get(name) for name in self.placeholders]
+        stored = cells[self.recipient]
+        as_stored = (
+            to_e164(stored) == row.phone if self.header.recipient == recipients.PHONE else stored == row.citizen_ref
+        ) and all(cells[at] == value for at, value in zip(self.value_at, values, strict=True))
+        if row.problems or not as_stored:
+            fields = [number, row.phone, row.citizen_ref, json.dumps(row.problems) if row.problems else None, *values]
+            self.fixes.write("\t".join(_copy_text(field) for field in fields) + "\n")
+            self.fixed += 1
+
+
+def _record_end(data: bytes) -> int:
+    """Where the last complete row of ``data`` (which starts at the start of a row) ends: after its newline,
+    outside a quoted cell. 0: none yet."""
+    end = data.rfind(b"\n")
+    if b'"' in data:
+        while end >= 0 and data.count(b'"', 0, end) % 2:
+            end = data.rfind(b"\n", 0, end)
+    return end + 1
 
 
 def check_and_store(
@@ -163,10 +315,10 @@ def check_and_store(
     """Check a CSV list and store its rows (ListRow, no channel planned yet) on PostgreSQL. Returns the number
     of rows (blank lines aside), of invalid rows, and the count per problem code, or None when the file must
     be checked by the Python path (nothing was stored). Raises recipients.FileRefused as the Python path does
-    (not UTF-8, a header without a recipient column, an unknown or a missing column).
+    (a header without a recipient column, an unknown or a missing column; a block that is not UTF-8).
 
-    Memory: one chunk of the file (COPY_CHUNK) and one batch of unusual phones (FIX_BATCH) at a time; the rows
-    live in a temporary table dropped before returning."""
+    Memory: one chunk of the file (COPY_CHUNK) at a time, the recipients seen and FIXES_IN_MEMORY of rows to
+    rewrite (the rest in a temporary file)."""
     fileobj.seek(0)
     try:
         cells, first = _read_header(fileobj)
@@ -174,142 +326,51 @@ def check_and_store(
         return None
     header = recipients.check_header(cells, placeholders)
     width = len(cells)
-    stage = f"personal_copy_{list_id}"
-    columns = ", ".join(f"c{i}" for i in range(width))
+    if width != len(header.index) or len(header.index) != len(placeholders) + 1:
+        return None  # empty header cells, or both a phone and a citizen_id column: the Python path
+    # each column of the file goes into its column of the list's table: the recipient, or its placeholder's
+    targets = {header.recipient: header.recipient if header.recipient == recipients.PHONE else "citizen_ref"}
+    targets |= dict(zip(placeholders, VALUE_COLUMNS, strict=False))
+    columns = ", ".join(targets[name] for name, _position in sorted(header.index.items(), key=lambda kv: kv[1]))
+    table = rowstore.name(list_id)
+    checker = _Checker(header, width, placeholders, vietnam_only=vietnam_only)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {stage} (n bigint GENERATED ALWAYS AS IDENTITY, "
-                f"{', '.join(f'c{i} text' for i in range(width))}) ON COMMIT DROP"
-            )
-            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            # an empty recipient cell is '' (NOT NULL column), as the Python path stores it
+            copy_sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({targets[header.recipient]}))"
+            # the COPY's bytes go out from a thread of psycopg's while this one checks the next block
+            raw = cursor.cursor
+            with raw.copy(copy_sql, writer=QueuedLibpqWriter(raw)) as copy:
                 for chunk in _chunks(fileobj, first):
+                    checker.feed(chunk)
                     copy.write(chunk)
-            counts = _store(cursor, stage, list_id, header, width, placeholders, vietnam_only)
-            cursor.execute(f"DROP TABLE {stage}")
+                checker.finish()
+            _rewrite(cursor, table, checker, len(placeholders))
     except (_UsePython, psycopg.errors.DataError):
-        # ragged rows, an empty line inside the file, a NUL byte: the savepoint is rolled back, nothing stored
+        # ragged rows, an empty line inside the file, a NUL byte, not UTF-8: the savepoint is rolled back
         return None
-    return counts
+    finally:
+        checker.fixes.close()
+    return checker.total, checker.invalid, checker.problems
 
 
-def _store(cursor, stage, list_id, header, width, placeholders, vietnam_only) -> tuple[int, int, Counter]:
-    # Placeholder names are written into the SQL as string literals: they are words, spaces and hyphens
-    # (rendering.PLACEHOLDER_RE), never a quote or a %; refuse anything else rather than trust the caller.
-    if not all(SAFE_NAME.fullmatch(name) for name in placeholders):
-        raise ValueError("a placeholder name outside rendering.PLACEHOLDER_RE")
-    params = {"ws": WHITESPACE, "list": list_id, "max": VALUE_MAX, "prefixes": _valid_prefixes()}
-    recipient = f"c{header.index[header.recipient]}"
-    is_phone = header.recipient == recipients.PHONE
-    # phones that are not a plain Vietnamese mobile: landlines, foreign numbers, typos; few in a real list
-    fixes = f"{stage}_phones"
-    cursor.execute(f"CREATE TEMPORARY TABLE {fixes} (n bigint PRIMARY KEY, phone text) ON COMMIT DROP")
-    # JIT compiling these expressions costs more than it saves (0.6 s measured on 1,000,000 rows); the duplicate
-    # check sorts every row's recipient in memory (~200 MB for 1,000,000 rows) instead of spilling to disk.
-    cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'")
-    national = (
-        "CASE WHEN d LIKE '0%%' THEN substr(d, 2) WHEN d LIKE '+84%%' THEN substr(d, 4) "
-        "WHEN d LIKE '84%%' THEN substr(d, 3) END"
-    )
-    mobile = "(length(nat) = 9 AND translate(nat, '0123456789', '') = '' AND left(nat, 1) IN ('3','5','7','8','9'))"
-    # every trimmed cell once (OFFSET 0 keeps PostgreSQL from inlining the expressions into each use)
-    trimmed = ", ".join(f"{_trim(f'c{i}')} AS t{i}" for i in range(width))
-    cells = f"SELECT n, {trimmed}, translate({_trim(recipient)}, ' .-()', '') AS d FROM {stage} OFFSET 0"
-    # a mobile number written plainly (0912345678, 84912345678, +84912345678), most rows of a list, is told
-    # apart by a few cheap comparisons before the trimming and the rest of the check (half the time of the scan)
-    plain = (
-        f"(({recipient} LIKE '0_________' OR {recipient} LIKE '84_________' OR {recipient} LIKE '+84_________') "
-        f"AND translate(substr({recipient}, 2), '0123456789', '') = '' "
-        f"AND substr({recipient}, length({recipient}) - 8, 1) "
-        "IN ('3','5','7','8','9'))"
-    )
-    raw = f"SELECT n, {_trim(recipient)} AS raw FROM {stage} WHERE NOT {plain} OFFSET 0"
-    phones = f"SELECT n, raw, translate(raw, ' .-()', '') AS d FROM ({raw}) c"
-    if is_phone:
-        with connection.connection.cursor(name=f"{stage}_odd") as odd:
-            odd.execute(
-                f"SELECT n, raw FROM (SELECT n, raw, {national} AS nat FROM ({phones} OFFSET 0) p "
-                f"OFFSET 0) q WHERE raw <> '' AND NOT coalesce({mobile}, false)",
-                {"ws": WHITESPACE},
-            )
-            odd_rows = 0
-            while batch := odd.fetchmany(FIX_BATCH):
-                odd_rows += len(batch)
-                found = []
-                for n, raw in batch:
-                    try:
-                        found.append((n, recipients.phone_e164(raw)))
-                    except InvalidPhone:
-                        found.append((n, ""))
-                with cursor.copy(f"COPY {fixes} (n, phone) FROM STDIN") as copy:
-                    for row in found:
-                        copy.write_row(row)
-        cursor.execute(f"ANALYZE {fixes}")
-    else:
-        odd_rows = 0
-    index = header.index
-    values = [(name, f"t{index[name]}") for name in placeholders]
-    # the row's problems in the order check_row gives them: the recipient's, then each placeholder's
-    if is_phone:
-        phone = (
-            f"CASE WHEN raw = '' THEN '' WHEN {mobile} THEN CASE WHEN left(nat, 3) = ANY(%(prefixes)s) "
-            f"THEN '+84' || nat ELSE '' END ELSE coalesce(f.phone, '') END"
-        )
-        recipient_problem = (
-            f"CASE WHEN raw = '' THEN '{recipients.NO_RECIPIENT}' WHEN phone = '' THEN '{recipients.INVALID_PHONE}' "
-            + (f"WHEN phone NOT LIKE '+84%%' THEN '{recipients.FOREIGN_PHONE}' " if vietnam_only else "")
-            + "END"
-        )
-        ref = "''"
-    else:
-        phone = "''"
-        recipient_problem = f"CASE WHEN raw = '' THEN '{recipients.NO_RECIPIENT}' END"
-        ref = "left(raw, 128)"
-    value_problems = [
-        f"CASE WHEN {t} = '' THEN '{recipients.MISSING_VALUE}:{name}' "
-        f"WHEN length({t}) > %(max)s THEN '{recipients.TOO_LONG}:{name}' END"
-        for name, t in values
-    ]
-    all_values = ", ".join(f"'{name}', {t}" for name, t in values)
-    good_values = ", ".join(
-        f"'{name}', CASE WHEN {t} <> '' AND length({t}) <= %(max)s THEN {t} END" for name, t in values
-    )
-    blank = " AND ".join(f"t{i} = ''" for i in range(width))
-    problems_array = f"array_remove(ARRAY[{', '.join([recipient_problem, *value_problems])}]::text[], NULL)"
-    checked = (
-        f"SELECT t.*, {problems_array} AS problems FROM ("
-        f"SELECT c.*, {phone} AS phone, {ref} AS ref FROM ("
-        f"SELECT c.*, t{recipient[1:]} AS raw, {national} AS nat FROM ({cells}) c "
-        f"WHERE NOT ({blank}) OFFSET 0) c LEFT JOIN {fixes} f USING (n) OFFSET 0) t OFFSET 0"
-    )
-    if not odd_rows:  # the join costs 0.8 s per 1,000,000 rows even with nothing to join
-        checked = checked.replace(f"LEFT JOIN {fixes} f USING (n) ", "").replace("coalesce(f.phone, '')", "''")
-    key = "CASE WHEN phone <> '' THEN phone ELSE 'id:' || ref END"
+def _rewrite(cursor, table: str, checker: _Checker, values: int) -> None:
+    """The stored rows that are not as the check says: rewritten (one COPY into a temporary table, one UPDATE)
+    or, rows of empty cells, deleted."""
+    if checker.blank:
+        cursor.execute(f"DELETE FROM {table} WHERE number = ANY(%s)", [checker.blank])
+    if not checker.fixed:
+        return
+    columns = VALUE_COLUMNS[:values]
+    fixes = f"{table}_fixes"
     cursor.execute(
-        f"""
-        INSERT INTO {ListRow._meta.db_table}
-            (recipient_list_id, number, phone, citizen_ref, personalisation, problems, channel, cost)
-        SELECT %(list)s, n + 1, phone, ref,
-            CASE WHEN cardinality(problems) = 0 THEN jsonb_build_object({all_values})
-                ELSE jsonb_strip_nulls(jsonb_build_object({good_values})) END,
-            CASE WHEN cardinality(problems) > 0 THEN to_jsonb(problems)
-                WHEN row_number() OVER (PARTITION BY cardinality(problems) = 0, {key} COLLATE "C" ORDER BY n) > 1
-                THEN '["{recipients.DUPLICATE}"]'::jsonb
-                ELSE '[]'::jsonb END,
-            '', 0
-        FROM ({checked}) r
-        """,
-        params,
+        f"CREATE TEMPORARY TABLE {fixes} (number integer, phone text, citizen_ref text, problems jsonb"
+        f"{''.join(f', {c} text' for c in columns)}) ON COMMIT DROP"
     )
-    total = cursor.rowcount
-    # the invalid rows (one scan) and the count per problem code ("" for the number of invalid rows)
-    cursor.execute(
-        f"""WITH bad AS (SELECT problems FROM {ListRow._meta.db_table}
-                WHERE recipient_list_id = %s AND problems <> '[]'::jsonb)
-            SELECT '', count(*) FROM bad
-            UNION ALL SELECT split_part(p, ':', 1), count(*) FROM bad, jsonb_array_elements_text(bad.problems) p
-            GROUP BY 1""",
-        [list_id],
-    )
-    problems = Counter(dict(cursor.fetchall()))
-    return total, problems.pop(""), problems
+    with cursor.copy(f"COPY {fixes} FROM STDIN") as copy:
+        while block := checker.fixes.read(COPY_CHUNK):
+            copy.write(block)
+    assigned = ", ".join(f"{c} = f.{c}" for c in ("phone", "citizen_ref", "problems", *columns))
+    cursor.execute(f"ANALYZE {fixes}")
+    cursor.execute(f"UPDATE {table} r SET {assigned} FROM {fixes} f WHERE r.number = f.number")
+    cursor.execute(f"DROP TABLE {fixes}")

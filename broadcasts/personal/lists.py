@@ -15,18 +15,21 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, RowNumber
+from django.db.models.lookups import In, StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadcasts.models import Notice
-from broadcasts.personal import copy_check, dispatch, materialize, recipients, selectors, sending
+from broadcasts.personal import copy_check, dispatch, materialize, recipients, rowstore, selectors, sending
 from broadcasts.personal.models import (
     CHANNEL_INAPP,
     CHANNEL_SMS,
+    VALUE_COLUMNS,
     ListRow,
     Notification,
     RecipientList,
     StatusEvent,
+    e164,
 )
 from broadcasts.personal.plan import CHANNELS, DEFAULT_ORDER, daily_limit
 from broadcasts.personal.rendering import GSM7_BASIC, GSM7_EXTENDED, PLACEHOLDER_RE, placeholders, sms_length
@@ -100,7 +103,12 @@ def list_check(
     names = placeholders(version.body_vi, version.body_en, version.body_zh, version.sms_text)
     policy = selectors.settings_for(account)
     recipient_list = RecipientList.objects.create(
-        account=account, version=version, file_name=file_name[:200], author=actor.user, author_token=actor.token
+        account=account,
+        version=version,
+        file_name=file_name[:200],
+        author=actor.user,
+        author_token=actor.token,
+        columns=names,
     )
     checked = None
     try:
@@ -147,16 +155,17 @@ def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *,
             return total, 0, problems  # refused by the caller
         if row.problems:
             problems.update(p.split(":")[0] for p in row.problems)
-        batch.append((number, row.phone, row.citizen_ref, row.values, row.problems, "", 0))
+        batch.append((number, row.phone, row.citizen_ref, row.problems or None, *(row.values.get(n) for n in names)))
         if len(batch) >= ROW_BATCH:
             _store_rows(list_id, batch)
             batch.clear()
     if batch:
         _store_rows(list_id, batch)
+    rowstore.index_create(list_id)  # for the lookups by number below
     duplicates = _mark_duplicates(list_id)
     if duplicates:
         problems[recipients.DUPLICATE] = duplicates
-    invalid = ListRow.objects.filter(recipient_list_id=list_id).exclude(problems=[]).count()
+    invalid = ListRow.objects.filter(recipient_list_id=list_id).filter(problems__isnull=False).count()
     return total, invalid, problems
 
 
@@ -176,7 +185,8 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
     used = selectors.used_today(account=account, now=now)
     caps = policy.daily_caps or {}
     quotas = selectors.channel_quotas(account)  # the account's own daily quotas (ChannelConfig.daily_quota)
-    valid = ListRow.objects.filter(recipient_list=recipient_list, problems=[])
+    rowstore.index_create(recipient_list.pk)  # rows stored without one (copy_check): the plan looks up by number
+    valid = ListRow.objects.filter(recipient_list=recipient_list, problems__isnull=True)
     for name in policy.channel_order or DEFAULT_ORDER:
         reach = CHANNELS.get(name)
         if reach is None or name not in available:
@@ -190,15 +200,15 @@ def list_plan(*, recipient_list: RecipientList, actor: Actor) -> RecipientList:
             room = max(limit - used.get(name, 0), 0)
             if not room:
                 continue
-            free = ListRow.objects.filter(id__in=free.values("id")[:room])
+            free = valid.filter(number__in=free.values("number")[:room])
         cost = reach.price  # per message; per segment: each row's own text measured in SQL, or below in Python
         if reach.per_segment:
-            cost = _sms_cost_sql(version, reach) or cost
+            cost = _sms_cost_sql(recipient_list, reach) or cost
         used[name] = used.get(name, 0) + free.update(channel=name, cost=cost)
     sms = CHANNELS.get(CHANNEL_SMS)
     if sms is not None and sms.per_segment:
         _price_sms(recipient_list, version, sms)
-    per_channel = valid.exclude(channel="").values("channel").annotate(n=Count("id"), cost=Sum("cost")).order_by()
+    per_channel = valid.exclude(channel="").values("channel").annotate(n=Count("*"), cost=Sum("cost")).order_by()
     recipient_list.planned = {row["channel"]: row["n"] for row in per_channel}
     recipient_list.estimated_cost = sum(row["cost"] for row in per_channel)
     recipient_list.save(update_fields=["planned", "estimated_cost"])
@@ -229,7 +239,7 @@ def _reached(account: OfficialAccount, reach, *, now: dt.datetime) -> Q | None:
             .values("conversation__citizen__phone")
         )
     elif reach.reaches == REACH_VN_PHONE:
-        return Q(phone__startswith="+84") | Q(
+        return Q(StartsWith(e164(), Value("+84"))) | Q(
             phone="", citizen_ref__in=citizens.filter(phone__startswith="+84").values("external_id")
         )
     elif reach.reaches == REACH_ANY_PHONE:
@@ -237,27 +247,35 @@ def _reached(account: OfficialAccount, reach, *, now: dt.datetime) -> Q | None:
     else:
         return None
     by_ref = citizens.filter(phone__in=phones).values("external_id")
-    return Q(phone__in=phones) | Q(phone="", citizen_ref__in=by_ref)
+    return Q(In(e164(), phones)) | Q(phone="", citizen_ref__in=by_ref)
 
 
 def _price_sms(recipient_list: RecipientList, version, sms) -> None:
     """The cost of the SMS rows that SQL did not measure (_sms_cost_sql): the price per segment of each row's
     own text, ROW_BATCH rows at a time; one UPDATE per batch for the rows of more than one segment."""
+    columns = recipient_list.columns
+    value_columns = VALUE_COLUMNS[: len(columns)]
     rows = ListRow.objects.filter(recipient_list=recipient_list, channel=CHANNEL_SMS)
-    if _sms_cost_sql(version, sms) is not None:
-        rows = rows.extra(where=["personalisation::text ~ %s"], params=[NON_BMP_SQL])  # the rows SQL left
+    if _sms_cost_sql(recipient_list, sms) is not None:  # the rows SQL left: a character outside the BMP
+        if not value_columns:
+            return
+        rows = rows.alias(text=Concat(*value_columns, Value(""), output_field=CharField())).filter(
+            text__regex=NON_BMP_SQL
+        )
     last = 0
     while found := list(
-        rows.filter(number__gt=last).order_by("number").values_list("id", "number", "personalisation")[:ROW_BATCH]
+        rows.filter(number__gt=last).order_by("number").values_list("number", *value_columns)[:ROW_BATCH]
     ):
-        last = found[-1][1]
+        last = found[-1][0]
         priced = []
-        for row_id, _number, values in found:
-            text = dispatch.text_for(version, channel=CHANNEL_SMS, language="vi", values=values)
+        for number, *values in found:
+            text = dispatch.text_for(
+                version, channel=CHANNEL_SMS, language="vi", values=dict(zip(columns, values, strict=True))
+            )
             segments = sms_length(text).segments
             if segments > 1:
-                priced.append((row_id, CHANNEL_SMS, sms.cost(segments)))
-        _store_plan(priced)
+                priced.append((number, CHANNEL_SMS, sms.cost(segments)))
+        _store_plan(recipient_list.pk, priced)
 
 
 # A character outside the Basic Multilingual Plane (an emoji) takes two UTF-16 units in a UCS-2 SMS: the rows
@@ -268,12 +286,13 @@ NON_BMP_SQL = "[\\U00010000-\\U0010FFFF]"
 _GSM7_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(GSM7_BASIC | GSM7_EXTENDED))
 
 
-def _sms_cost_sql(version, sms) -> RawSQL | None:
-    """A row's SMS cost as an SQL expression over its personalisation (``rendering.sms_length`` in SQL): the
+def _sms_cost_sql(recipient_list: RecipientList, sms) -> RawSQL | None:
+    """A row's SMS cost as an SQL expression over its values (``rendering.sms_length`` in SQL): the
     text built from the template's pieces and the row's values, GSM-7 when every character is in the alphabet
     (extension characters count two), UCS-2 otherwise. A row with a character outside the BMP gets the price of
     one segment here (``_price_sms`` measures it). None: not on PostgreSQL, or such a character in the
     template itself."""
+    version = recipient_list.version
     template = version.sms_text or version.body_vi
     if connection.vendor != "postgresql" or NON_BMP_RE.search(template + version.link):
         return None
@@ -281,8 +300,8 @@ def _sms_cost_sql(version, sms) -> RawSQL | None:
     parts, params = [], []
     for i, piece in enumerate(pieces):
         if i % 2:
-            parts.append("(personalisation ->> %s)")
-            params.append(piece.strip().lower())
+            name = piece.strip().lower()
+            parts.append(VALUE_COLUMNS[recipient_list.columns.index(name)] if name in recipient_list.columns else "''")
         elif piece:
             parts.append("%s")
             params.append(piece)
@@ -300,73 +319,62 @@ def _sms_cost_sql(version, sms) -> RawSQL | None:
     )
 
 
-def _store_plan(planned: list[tuple[int, str, int]]) -> None:
-    """Write (row id, channel, cost): one UPDATE from arrays on PostgreSQL, bulk_update elsewhere."""
+def _store_plan(list_id: int, planned: list[tuple[int, str, int]]) -> None:
+    """Write (row number, channel, cost) of a list's rows: one UPDATE from arrays on PostgreSQL, an UPDATE per
+    row elsewhere (the embedded SQLite default)."""
     if not planned:
         return
     if connection.vendor == "postgresql":
-        ids, channels, costs = zip(*planned, strict=True)
+        numbers, channels, costs = zip(*planned, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ListRow._meta.db_table} r SET channel = u.channel, cost = u.cost "
-                "FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS u(id, channel, cost) WHERE r.id = u.id",
-                [list(ids), list(channels), list(costs)],
+                "FROM unnest(%s::int[], %s::text[], %s::int[]) AS u(number, channel, cost) "
+                "WHERE r.recipient_list_id = %s AND r.number = u.number",
+                [list(numbers), list(channels), list(costs), list_id],
             )
         return
-    ListRow.objects.bulk_update(
-        [ListRow(id=row_id, channel=channel, cost=cost) for row_id, channel, cost in planned],
-        ["channel", "cost"],
-        batch_size=500,
-    )
+    for number, channel, cost in planned:
+        ListRow.objects.filter(recipient_list_id=list_id, number=number).update(channel=channel, cost=cost)
 
 
-ROW_COLUMNS = ("number", "phone", "citizen_ref", "personalisation", "problems", "channel", "cost")
-# Duplicate rows marked per UPDATE (ids in one IN list).
+ROW_COLUMNS = ("number", "phone", "citizen_ref", "problems")
+# Duplicate rows marked per UPDATE (row numbers in one IN list).
 DUPLICATE_BATCH = 5000
 
 
 def _mark_duplicates(list_id: int) -> int:
     """Mark each valid row whose recipient appeared in an earlier valid row a duplicate (not sent, not costed):
     one window query over the stored rows, so memory does not grow with the list."""
-    key = Case(
-        When(phone="", then=Concat(Value("id:"), F("citizen_ref"))), default=F("phone"), output_field=CharField()
-    )
-    ranked = ListRow.objects.filter(recipient_list_id=list_id, problems=[]).annotate(
+    key = Case(When(phone="", then=Concat(Value("id:"), F("citizen_ref"))), default=e164(), output_field=CharField())
+    ranked = ListRow.objects.filter(recipient_list_id=list_id, problems__isnull=True).annotate(
         n=Window(RowNumber(), partition_by=[key], order_by=F("number").asc())
     )
-    ids = list(ranked.filter(n__gt=1).values_list("id", flat=True))
-    for start in range(0, len(ids), DUPLICATE_BATCH):
-        ListRow.objects.filter(id__in=ids[start : start + DUPLICATE_BATCH]).update(
+    numbers = list(ranked.filter(n__gt=1).values_list("number", flat=True))
+    for start in range(0, len(numbers), DUPLICATE_BATCH):
+        ListRow.objects.filter(recipient_list_id=list_id, number__in=numbers[start : start + DUPLICATE_BATCH]).update(
             problems=[recipients.DUPLICATE], channel="", cost=0
         )
-    return len(ids)
+    return len(numbers)
 
 
 def _store_rows(list_id: int, rows: list[tuple]) -> None:
-    """Insert checked rows: one COPY per batch on PostgreSQL (several times faster than INSERT for a large
-    list), bulk_create elsewhere (SQLite in tests)."""
+    """Insert checked rows (ROW_COLUMNS, then the values in the list's columns): one COPY per batch on
+    PostgreSQL (several times faster than INSERT for a large list), bulk_create elsewhere (SQLite)."""
+    if not rows:
+        return
+    values = VALUE_COLUMNS[: len(rows[0]) - len(ROW_COLUMNS)]
     if connection.vendor == "postgresql":
-        table = ListRow._meta.db_table
+        columns = ", ".join(("recipient_list_id", *ROW_COLUMNS, *values))
         with (
             connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} (recipient_list_id, {', '.join(ROW_COLUMNS)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {ListRow._meta.db_table} ({columns}) FROM STDIN") as copy,
         ):
-            for number, phone, ref, values, problems, channel, cost in rows:
-                copy.write_row(
-                    (
-                        list_id,
-                        number,
-                        phone,
-                        ref,
-                        json.dumps(values, ensure_ascii=False),
-                        json.dumps(problems) if problems else "[]",
-                        channel,
-                        cost,
-                    )
-                )
+            for number, phone, ref, problems, *cells in rows:
+                copy.write_row((list_id, number, phone, ref, json.dumps(problems) if problems else None, *cells))
         return
     ListRow.objects.bulk_create(
-        ListRow(recipient_list_id=list_id, **dict(zip(ROW_COLUMNS, row, strict=True))) for row in rows
+        ListRow(recipient_list_id=list_id, **dict(zip((*ROW_COLUMNS, *values), row, strict=True))) for row in rows
     )
 
 
@@ -482,8 +490,9 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
             _("The quiet hours hold this list until after its expiry: nothing would be sent."), code="expired"
         )
     version = recipient_list.version
+    columns = recipient_list.columns
     refs = Citizen.objects.filter(account=account)
-    rows = ListRow.objects.filter(recipient_list=recipient_list, problems=[]).order_by("number")
+    rows = ListRow.objects.filter(recipient_list=recipient_list, problems__isnull=True).order_by("number")
     created = 0
     batch = []
     if connection.vendor == "postgresql":  # one INSERT ... SELECT (materialize); the loop below elsewhere
@@ -500,11 +509,11 @@ def list_approve(*, recipient_list: RecipientList, actor: Actor) -> RecipientLis
                 version=version,
                 recipient_list=recipient_list,
                 citizen=citizen,
-                phone=row.phone,
+                phone=row.e164_phone,
                 citizen_ref=row.citizen_ref,
                 language=language,
-                personalisation=row.personalisation,
-                body=dispatch.text_for(version, channel="", language=language, values=row.personalisation),
+                personalisation=row.values(columns),
+                body=dispatch.text_for(version, channel="", language=language, values=row.values(columns)),
                 scheduled_for=scheduled_for,
                 created_at=now,
             )
@@ -573,13 +582,13 @@ def list_progress(*, recipient_list: RecipientList) -> dict:
 def list_preview(*, recipient_list: RecipientList, n: int = PREVIEW_ROWS) -> list[dict]:
     """The first valid rows as each will be seen on its planned channel (plain text; templates escape it)."""
     version = recipient_list.version
-    rows = ListRow.objects.filter(recipient_list=recipient_list, problems=[]).order_by("number")[:n]
+    rows = ListRow.objects.filter(recipient_list=recipient_list, problems__isnull=True).order_by("number")[:n]
     return [
         {
             "row": row,
             "channel": row.channel,
             "text": dispatch.text_for(
-                version, channel=row.channel or CHANNEL_INAPP, language="vi", values=row.personalisation
+                version, channel=row.channel or CHANNEL_INAPP, language="vi", values=row.values(recipient_list.columns)
             ),
         }
         for row in rows

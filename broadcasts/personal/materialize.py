@@ -1,4 +1,5 @@
-"""Creating an approved list's notifications, set-based: ONE ``INSERT ... SELECT`` from its valid rows, each
+"""Creating an approved list's notifications, set-based: ONE ``INSERT ... SELECT`` from its valid rows (their
+phone as E.164, their values as the notification's personalisation), each
 rendered in SQL (``inapp.body_sql``) in the language of the citizen the row names (else Vietnamese), with the
 "queued" step of every status history inserted by the same statement. PostgreSQL only; ``lists.list_approve``
 keeps its row-by-row loop for the embedded SQLite default.
@@ -11,7 +12,7 @@ import datetime as dt
 from django.db import connection
 
 from broadcasts.personal.inapp import body_sql
-from broadcasts.personal.models import ListRow, Notification, RecipientList, StatusEvent
+from broadcasts.personal.models import E164_SQL, VALUE_COLUMNS, ListRow, Notification, RecipientList, StatusEvent
 from oa_platform.models import Citizen
 
 # After creating at least this many notifications, refresh the table's statistics at once: the chunks start right
@@ -32,6 +33,11 @@ def list_notifications_create(
     Returns how many were created. Call inside the approving transaction (which holds the list's row lock and
     moves it out of "pending approval", so it never runs twice for one list)."""
     params: dict = {}
+    # the row's values as the notification keeps them (a valid row has every one)
+    names = recipient_list.columns
+    pairs = ", ".join(f"%(name{i})s, r.{column}" for i, column in enumerate(VALUE_COLUMNS[: len(names)]))
+    values = f"jsonb_build_object({pairs})"
+    params |= {f"name{i}": name for i, name in enumerate(names)}
     rendered, _ok = body_sql(recipient_list.version, language_sql="d.language", values_sql="d.v", params=params)
     sql = f"""
 WITH made AS (
@@ -41,7 +47,7 @@ WITH made AS (
     SELECT %(account)s, %(version)s, %(list)s, d.citizen_id, NULL, d.phone, d.citizen_ref, d.language, d.v,
         {rendered}, '', '', '', '[]'::jsonb, %(queued)s, '', '', 0, 0, %(scheduled)s, %(now)s
     FROM (
-        SELECT r.number, r.phone, r.citizen_ref, r.personalisation AS v, c.id AS citizen_id,
+        SELECT r.number, {E164_SQL} AS phone, r.citizen_ref, {values} AS v, c.id AS citizen_id,
                COALESCE(c.language, 'vi') AS language
         FROM {_t(ListRow)} r
         LEFT JOIN LATERAL (
@@ -49,7 +55,7 @@ WITH made AS (
             WHERE ci.account_id = %(account)s AND ci.channel = ANY(%(channels)s) AND ci.external_id = r.citizen_ref
             ORDER BY ci.id LIMIT 1
         ) c ON r.citizen_ref <> ''
-        WHERE r.recipient_list_id = %(list)s AND r.problems = '[]'::jsonb
+        WHERE r.recipient_list_id = %(list)s AND r.problems IS NULL
     ) d
     ORDER BY d.number
     RETURNING id

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat, Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from broadcasts.models import Notice
+from broadcasts.personal import rowstore
+from broadcasts.personal.rendering import MAX_PLACEHOLDERS
 from oa_platform.models import ApiToken, Citizen, OfficialAccount
 from oa_platform.url_policy import validate_provider_url, validate_web_url
 
@@ -255,6 +258,8 @@ class RecipientList(TwoPersonApproval):
     planned = models.JSONField(_("planned per channel"), default=dict, blank=True)
     problems = models.JSONField(_("problems"), default=dict, blank=True)
     estimated_cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    # The placeholders whose values the rows hold in their columns v0, v1, ... (in this order).
+    columns = models.JSONField(_("placeholder columns"), default=list, blank=True)
     # Chosen by the sender on submitting, approved as shown: the notice severities and their quiet-hours rules
     # (broadcasts.services.quiet_hours_dispatch_at: severe and extreme go during quiet hours, the others wait).
     severity = models.CharField(
@@ -272,32 +277,83 @@ class RecipientList(TwoPersonApproval):
     def __str__(self) -> str:
         return self.file_name
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            rowstore.create(self.pk)  # the table of its rows (PostgreSQL)
+
+
+# The columns of a list row holding placeholder values, v0 ... (RecipientList.columns names them).
+VALUE_COLUMNS = tuple(f"v{i}" for i in range(MAX_PLACEHOLDERS))
+
 
 class ListRow(models.Model):
-    """One row of an uploaded list as checked: who, the values, what is wrong with it (empty: valid)."""
+    """One row of an uploaded list as checked, in the file's own shape: who (a phone or a citizen id), the
+    placeholder values in columns v0, v1, ... (``RecipientList.columns`` names them), and what is wrong with the
+    row (None: nothing, a valid row).
 
-    # No database constraint and no index of its own: a list's rows are written only by lists.list_check for the
-    # list it created in the same transaction, and deleted with it by Django's cascade; the per-row foreign key
-    # check cost 2.7 s per 1,000,000 rows. The unique (recipient_list, number) index serves every lookup by list.
+    ``phone`` is the E.164 number, or a plain Vietnamese mobile number as the file wrote it (0912345678,
+    84912345678, +84912345678, 912345678): a large list is COPYed into its table as it is (``copy_check``), and
+    the rows never rewritten; ``e164()`` (and ``E164_SQL`` in raw SQL) reads either as E.164.
+
+    On PostgreSQL the table is partitioned by list (``rowstore``): each list's rows are a table of their own,
+    created with the list, without an index while the file is stored, dropped by the purge."""
+
+    pk = models.CompositePrimaryKey("recipient_list", "number")
     recipient_list = models.ForeignKey(
         RecipientList, on_delete=models.CASCADE, related_name="rows", db_constraint=False, db_index=False
     )
     number = models.PositiveIntegerField(_("row"))  # the spreadsheet's row number (the header is row 1)
-    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
-    citizen_ref = models.CharField(_("citizen id"), max_length=128, blank=True)
-    personalisation = models.JSONField(_("personalisation"), default=dict, blank=True)
-    problems = models.JSONField(_("problems"), default=list, blank=True)
-    channel = models.CharField(_("planned channel"), max_length=10, blank=True)
+    phone = models.TextField(_("phone"), blank=True, default="")
+    citizen_ref = models.TextField(_("citizen id"), blank=True, default="")
+    # None: a valid row (no default to compute per row while a file is COPYed); else its problems
+    problems = models.JSONField(_("problems"), null=True, blank=True)
+    channel = models.CharField(_("planned channel"), max_length=10, blank=True, default="")
     cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    locals().update({name: models.TextField(null=True, blank=True) for name in VALUE_COLUMNS})
 
     class Meta:
         verbose_name = _("list row")
         verbose_name_plural = _("list rows")
         ordering = ["recipient_list", "number"]
-        constraints = [models.UniqueConstraint(fields=["recipient_list", "number"], name="personal_row_unique")]
 
     def __str__(self) -> str:
         return f"{self.recipient_list_id}:{self.number}"
+
+    def values(self, columns: list[str]) -> dict[str, str]:
+        """The placeholder values of this row (``columns``: its list's), without the missing ones."""
+        return {
+            name: value
+            for name, column in zip(columns, VALUE_COLUMNS, strict=False)
+            if (value := getattr(self, column))
+        }
+
+    @property
+    def personalisation(self) -> dict[str, str]:
+        return self.values(self.recipient_list.columns)
+
+    @property
+    def e164_phone(self) -> str:
+        return to_e164(self.phone)
+
+
+def to_e164(phone: str) -> str:
+    """A row's phone as E.164 (see ListRow): in Python, as ``e164()`` in SQL."""
+    return phone if not phone or phone.startswith("+") else "+84" + phone[-9:]
+
+
+def e164() -> Case:
+    """A row's phone as E.164, as an ORM expression (``to_e164`` in SQL)."""
+    return Case(
+        When(Q(phone="") | Q(phone__startswith="+"), then=F("phone")),
+        default=Concat(Value("+84"), Right("phone", 9)),
+        output_field=models.TextField(),
+    )
+
+
+# The same in raw SQL over a row aliased r (materialize).
+E164_SQL = "CASE WHEN r.phone = '' OR r.phone LIKE '+%%' THEN r.phone ELSE '+84' || right(r.phone, 9) END"
 
 
 class StatusEvent(models.Model):

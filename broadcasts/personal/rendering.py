@@ -15,6 +15,8 @@ from django.utils.html import escape
 PLACEHOLDER_RE = re.compile(r"\(\(\s*([\w][\w \-]{0,49}?)\s*\)\)")
 # A placeholder value longer than this is refused: a 10,000-character value is an error, not a message.
 VALUE_MAX = 500
+# At most this many placeholders in a template (a list row holds the values in as many columns).
+MAX_PLACEHOLDERS = 30
 BODY_MAX = 4000
 
 # GSM 03.38 default alphabet (one septet each) and its extension table (escape + char: two septets).

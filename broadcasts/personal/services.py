@@ -17,11 +17,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from broadcasts.personal import dispatch, rendering, selectors
-from broadcasts.personal.models import ListRow, Notification, RecipientList, Template, TemplateVersion
+from broadcasts.personal import dispatch, rendering, rowstore, selectors
+from broadcasts.personal.models import ListRow, Notification, RecipientList, Template, TemplateVersion, e164
 from broadcasts.services import Actor, is_own_notice
 from broadcasts.services import actor_role_require as _require
 from oa_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -34,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 SCOPE_WRITE = ApiToken.SCOPE_NOTIFICATIONS_WRITE
 SCOPE_APPROVE = ApiToken.SCOPE_NOTIFICATIONS_APPROVE
-MAX_PLACEHOLDERS = 30
 WRITERS = (Membership.ROLE_BROADCASTER, Membership.ROLE_APPROVER)
 
 
@@ -79,8 +79,8 @@ def _clean_template(account: OfficialAccount, values: dict) -> dict:
     if category and not Topic.objects.filter(account=account, key=category).exists():
         errors["category"] = _("Unknown topic: %(key)s") % {"key": category}
     names = rendering.placeholders(*(values.get(k) or "" for k in ("body_vi", "body_en", "body_zh", "sms_text")))
-    if len(names) > MAX_PLACEHOLDERS:
-        errors["body_vi"] = _("At most %(n)s placeholders.") % {"n": MAX_PLACEHOLDERS}
+    if len(names) > rendering.MAX_PLACEHOLDERS:
+        errors["body_vi"] = _("At most %(n)s placeholders.") % {"n": rendering.MAX_PLACEHOLDERS}
     params = values.get("zns_params") or {}
     if not isinstance(params, dict) or any(not isinstance(v, str) for v in params.values()):
         errors["zns_params"] = _("A mapping of ZNS parameter names to placeholder names is expected.")
@@ -303,13 +303,17 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
         Notification.STATUS_FAILED,
         Notification.STATUS_CANCELLED,
     )
-    # Uploaded rows go too once their list is that old (the list keeps its report counts).
-    ListRow.objects.filter(recipient_list__created_at__lt=before).exclude(
-        phone="", citizen_ref="", personalisation={}
-    ).update(phone="", citizen_ref="", personalisation={})
-    # Rows have no database foreign key (migration 0006: COPY speed); a list deleted by raw SQL would leave
-    # its rows behind, so rows whose list is gone are deleted here too.
-    ListRow.objects.filter(~Exists(RecipientList.objects.filter(pk=OuterRef("recipient_list_id")))).delete()
+    # Uploaded rows go too once their list is that old (the list keeps its report counts), and the rows of
+    # lists deleted since: on PostgreSQL each list's table is emptied and dropped (rowstore).
+    if rowstore.partitioned():
+        stored = rowstore.lists_stored()  # first: a list created meanwhile is not among them
+        kept = set(RecipientList.objects.filter(pk__in=stored, created_at__gte=before).values_list("pk", flat=True))
+        for list_id in stored:
+            if list_id not in kept:
+                rowstore.drop(list_id)
+    else:
+        ListRow.objects.filter(recipient_list__created_at__lt=before).delete()
+        ListRow.objects.filter(~Exists(RecipientList.objects.filter(pk=OuterRef("recipient_list_id")))).delete()
     return Notification.objects.filter(status__in=final, purged_at=None, created_at__lt=before).update(
         personalisation={}, body="", purged_at=now
     )
@@ -321,6 +325,6 @@ def notifications_erase_for_citizen(*, account: OfficialAccount, citizen: Citize
     rows = Q(recipient_list__account=account, citizen_ref=citizen.external_id) if citizen.account_id else Q(pk__in=[])
     if citizen.phone:
         people |= Q(phone=citizen.phone)
-        rows |= Q(recipient_list__account=account, phone=citizen.phone)
+        rows |= Q(Exact(e164(), citizen.phone), recipient_list__account=account)
     ListRow.objects.filter(rows).delete()
     return Notification.objects.filter(account=account).filter(people).delete()[1].get(Notification._meta.label, 0)

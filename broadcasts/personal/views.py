@@ -152,11 +152,11 @@ def _list_context(request, recipient_list: RecipientList, form: ListSendForm) ->
     shown = _phone_shown(request, recipient_list)
     tz = request.account.tzinfo
     bad_rows = [
-        {"number": row.number, "phone": shown(row.phone), "problems": row.problems}
-        for row in recipient_list.rows.exclude(problems=[]).order_by("number")[:PROBLEM_ROWS_SHOWN]
+        {"number": row.number, "phone": shown(row.e164_phone), "problems": row.problems}
+        for row in recipient_list.rows.filter(problems__isnull=False).order_by("number")[:PROBLEM_ROWS_SHOWN]
     ]
     preview = [
-        {"number": p["row"].number, "phone": shown(p["row"].phone), "channel": p["channel"], "text": p["text"]}
+        {"number": p["row"].number, "phone": shown(p["row"].e164_phone), "channel": p["channel"], "text": p["text"]}
         for p in lists.list_preview(recipient_list=recipient_list)
     ]
     return {
@@ -256,15 +256,16 @@ def personal_report(request, slug: str, pk: int):
     spreadsheet would run as a formula prefixed."""
     recipient_list = _list(request, pk)
     shown = _phone_shown(request, recipient_list)
-    names = placeholders(recipient_list.version.body_vi, recipient_list.version.sms_text)
+    names = recipient_list.columns
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff" + writer.writerow(["row", "phone", "citizen_id", *names, "channel", "problems"])
         rows = ListRow.objects.filter(recipient_list=recipient_list).order_by("number")
         for row in rows.iterator(chunk_size=2000):
-            values = [row.personalisation.get(n, "") for n in names]
-            cells = [row.number, shown(row.phone), row.citizen_ref, *values, row.channel, " ".join(row.problems)]
+            values = row.values(names)
+            cells = [row.number, shown(row.e164_phone), row.citizen_ref, *(values.get(n, "") for n in names)]
+            cells += [row.channel, " ".join(row.problems or [])]
             yield writer.writerow([recipients.safe_cell(str(c)) for c in cells])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from broadcasts.personal.models import ListRow, RecipientList
+from broadcasts.personal.models import ListRow, RecipientList, e164
 from oa_platform.collect import selectors, services
 from oa_platform.collect.audience import audience_citizens
 from oa_platform.collect.models import Form
@@ -144,8 +144,9 @@ def _audience(request, form: Form, values: dict, errors: list) -> dict:
             if chosen is None:
                 errors.append(_("Chọn một danh sách trong danh sách đã tải lên."))
             else:
-                valid = ListRow.objects.filter(recipient_list=chosen, problems=[]).exclude(phone="")
-                phones += list(valid.values_list("phone", flat=True)[: Form.AUDIENCE_PHONES_MAX + 1])
+                valid = ListRow.objects.filter(recipient_list=chosen, problems__isnull=True).exclude(phone="")
+                valid = valid.annotate(e164=e164()).order_by("number").values_list("e164", flat=True)
+                phones += list(valid[: Form.AUDIENCE_PHONES_MAX + 1])
                 name = chosen.file_name
         if not phones and not values["list"] and form.audience == Form.AUDIENCE_LIST:
             phones, name = list(form.audience_phones), form.audience_list_name  # the box left empty: kept

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import translation
 from openpyxl import Workbook
 
-from broadcasts.personal import dispatch, lists, recipients, services
+from broadcasts.personal import dispatch, lists, recipients, rowstore, services
 from broadcasts.personal.models import ListRow, Notification, PersonalSettings, RecipientList
 from broadcasts.personal.tasks import send_due
 from broadcasts.services import Actor
@@ -225,10 +225,15 @@ def test_uploaded_rows_lose_personal_data_after_the_retention_period(tenant_a, s
     time_machine.move_to("2026-12-01 10:00:00+07:00", tick=False)
     approved_template(tenant_a)
     checked = upload(tenant_a, HEADER + "0912345678,An,05/12,T1\n")
-    time_machine.move_to("2026-12-09 10:00:00+07:00", tick=False)
+    time_machine.move_to("2026-12-08 09:00:00+07:00", tick=False)
+    recent = upload(tenant_a, HEADER + "0912345679,Bình,05/12,T1\n")
+    time_machine.move_to("2026-12-08 11:00:00+07:00", tick=False)
     services.personal_data_purge()
-    row = checked.rows.get()
-    assert (row.phone, row.personalisation) == ("", {})
+    assert not checked.rows.exists() and recent.rows.count() == 1
+    checked.refresh_from_db()
+    assert checked.rows_total == 1  # the report's counts stay
+    if rowstore.partitioned():  # its table is gone too
+        assert checked.pk not in rowstore.lists_stored() and recent.pk in rowstore.lists_stored()
 
 
 def test_rows_of_a_list_deleted_behind_djangos_back_are_purged(tenant_a):

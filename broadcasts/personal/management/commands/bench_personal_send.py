@@ -38,7 +38,15 @@ from django.utils import timezone
 from broadcasts.management.commands._benchsupport import BIN, group_peak_rss_mb, require_bench_database, start, stop
 from broadcasts.models import BroadcastSettings
 from broadcasts.personal.lists import list_approve
-from broadcasts.personal.models import ListRow, Notification, PersonalSettings, RecipientList, TemplateVersion
+from broadcasts.personal.models import (
+    VALUE_COLUMNS,
+    ListRow,
+    Notification,
+    PersonalSettings,
+    RecipientList,
+    TemplateVersion,
+)
+from broadcasts.personal.rendering import placeholders
 from broadcasts.personal.services import template_approve, template_save
 from broadcasts.services import Actor
 from oa_platform.celery import app
@@ -172,6 +180,7 @@ class Command(BaseCommand):
 
     def checked_list(self, account, author, version, n: int, *, phone_offset: int) -> RecipientList:
         """A submitted list of ``n`` valid rows (phones +849<offset+g>), written as an upload stores them."""
+        columns = placeholders(version.body_vi, version.body_en, version.body_zh, version.sms_text)
         recipient_list = RecipientList.objects.create(
             account=account,
             version=version,
@@ -179,13 +188,19 @@ class Command(BaseCommand):
             status=RecipientList.STATUS_PENDING,
             rows_total=n,
             author_token=author,
+            columns=columns,
         )
+        cells = {
+            "name": "'Nguyễn Văn Người ' || g",
+            "date": "'05/12/2026 08:00'",
+            "place": "'Trạm y tế phường ' || (g %% 300)",
+        }
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {q(ListRow)} (recipient_list_id, number, phone, citizen_ref, personalisation, problems,"
-                " channel, cost) SELECT %s, g + 1, '+849' || lpad((%s + g)::text, 8, '0'), '',"
-                " jsonb_build_object('name', 'Nguyễn Văn Người ' || g, 'date', '05/12/2026 08:00',"
-                " 'place', 'Trạm y tế phường ' || (g %% 300)), '[]'::jsonb, '', 0 FROM generate_series(1, %s) g",
+                f"INSERT INTO {q(ListRow)} (recipient_list_id, number, phone, citizen_ref, problems, channel, cost,"
+                f" {', '.join(VALUE_COLUMNS[: len(columns)])}) SELECT %s, g + 1, '+849' || lpad((%s + g)::text, 8,"
+                f" '0'), '', '[]'::jsonb, '', 0, {', '.join(cells[name] for name in columns)}"
+                " FROM generate_series(1, %s) g",
                 [recipient_list.pk, phone_offset, n],
             )
         return recipient_list
@@ -226,15 +241,17 @@ class Command(BaseCommand):
                     f"ALTER TABLE bench_raw_notification ADD FOREIGN KEY ({column}) REFERENCES {q(parent)} (id)"
                     " DEFERRABLE INITIALLY DEFERRED"
                 )
+        # the values as the notification keeps them, as materialize builds them
+        pairs = ", ".join(f"%s, r.{column}" for column in VALUE_COLUMNS[: len(checked.columns)])
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO bench_raw_notification (account_id, version_id, recipient_list_id, phone, citizen_ref,"
                 " language, personalisation, body, reference, fingerprint, channel, tried_channels, status, reason,"
                 " provider_message_id, segments, cost, created_at) SELECT %s, %s, %s, r.phone, '', 'vi',"
-                f" r.personalisation, '', '', '', '', '[]'::jsonb, 'queued', '', '', 0, 0, now() FROM {q(ListRow)} r"
-                " WHERE r.recipient_list_id = %s",
-                [checked.account_id, checked.version_id, checked.pk, checked.pk],
+                f" jsonb_build_object({pairs}), '', '', '', '', '[]'::jsonb, 'queued', '', '', 0, 0, now()"
+                f" FROM {q(ListRow)} r WHERE r.recipient_list_id = %s",
+                [checked.account_id, checked.version_id, checked.pk, *checked.columns, checked.pk],
             )
         elapsed = time.monotonic() - started  # with the commit (its foreign-key checks), as the approval's
         with connection.cursor() as cursor:
