@@ -3,7 +3,7 @@
 while this process checks the same bytes as they go by, a block at a time (the two run at once, on two cores).
 
 Most rows of a list are plain (a Vietnamese mobile number as usually written, every value present, short and
-not padded): one regular expression over a block tells them apart and gives their numbers, whose duplicates a set
+not padded): one regular expression over a block tells them apart and gives their recipients, whose repeats a set
 finds. The other rows (padded, quoted, invalid, repeated) are checked one by one by ``recipients.check_row``, as
 the Python path does; only those whose stored cells differ from what the check says (a problem, a duplicate, a
 phone or value to normalise) are rewritten afterwards, with one UPDATE. Rows of empty cells are deleted.
@@ -11,8 +11,8 @@ phone or value to normalise) are rewritten afterwards, with one UPDATE. Rows of 
 The answers are those of the Python path (``recipients.check_row`` and ``lists._mark_duplicates``), which stays
 for SQLite, XLSX and the CSV files that PostgreSQL's CSV reader would read differently from Python's: a blank
 line inside the file, a quote inside an unquoted cell, a line ``\\.``, rows of different lengths, a NUL byte, a
-byte that is not UTF-8. For those ``check_and_store`` answers None before storing anything and the caller uses the
-Python path.
+byte that is not UTF-8. For those ``check_and_store`` rolls back what it stored and answers None, and the caller uses
+the Python path.
 """
 
 from __future__ import annotations
@@ -315,9 +315,9 @@ def _record_end(data: bytes) -> int:
 def check_and_store(
     *, list_id: int, fileobj, placeholders: list[str], vietnam_only: bool
 ) -> tuple[int, int, Counter] | None:
-    """Check a CSV list and store its rows (ListRow, no channel planned yet) on PostgreSQL. Returns the number
-    of rows (blank lines aside), of invalid rows, and the count per problem code, or None when the file must
-    be checked by the Python path (nothing was stored). Raises recipients.FileRefused as the Python path does
+    """Check a CSV list and store its rows (ListRow, no channel planned yet, no index yet) on PostgreSQL. Returns
+    the number of rows (blank lines aside), of invalid rows, and the count per problem code, or None when the file
+    must be checked by the Python path (nothing stays stored). Raises recipients.FileRefused as the Python path does
     (a header without a recipient column, an unknown or a missing column; a block that is not UTF-8).
 
     Memory: one chunk of the file (COPY_CHUNK) at a time, the recipients seen and FIXES_IN_MEMORY of rows to

@@ -165,7 +165,7 @@ def _check_in_python(list_id: int, fileobj, file_name: str, names: list[str], *,
     duplicates = _mark_duplicates(list_id)
     if duplicates:
         problems[recipients.DUPLICATE] = duplicates
-    invalid = ListRow.objects.filter(recipient_list_id=list_id).filter(problems__isnull=False).count()
+    invalid = ListRow.objects.filter(recipient_list_id=list_id, problems__isnull=False).count()
     return total, invalid, problems
 
 

@@ -304,7 +304,11 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
         Notification.STATUS_CANCELLED,
     )
     # Uploaded rows go too once their list is that old (the list keeps its report counts), and the rows of
-    # lists deleted since: on PostgreSQL each list's table is emptied and dropped (rowstore).
+    # lists deleted since: on PostgreSQL each list's table is emptied and dropped (rowstore). A list still waiting
+    # for approval by then expires: approving it would send nothing (an approved list's notifications are made).
+    RecipientList.objects.filter(
+        created_at__lt=before, status__in=(RecipientList.STATUS_CHECKED, RecipientList.STATUS_PENDING)
+    ).update(status=RecipientList.STATUS_EXPIRED)
     if rowstore.partitioned():
         stored = rowstore.lists_stored()  # first: a list created meanwhile is not among them
         kept = set(RecipientList.objects.filter(pk__in=stored, created_at__gte=before).values_list("pk", flat=True))

@@ -13,12 +13,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from broadcasts.personal import dispatch, inapp, lists, plan, sending
+from broadcasts.personal.management.commands import bench_personal_send
 from broadcasts.personal.models import Notification, PersonalSettings, RecipientList, StatusEvent
 from broadcasts.personal.rendering import render
 from broadcasts.personal.tasks import send_due
 from broadcasts.services import Actor
 from oa_platform import channel_types as ct
-from oa_platform.models import Citizen, Conversation, Message
+from oa_platform.models import ApiToken, Citizen, Conversation, Message
+from oa_platform.services import token_issue
 from tests.factories import set_quiet_hours
 from tests.fakes.fake_provider import FakeProvider
 from tests.personal.conftest import approved_list, approved_template, provider, web_person
@@ -304,6 +306,20 @@ def test_the_send_benchmark_refuses_a_database_not_meant_for_it(settings):
     settings.DATABASES = {**settings.DATABASES, "default": {**settings.DATABASES["default"], "NAME": "oa_live"}}
     with pytest.raises(CommandError, match="bench"):
         call_command("bench_personal_send", n=10)
+
+
+@pytest.mark.postgres
+def test_the_send_benchmark_writes_rows_as_an_upload_stores_them(tenant_a):
+    # the benchmark writes its list in SQL: approving it must create its notifications as for an uploaded list
+    bench = bench_personal_send.Command()
+    author, _raw = token_issue(account=tenant_a.account, name="author", scopes=ApiToken.ALL_SCOPES)
+    version = approved_template(tenant_a)
+    checked = bench.checked_list(tenant_a.account, author, version, 3, phone_offset=0)
+    lists.list_approve(recipient_list=checked, actor=Actor(user=tenant_a.approver))
+    made = Notification.objects.filter(recipient_list=checked).order_by("id")
+    assert [(n.phone, n.personalisation["name"]) for n in made] == [
+        (f"+849{i:08d}", f"Nguyễn Văn Người {i}") for i in range(1, 4)
+    ]
 
 
 def test_a_row_naming_a_citizen_is_rendered_in_their_language_and_sent_in_app(

@@ -232,6 +232,9 @@ def test_uploaded_rows_lose_personal_data_after_the_retention_period(tenant_a, s
     assert not checked.rows.exists() and recent.rows.count() == 1
     checked.refresh_from_db()
     assert checked.rows_total == 1  # the report's counts stay
+    assert checked.status == RecipientList.STATUS_EXPIRED  # never approved: it cannot be any more
+    recent.refresh_from_db()
+    assert recent.status == RecipientList.STATUS_CHECKED
     if rowstore.partitioned():  # its table is gone too
         assert checked.pk not in rowstore.lists_stored() and recent.pk in rowstore.lists_stored()
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from broadcasts.management.commands._benchsupport import BIN, group_peak_rss_mb, require_bench_database, start, stop
 from broadcasts.models import BroadcastSettings
+from broadcasts.personal import rowstore
 from broadcasts.personal.lists import list_approve
 from broadcasts.personal.models import (
     VALUE_COLUMNS,
@@ -149,6 +150,8 @@ class Command(BaseCommand):
     def cleanup(self) -> None:
         for account in OfficialAccount.objects.filter(slug__startswith="bench-psend"):
             Notification.objects.filter(account=account).delete()
+            for list_id in RecipientList.objects.filter(account=account).values_list("pk", flat=True):
+                rowstore.drop(list_id)  # at once, not a DELETE of every row by the cascade
             RecipientList.objects.filter(account=account).delete()
             account.delete()
         with connection.cursor() as cursor:
@@ -199,7 +202,7 @@ class Command(BaseCommand):
             cursor.execute(
                 f"INSERT INTO {q(ListRow)} (recipient_list_id, number, phone, citizen_ref, problems, channel, cost,"
                 f" {', '.join(VALUE_COLUMNS[: len(columns)])}) SELECT %s, g + 1, '+849' || lpad((%s + g)::text, 8,"
-                f" '0'), '', '[]'::jsonb, '', 0, {', '.join(cells[name] for name in columns)}"
+                f" '0'), '', NULL, '', 0, {', '.join(cells[name] for name in columns)}"
                 " FROM generate_series(1, %s) g",
                 [recipient_list.pk, phone_offset, n],
             )
