@@ -6,6 +6,8 @@ import datetime as dt
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from broadcasts.models import BroadcastSettings
 from oa_platform.models import Citizen, Membership, OfficialAccount
@@ -66,3 +68,11 @@ def make_follower(account: OfficialAccount, **kwargs) -> Citizen:
     citizen = make_citizen_of(account, **kwargs)
     follow_create(account=account, citizen=citizen)
     return citizen
+
+
+def migrate_to(targets: list[tuple[str, str]]):
+    """Migrate the test database to ``targets`` (app, migration) and return the models of that state."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps

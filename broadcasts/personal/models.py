@@ -294,8 +294,8 @@ class ListRow(models.Model):
     row (None: nothing, a valid row).
 
     ``phone`` is the E.164 number, or a plain Vietnamese mobile number as the file wrote it (0912345678,
-    84912345678, +84912345678, 912345678): a large list is COPYed into its table as it is (``copy_check``), and
-    the rows never rewritten; ``e164()`` (and ``E164_SQL`` in raw SQL) reads either as E.164.
+    84912345678, +84912345678, 912345678): a large list is COPYed into its table as it is (``copy_check``), and its
+    plain rows are never rewritten; ``e164()`` (and ``E164_SQL`` in raw SQL) reads either as E.164.
 
     On PostgreSQL the table is partitioned by list (``rowstore``): each list's rows are a table of their own,
     created with the list, without an index while the file is stored, dropped by the purge."""

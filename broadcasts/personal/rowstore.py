@@ -1,10 +1,10 @@
 """Where a recipient list's rows live. On PostgreSQL ``personal_listrow`` is partitioned by list: each list gets a
-table of its own when it is created (``create``, from a post_save signal), attached to the parent so that the ORM
-reads every list through ``ListRow`` (PostgreSQL prunes to the one list a query names). A list's file is COPYed
-straight into its table (``copy_check``): the table's own defaults give each row its list and its row number,
-and it has no index while the rows go in (``index_create`` adds one afterwards). The purge empties and drops the
-tables of lists past their retention or deleted (``drop``). Elsewhere (SQLite) there is one plain table and
-these functions do nothing.
+table of its own when it is created (``create``, called by ``RecipientList.save``), attached to the parent so
+that the ORM reads every list through ``ListRow`` (PostgreSQL prunes to the one list a query names). A list's file
+is COPYed straight into its table (``copy_check``): the table's own defaults give each row its list and its row
+number, and it has no index while the rows go in (``index_create`` adds one afterwards). The purge empties and
+drops the tables of lists past their retention or deleted (``drop``). Elsewhere (SQLite) there is one plain
+table and these functions do nothing.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps as current_apps
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from oa_platform.models import ChannelConfig
+from tests.factories import migrate_to
 
 migration = importlib.import_module("broadcasts.migrations.0005_providerconfig_into_channelconfig")
 
@@ -19,18 +19,11 @@ BEFORE = [("oa_platform", "0013_channelconfig_provider_fields"), ("broadcasts", 
 AFTER = [("broadcasts", "0005_providerconfig_into_channelconfig")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_provider_rows_become_channel_configurations_and_back(tenant_a, tenant_b):
     # given: the schema before, A with an SMS gateway and a notice webhook beside its Zalo channel, B with ZNS
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     Provider = old.get_model("broadcasts", "ProviderConfig")
     OldChannel = old.get_model("oa_platform", "ChannelConfig")
     OldChannel.objects.create(account_id=tenant_a.account.pk, kind="zalo", secret="zalo-secret")
@@ -60,7 +53,7 @@ def test_provider_rows_become_channel_configurations_and_back(tenant_a, tenant_b
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     # when
-    new = _migrate(AFTER)
+    new = migrate_to(AFTER)
     # then: one configuration per (account, kind), the provider's values under the one table's names
     Channel = new.get_model("oa_platform", "ChannelConfig")
     rows = {(c.account_id, c.kind): c for c in Channel.objects.all()}
@@ -84,7 +77,7 @@ def test_provider_rows_become_channel_configurations_and_back(tenant_a, tenant_b
     assert (zns.template_id, zns.access_token, zns.is_enabled) == ("tpl-9", "zns-token", False)
     assert rows[(tenant_a.account.pk, "zalo")].secret == "zalo-secret"
     # when migrated back, the provider rows come back and the chat channel stays
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     Provider = old.get_model("broadcasts", "ProviderConfig")
     back = {(p.account_id, p.kind): p for p in Provider.objects.all()}
     assert set(back) == {(tenant_a.account.pk, "sms"), (tenant_a.account.pk, "webhook"), (tenant_b.account.pk, "zns")}
@@ -93,7 +86,7 @@ def test_provider_rows_become_channel_configurations_and_back(tenant_a, tenant_b
         "sms-key",
     )
     assert list(old.get_model("oa_platform", "ChannelConfig").objects.values_list("kind", flat=True)) == ["zalo"]
-    _migrate(AFTER)
+    migrate_to(AFTER)
 
 
 @pytest.mark.django_db

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.factories import migrate_to
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -16,17 +17,10 @@ AFTER = [("oa_platform", "0011_citizen_account_unique")]
 BROWSER_CID = "w_" + "A" * 22
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_a_shared_citizen_becomes_one_per_account_with_each_accounts_rows():
     # given: the schema before, with a generic citizen that agencies A and B both reached, an API citizen of A
     # only, and a browser identity following both
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     Account = old.get_model("oa_platform", "OfficialAccount")
     Agency = old.get_model("oa_platform", "Agency")
     Citizen = old.get_model("oa_platform", "Citizen")
@@ -60,7 +54,7 @@ def test_a_shared_citizen_becomes_one_per_account_with_each_accounts_rows():
     # when (the rows above are checked now, as a commit would: PostgreSQL alters no table with pending checks)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    new = _migrate(AFTER)
+    new = migrate_to(AFTER)
 
     # then: A keeps the original row, B has a copy with the same profile, and every row of B points at it
     Citizen = new.get_model("oa_platform", "Citizen")

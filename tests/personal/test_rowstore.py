@@ -6,10 +6,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from broadcasts.personal import rowstore
 from broadcasts.personal.models import E164_SQL, ListRow, RecipientList, e164, to_e164
+from tests.factories import migrate_to
 from tests.personal.conftest import approved_template
 
 pytestmark = pytest.mark.django_db
@@ -87,18 +87,11 @@ def _immediate():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.postgres
 def test_the_rows_of_existing_lists_move_into_the_new_shape_and_back(tenant_a):
     version = approved_template(tenant_a)  # its placeholders, in order: name, date, place
     _immediate()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     OldList, OldRow = old.get_model("personal", "RecipientList"), old.get_model("personal", "ListRow")
     listed = OldList.objects.create(account_id=tenant_a.account.pk, version_id=version.pk, file_name="l.csv")
     OldRow.objects.create(
@@ -114,7 +107,7 @@ def test_the_rows_of_existing_lists_move_into_the_new_shape_and_back(tenant_a):
         recipient_list_id=listed.pk, number=3, phone="", personalisation={"name": "B"}, problems=["no_recipient"]
     )
     _immediate()
-    _migrate(AFTER)
+    migrate_to(AFTER)
     moved = RecipientList.objects.get(pk=listed.pk)
     assert moved.columns == ["name", "date", "place"]
     rows = list(moved.rows.order_by("number"))
@@ -124,9 +117,9 @@ def test_the_rows_of_existing_lists_move_into_the_new_shape_and_back(tenant_a):
     ]
     assert moved.pk in rowstore.lists_stored()
     _immediate()
-    back = _migrate(BEFORE).get_model("personal", "ListRow")
+    back = migrate_to(BEFORE).get_model("personal", "ListRow")
     assert sorted(back.objects.values_list("number", "personalisation", "problems")) == [
         (2, {"name": "An", "date": "05/12", "place": "Trạm 1"}, []),
         (3, {"name": "B"}, ["no_recipient"]),
     ]
-    _migrate(AFTER)
+    migrate_to(AFTER)
