@@ -311,6 +311,7 @@ class ListRow(models.Model):
     problems = models.JSONField(_("problems"), null=True, blank=True)
     channel = models.CharField(_("planned channel"), max_length=10, blank=True, default="")
     cost = models.PositiveIntegerField(_("estimated cost (VND)"), default=0)
+    # v0 ... v29: the placeholder values, NULL where the row has none (one field per column of VALUE_COLUMNS)
     locals().update({name: models.TextField(null=True, blank=True) for name in VALUE_COLUMNS})
 
     class Meta:
