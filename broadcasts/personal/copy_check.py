@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from psycopg.copy import QueuedLibpqWriter
 
 from broadcasts.personal import recipients, rowstore
-from broadcasts.personal.models import VALUE_COLUMNS, to_e164
+from broadcasts.personal.models import PHONE_SEPARATORS, VALUE_COLUMNS, to_e164
 from broadcasts.personal.rendering import VALUE_MAX
 from oa_platform.phones import InvalidPhone
 
@@ -57,6 +57,9 @@ _END_MARKER = b"\\."
 _MOBILE_PREFIXES = [f"{first}{rest:02d}" for first in "35789" for rest in range(100)]
 # The longest citizen id kept (recipients.check_row keeps its first 128 characters).
 REF_MAX = 128
+# A Vietnamese mobile number without separators (recipients.VN_MOBILE_RE): its nine national digits, one a line.
+_NATIONAL = re.compile(rb"^(?:\+?84|0)([35789][0-9]{8})$", re.MULTILINE)
+_DROP_SEPARATORS = str.maketrans("", "", PHONE_SEPARATORS)
 # The first three digits of a national number (a key of a phone list).
 _PREFIX = operator.itemgetter(slice(0, 3))
 
@@ -173,15 +176,18 @@ def _plain_cell(longest: int) -> bytes:
     return ahead + b'[^,"\\r\\n]{1,%d}' % longest + behind
 
 
-def _line_pattern(header: recipients.Header, width: int) -> re.Pattern:
+def _line_pattern(header: recipients.Header, width: int, *, spaced: bool = False) -> re.Pattern:
     """A plain line (see the module): its recipient captured, as the duplicate key. A Vietnamese mobile number
     written 0912345678, 84912345678 or +84912345678 (recipients.VN_MOBILE_RE): its nine national digits (whose
     first three the caller checks against the valid prefixes: an alternation of them here costs more than the
-    rest of the line); a citizen id: the cell."""
+    rest of the line); a citizen id: the cell. ``spaced``: a phone whose digits may be parted by one separator
+    (0912 345 678, 0912.345.678), captured whole (the caller drops the separators and checks the rest)."""
     cells = []
     for position in range(width):
         if position != header.index[header.recipient]:
             cells.append(_plain_cell(VALUE_MAX))
+        elif header.recipient == recipients.PHONE and spaced:
+            cells.append(b"(\\+?[0-9](?:[0-9]|[" + re.escape(PHONE_SEPARATORS.encode()) + b"](?=[0-9])){8,16})")
         elif header.recipient == recipients.PHONE:
             cells.append(b"(?:\\+?84|0)([35789][0-9]{8})")
         else:
@@ -205,6 +211,7 @@ class _Checker:
     def __init__(self, header: recipients.Header, width: int, placeholders: list[str], *, vietnam_only: bool):
         self.header, self.width, self.placeholders, self.vietnam_only = header, width, placeholders, vietnam_only
         self.line = _line_pattern(header, width)
+        self.spaced = _line_pattern(header, width, spaced=True) if header.recipient == recipients.PHONE else None
         # the keys of a phone list whose first three digits are a valid prefix (any key of a citizen id list)
         self.valid = (
             {prefix.encode() for prefix in _valid_prefixes()}.issuperset
@@ -242,12 +249,20 @@ class _Checker:
                 raise recipients.not_utf8() from exc
             try:
                 for cells in csv.reader(io.StringIO(text, newline="")):
-                    self._row(cells)
+                    key = self._plain_key(cells)
+                    if key is None or key in self.seen:
+                        self._row(cells)
+                    else:
+                        self.seen.add(key)
+                        self.number += 1
+                        self.total += 1
             except csv.Error as exc:  # a cell too long for the csv module: the Python path refuses the file
                 raise _UsePython from exc
             return
         keys = self.line.findall(block)
         lines = block.count(b"\n") + (not block.endswith(b"\n"))
+        if len(keys) != lines and self.spaced is not None:  # phones written with spaces, dots or hyphens?
+            keys = self._spaced_keys(block, lines)
         if len(keys) == lines:
             new = set(keys)
             # every line plain, every recipient new and, for phones, every prefix valid
@@ -268,6 +283,33 @@ class _Checker:
             except UnicodeDecodeError as exc:
                 raise recipients.not_utf8() from exc
             self._row(text.split(",") if text else [])
+
+    def _spaced_keys(self, block: bytes, lines: int) -> list[bytes]:
+        """The national numbers of a block whose every line is plain but for separators in its phone (stored as
+        written: readers drop them); fewer keys than lines when that is not so."""
+        phones = self.spaced.findall(block)
+        if len(phones) != lines:
+            return phones
+        return _NATIONAL.findall(b"\n".join(phones).translate(None, PHONE_SEPARATORS.encode()))
+
+    def _plain_key(self, cells: list[str]) -> bytes | None:
+        """The recipient of a row read by the csv module (a block with quoted cells) when the row is plain but
+        for its quotes (see the module), else None."""
+        if len(cells) != self.width:
+            return None
+        for at in self.value_at:
+            value = cells[at]
+            if not value or len(value) > VALUE_MAX or value != value.strip():
+                return None
+        recipient = cells[self.recipient]
+        if recipient != recipient.strip():
+            return None
+        if self.header.recipient != recipients.PHONE:
+            return recipient.encode() if recipient and len(recipient) <= REF_MAX else None
+        match = recipients.VN_MOBILE_RE.match(recipient.translate(_DROP_SEPARATORS))
+        if match is None or not self.valid((match.group(1)[:3].encode(),)):
+            return None
+        return match.group(1).encode()
 
     def _row(self, cells: list[str]) -> None:
         """A row that is not plain: checked as the Python path checks it."""

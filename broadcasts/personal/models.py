@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Concat, Right
+from django.db.models.functions import Concat, Replace, Right
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -294,8 +295,9 @@ class ListRow(models.Model):
     row (None: nothing, a valid row).
 
     ``phone`` is the E.164 number, or a plain Vietnamese mobile number as the file wrote it (0912345678,
-    84912345678, +84912345678, 912345678): a large list is COPYed into its table as it is (``copy_check``), and its
-    plain rows are never rewritten; ``e164()`` (and ``E164_SQL`` in raw SQL) reads either as E.164.
+    84912345678, +84912345678, 912345678, 0912 345 678, 0912.345.678): a large list is COPYed into its table as
+    it is (``copy_check``), and its plain rows are never rewritten; ``e164()`` (and ``E164_SQL`` in raw SQL)
+    reads either as E.164.
 
     On PostgreSQL the table is partitioned by list (``rowstore``): each list's rows are a table of their own,
     created with the list, without an index while the file is stored, dropped by the purge."""
@@ -339,22 +341,35 @@ class ListRow(models.Model):
         return to_e164(self.phone)
 
 
+# What a plain phone may have between its digits (a space, a dot, a hyphen): readers drop them.
+PHONE_SEPARATORS = " .-"
+_DROP_SEPARATORS = str.maketrans("", "", PHONE_SEPARATORS)
+
+
 def to_e164(phone: str) -> str:
     """A row's phone as E.164 (see ListRow): in Python, as ``e164()`` in SQL."""
-    return phone if not phone or phone.startswith("+") else "+84" + phone[-9:]
+    digits = phone.translate(_DROP_SEPARATORS)
+    return digits if not digits or digits.startswith("+") else "+84" + digits[-9:]
 
 
 def e164() -> Case:
     """A row's phone as E.164, as an ORM expression (``to_e164`` in SQL)."""
+    digits = F("phone")
+    for separator in PHONE_SEPARATORS:
+        digits = Replace(digits, Value(separator), Value(""), output_field=models.TextField())
     return Case(
-        When(Q(phone="") | Q(phone__startswith="+"), then=F("phone")),
-        default=Concat(Value("+84"), Right("phone", 9)),
+        When(Q(phone=""), then=Value("")),
+        When(StartsWith(digits, Value("+")), then=digits),
+        default=Concat(Value("+84"), Right(digits, 9), output_field=models.TextField()),
         output_field=models.TextField(),
     )
 
 
 # The same in raw SQL over a row aliased r (materialize).
-E164_SQL = "CASE WHEN r.phone = '' OR r.phone LIKE '+%%' THEN r.phone ELSE '+84' || right(r.phone, 9) END"
+E164_SQL = (
+    f"(SELECT CASE WHEN d = '' OR d LIKE '+%%' THEN d ELSE '+84' || right(d, 9) END"
+    f" FROM (SELECT translate(r.phone, '{PHONE_SEPARATORS}', '') AS d) AS e164)"
+)
 
 
 class StatusEvent(models.Model):

@@ -179,6 +179,21 @@ def test_rows_cut_anywhere_by_the_chunks_give_the_same_report(tenant_a, chunk):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+def test_phones_written_with_spaces_dots_or_hyphens_are_stored_as_written(tenant_a, chunk):
+    approved_template(tenant_a)
+    phones = ["0912 345 678", "0912.345.679", "+84 912-345-670", "0912 345 678", "0112 345 678", "0912  345 671"]
+    text = "phone,name,date,place\n" + "".join(f"{p},An,05/12,T\n" for p in phones)
+    with mock.patch.object(copy_check, "COPY_CHUNK", chunk):
+        by_sql = upload(tenant_a, text)
+    assert report(by_sql.pk) == report(upload(tenant_a, text, python=True).pk)
+    stored = list(ListRow.objects.filter(recipient_list=by_sql).order_by("number").values_list("phone", flat=True))
+    assert stored[:3] == phones[:3]  # valid and new: kept as written, read as E.164
+    assert [row[1] for row in report(by_sql.pk)][:3] == ["+84912345678", "+84912345679", "+84912345670"]
+    assert [row[4] for row in report(by_sql.pk)][3:5] == [["duplicate"], ["invalid_phone"]]
+
+
+@pytest.mark.postgres
 def test_plain_rows_are_stored_as_written_and_read_as_e164(tenant_a):
     approved_template(tenant_a)
     text = "phone,name,date,place\n0912345678,An,05/12,T\n84912345679,B,05/12,T\n+84912345670,C,05/12,T\n"
