@@ -111,6 +111,13 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 if DATABASE_URL.startswith("sqlite"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Places of their own in each web process for the staff console and the admin (paths below): a citizens' burst (a
+# form at 8:00, a flood of chat during a storm) never queues an operator's page behind thousands of citizens'
+# requests. Used only when HTTP_CONCURRENCY bounds the rest; with a pool, as many more connections of their own.
+HTTP_STAFF_CONCURRENCY = int(os.environ.get("HTTP_STAFF_CONCURRENCY", "2"))
+HTTP_STAFF_PATHS = ("/staff/", "/admin/")
+# Connections of the pool for everything but the staff lane (and by default the bound of HTTP_CONCURRENCY).
+DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", "8"))
 # Connections are not kept between requests by default: under ASGI each request may run on another thread, and
 # persistent per-thread connections pile up until PostgreSQL refuses new clients. Put PgBouncer in front to pool.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))}
@@ -128,8 +135,7 @@ elif env_bool("DB_POOL", True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DB_POOL_MIN", "1")),
-        # the staff lane's places (below) have connections of their own
-        "max_size": int(os.environ.get("DB_POOL_MAX", "8")) + int(os.environ.get("HTTP_STAFF_CONCURRENCY", "2")),
+        "max_size": DB_POOL_MAX + HTTP_STAFF_CONCURRENCY,  # the staff lane's places have connections of their own
         "timeout": 10,
     }
 else:
@@ -138,12 +144,7 @@ else:
 # loop. By default DB_POOL_MAX (the pool without the staff lane's connections): more would only wait for a
 # connection, each on a thread. 0: no bound.
 _pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
-HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", os.environ.get("DB_POOL_MAX", "8") if _pool else "0"))
-# Places of their own for the staff console and the admin (paths below): a citizens' burst (a form at 8:00, a
-# flood of chat during a storm) never queues an operator's page behind thousands of citizens' requests. Used
-# only when HTTP_CONCURRENCY bounds the rest.
-HTTP_STAFF_CONCURRENCY = int(os.environ.get("HTTP_STAFF_CONCURRENCY", "2"))
-HTTP_STAFF_PATHS = ("/staff/", "/admin/")
+HTTP_CONCURRENCY = int(os.environ.get("HTTP_CONCURRENCY", DB_POOL_MAX if _pool else 0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker  ---
