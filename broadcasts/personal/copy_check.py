@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from psycopg.copy import QueuedLibpqWriter
 
 from broadcasts.personal import recipients, rowstore
-from broadcasts.personal.models import PHONE_SEPARATORS, VALUE_COLUMNS, to_e164
+from broadcasts.personal.models import DROP_SEPARATORS, PHONE_SEPARATORS, VALUE_COLUMNS, to_e164
 from broadcasts.personal.rendering import VALUE_MAX
 from oa_platform.phones import InvalidPhone
 
@@ -58,8 +58,7 @@ _MOBILE_PREFIXES = [f"{first}{rest:02d}" for first in "35789" for rest in range(
 # The longest citizen id kept (recipients.check_row keeps its first 128 characters).
 REF_MAX = 128
 # A Vietnamese mobile number without separators (recipients.VN_MOBILE_RE): its nine national digits, one a line.
-_NATIONAL = re.compile(rb"^(?:\+?84|0)([35789][0-9]{8})$", re.MULTILINE)
-_DROP_SEPARATORS = str.maketrans("", "", PHONE_SEPARATORS)
+_NATIONAL = re.compile(b"^" + recipients.VN_MOBILE.encode() + b"$", re.MULTILINE)
 # The first three digits of a national number (a key of a phone list).
 _PREFIX = operator.itemgetter(slice(0, 3))
 
@@ -189,7 +188,7 @@ def _line_pattern(header: recipients.Header, width: int, *, spaced: bool = False
         elif header.recipient == recipients.PHONE and spaced:
             cells.append(b"(\\+?[0-9](?:[0-9]|[" + re.escape(PHONE_SEPARATORS.encode()) + b"](?=[0-9])){8,16})")
         elif header.recipient == recipients.PHONE:
-            cells.append(b"(?:\\+?84|0)([35789][0-9]{8})")
+            cells.append(recipients.VN_MOBILE.encode())
         else:
             cells.append(b"(" + _plain_cell(REF_MAX) + b")")
     return re.compile(b"^" + b",".join(cells) + b"\\r?$", re.MULTILINE)
@@ -249,13 +248,8 @@ class _Checker:
                 raise recipients.not_utf8() from exc
             try:
                 for cells in csv.reader(io.StringIO(text, newline="")):
-                    key = self._plain_key(cells)
-                    if key is None or key in self.seen:
+                    if not self._take(self._plain_key(cells)):
                         self._row(cells)
-                    else:
-                        self.seen.add(key)
-                        self.number += 1
-                        self.total += 1
             except csv.Error as exc:  # a cell too long for the csv module: the Python path refuses the file
                 raise _UsePython from exc
             return
@@ -273,16 +267,23 @@ class _Checker:
                 return
         for line in block.split(b"\n")[:lines]:
             match = self.line.match(line)
-            if match is not None and match.group(1) not in self.seen and self.valid((_PREFIX(match.group(1)),)):
-                self.seen.add(match.group(1))
-                self.number += 1
-                self.total += 1
+            if self._take(match and match.group(1)):
                 continue
             try:
                 text = line.removesuffix(b"\r").decode()
             except UnicodeDecodeError as exc:
                 raise recipients.not_utf8() from exc
             self._row(text.split(",") if text else [])
+
+    def _take(self, key: bytes | None) -> bool:
+        """Count a plain row whose recipient is ``key`` (None: the row is not plain) when that recipient is new and,
+        for a phone, of a valid prefix. False: the row is to be checked by ``_row``."""
+        if key is None or key in self.seen or not self.valid((_PREFIX(key),)):
+            return False
+        self.seen.add(key)
+        self.number += 1
+        self.total += 1
+        return True
 
     def _spaced_keys(self, block: bytes, lines: int) -> list[bytes]:
         """The national numbers of a block whose every line is plain but for separators in its phone (stored as
@@ -306,10 +307,8 @@ class _Checker:
             return None
         if self.header.recipient != recipients.PHONE:
             return recipient.encode() if recipient and len(recipient) <= REF_MAX else None
-        match = recipients.VN_MOBILE_RE.match(recipient.translate(_DROP_SEPARATORS))
-        if match is None or not self.valid((match.group(1)[:3].encode(),)):
-            return None
-        return match.group(1).encode()
+        match = recipients.VN_MOBILE_RE.match(recipient.translate(DROP_SEPARATORS))
+        return None if match is None else match.group(1).encode()
 
     def _row(self, cells: list[str]) -> None:
         """A row that is not plain: checked as the Python path checks it."""

@@ -343,12 +343,12 @@ class ListRow(models.Model):
 
 # What a plain phone may have between its digits (a space, a dot, a hyphen): readers drop them.
 PHONE_SEPARATORS = " .-"
-_DROP_SEPARATORS = str.maketrans("", "", PHONE_SEPARATORS)
+DROP_SEPARATORS = str.maketrans("", "", PHONE_SEPARATORS)
 
 
 def to_e164(phone: str) -> str:
     """A row's phone as E.164 (see ListRow): in Python, as ``e164()`` in SQL."""
-    digits = phone.translate(_DROP_SEPARATORS)
+    digits = phone.translate(DROP_SEPARATORS)
     return digits if not digits or digits.startswith("+") else "+84" + digits[-9:]
 
 

@@ -39,7 +39,8 @@ NO_RECIPIENT = "no_recipient"
 
 
 # A Vietnamese mobile number in any usual spelling: 0912 345 678, +84912345678, 84-912-345-678.
-VN_MOBILE_RE = re.compile(r"^(?:\+?84|0)([35789]\d{8})$")
+VN_MOBILE = r"(?:\+?84|0)([35789][0-9]{8})"  # its nine national digits captured
+VN_MOBILE_RE = re.compile(f"^{VN_MOBILE}$")
 SEPARATORS = str.maketrans("", "", " .-()")
 # Whether a Vietnamese mobile prefix (the first three national digits) is valid, as phonenumbers says: its
 # metadata decides a 9-digit mobile number's validity by those digits alone, so one parse per prefix (about
