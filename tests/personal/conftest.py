@@ -35,6 +35,14 @@ def provider(tenant, kind: str, url: str, **values) -> ChannelConfig:
     return ChannelConfig.objects.create(account=tenant.account, kind=kind, api_base=url, access_token="k", **values)
 
 
+def empty_list(tenant) -> RecipientList:
+    """A list of the approved vaccination template with no rows yet (its rows table exists on PostgreSQL)."""
+    version = approved_template(tenant)
+    return RecipientList.objects.create(
+        account=tenant.account, version=version, file_name="l.csv", columns=["name", "date", "place"]
+    )
+
+
 def approved_list(tenant, text: str, *, run_on_commit=None) -> RecipientList:
     """Upload (every row valid), submit and approve a list of CSV ``text``. ``run_on_commit``: the
     django_capture_on_commit_callbacks fixture, to run the chunk tasks the approval enqueues."""

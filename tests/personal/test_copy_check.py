@@ -14,7 +14,7 @@ from broadcasts.personal.management.commands.bench_personal import write_csv
 from broadcasts.personal.models import ListRow, PersonalSettings, RecipientList
 from broadcasts.services import Actor
 from oa_platform.errors import ValidationFailed
-from tests.personal.conftest import approved_template, provider, web_person
+from tests.personal.conftest import approved_template, empty_list, provider, web_person
 
 pytestmark = pytest.mark.django_db
 
@@ -45,12 +45,6 @@ def report(list_id):
     """The stored rows as a reader sees them: number, E.164 phone, citizen id, values, problems."""
     rows = ListRow.objects.filter(recipient_list_id=list_id).select_related("recipient_list").order_by("number")
     return [(r.number, r.e164_phone, r.citizen_ref, r.personalisation, r.problems or []) for r in rows]
-
-
-def new_list(tenant) -> int:
-    """An empty list (its rows table) for check_and_store called directly."""
-    version = approved_template(tenant)
-    return RecipientList.objects.create(account=tenant.account, version=version, file_name="l.csv").pk
 
 
 def upload(tenant, text: str | bytes, *, python: bool = False, sql: bool = True):
@@ -134,7 +128,7 @@ def test_a_file_quoting_every_cell_takes_the_sql_path(tenant_a):
     ],
 )
 def test_files_postgresql_reads_otherwise_take_the_python_path_with_the_same_report(tenant_a, text):
-    list_id = new_list(tenant_a)
+    list_id = empty_list(tenant_a).pk
     assert (
         copy_check.check_and_store(
             list_id=list_id,

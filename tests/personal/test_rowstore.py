@@ -10,7 +10,7 @@ from django.db import connection
 from broadcasts.personal import rowstore
 from broadcasts.personal.models import E164_SQL, ListRow, RecipientList, e164, to_e164
 from tests.factories import migrate_to
-from tests.personal.conftest import approved_template
+from tests.personal.conftest import approved_template, empty_list
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +29,8 @@ PHONES = {
 }
 
 
-def a_list(tenant) -> RecipientList:
-    version = approved_template(tenant)
-    return RecipientList.objects.create(
-        account=tenant.account, version=version, file_name="l.csv", columns=["name", "date", "place"]
-    )
-
-
 def test_a_phone_reads_as_the_same_e164_in_python_the_orm_and_raw_sql(tenant_a):
-    recipient_list = a_list(tenant_a)
+    recipient_list = empty_list(tenant_a)
     for number, phone in enumerate(PHONES, start=2):
         ListRow.objects.create(recipient_list=recipient_list, number=number, phone=phone)
     rows = ListRow.objects.filter(recipient_list=recipient_list).order_by("number")
@@ -54,7 +47,7 @@ def test_a_phone_reads_as_the_same_e164_in_python_the_orm_and_raw_sql(tenant_a):
 
 @pytest.mark.postgres
 def test_each_list_has_a_table_of_its_own_that_the_orm_reads(tenant_a, tenant_b):
-    mine, theirs = a_list(tenant_a), a_list(tenant_b)
+    mine, theirs = empty_list(tenant_a), empty_list(tenant_b)
     ListRow.objects.create(recipient_list=mine, number=2, phone="0912345678", v0="An")
     ListRow.objects.create(recipient_list=theirs, number=2, phone="0912345679", v0="Bình")
     assert {mine.pk, theirs.pk} <= set(rowstore.lists_stored())
@@ -66,7 +59,7 @@ def test_each_list_has_a_table_of_its_own_that_the_orm_reads(tenant_a, tenant_b)
 
 @pytest.mark.postgres
 def test_the_purge_empties_a_table_at_once_and_drops_it_when_the_parent_is_free(tenant_a):
-    recipient_list = a_list(tenant_a)
+    recipient_list = empty_list(tenant_a)
     ListRow.objects.create(recipient_list=recipient_list, number=2, phone="0912345678")
     db = connection.settings_dict
     other = psycopg.connect(
